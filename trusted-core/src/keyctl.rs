@@ -1,0 +1,1 @@
+//! keyctl payload grammar (in progress).

@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
+
+mod fmt;
+
+pub mod dma;
+pub mod error;
+pub mod huk;
+pub mod kdf;
+pub mod key;
+pub mod keyctl;
+pub mod mmio;
+pub mod poll;
+pub mod shared;
+pub mod source;
+pub mod tee;
+
+pub use dma::{CacheOps, DmaBus, DmaRegion, NoCache, StaticDma};
+pub use error::{Error, Result};
+pub use huk::{HUK_LEN, Huk, HukBytes, StaticHuk, huk_subkey_derive, ta_unique_key};
+pub use key::{Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, SealedBlob};
+pub use mmio::{Mmio, RegisterFile, VolatileMmio};
+pub use poll::poll_until;
+pub use shared::Shared;
+pub use source::{RngChoice, Sources, TrustSource};
+
+// Re-exported so hal crates and integrators name one version.
+pub use embedded_hal;
+pub use rand_core;

@@ -1,0 +1,158 @@
+//! The TEE sealer: blobs of OP-TEE's trusted_keys TA (Linux
+//! `trusted.source=tee`), made in firmware from any [`Huk`].
+//!
+//! Format (optee_os ta/trusted_keys/entry.c, `struct tk_blob_hdr`):
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 1 | reserved, 0 on seal, ignored on unseal |
+//! | 1 | 16 | IV (GCM with a 128-bit IV) |
+//! | 17 | 16 | GCM tag |
+//! | 33 | N | AES-256-GCM ciphertext, no AAD |
+//!
+//! The AES-256 key is OP-TEE's TA-unique key of the trusted_keys TA:
+//! HMAC-SHA256(HUK, LE32(3) ‖ TA UUID), see [`crate::huk::ta_unique_key`].
+
+use aes::Aes256;
+use aes_gcm::aead::array::typenum::U16;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{AesGcm, Nonce, Tag};
+use rand_core::TryCryptoRng;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{Error, Result};
+use crate::huk::{Huk, TRUSTED_KEYS_TA_UUID, ta_unique_key};
+use crate::key::{Key, MAX_BLOB_SIZE, SealedBlob};
+use crate::source::TrustSource;
+
+/// Header bytes before the ciphertext.
+pub const TEE_BLOB_OVERHEAD: usize = 33;
+const IV: core::ops::Range<usize> = 1..17;
+const TAG: core::ops::Range<usize> = 17..33;
+
+type TeeGcm = AesGcm<Aes256, U16>;
+
+/// A [`TrustSource`] writing and reading OP-TEE trusted_keys TA blobs with
+/// the HUK from `H` and IVs (and `random`) from `R`, the TEE's RNG.
+///
+/// ```
+/// use trusted_core::{Key, StaticHuk, TrustSource, tee::TeeSealer};
+/// # struct Counter(u8);
+/// # impl rand_core::TryRng for Counter {
+/// #     type Error = core::convert::Infallible;
+/// #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(0) }
+/// #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(0) }
+/// #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Self::Error> {
+/// #         d.iter_mut().for_each(|b| { self.0 = self.0.wrapping_add(1); *b = self.0 }); Ok(()) }
+/// # }
+/// # impl rand_core::TryCryptoRng for Counter {}
+/// let mut tee = TeeSealer::new(StaticHuk::new([0; 16]), Counter(0));
+/// let key = Key::from_slice(&[0x42; 32]).unwrap();
+/// let blob = tee.seal(&key, "").unwrap();
+/// assert_eq!(blob.len(), 32 + 33);
+/// assert_eq!(tee.unseal(blob.as_bytes(), "").unwrap(), key);
+/// ```
+pub struct TeeSealer<H, R> {
+    huk: H,
+    rng: R,
+}
+
+impl<H: Huk, R: TryCryptoRng> TeeSealer<H, R> {
+    /// A sealer over the HUK provider `huk` and the RNG `rng`.
+    pub fn new(huk: H, rng: R) -> Self {
+        Self { huk, rng }
+    }
+
+    /// The HUK provider and RNG back.
+    pub fn into_inner(self) -> (H, R) {
+        (self.huk, self.rng)
+    }
+
+    fn cipher(&mut self) -> Result<TeeGcm> {
+        let huk = self.huk.hardware_unique_key()?;
+        let mut ta_key = Zeroizing::new([0u8; 32]);
+        ta_unique_key(&huk, &TRUSTED_KEYS_TA_UUID, &[], ta_key.as_mut())?;
+        TeeGcm::new_from_slice(ta_key.as_ref()).map_err(|_| Error::KeyLength)
+    }
+
+    /// Unseals `blob` into `out` and returns the key length. On any error
+    /// `out` is left all zero, so no partial plaintext survives.
+    pub fn unseal_into(&mut self, blob: &[u8], out: &mut [u8]) -> Result<usize> {
+        let result = self.unseal_inner(blob, out);
+        if result.is_err() {
+            out.zeroize();
+        }
+        result
+    }
+
+    fn unseal_inner(&mut self, blob: &[u8], out: &mut [u8]) -> Result<usize> {
+        // OP-TEE accepts 33 < len <= 512; Linux keeps 32..=128-byte keys.
+        if blob.len() <= TEE_BLOB_OVERHEAD || blob.len() > MAX_BLOB_SIZE {
+            return Err(Error::BlobLength);
+        }
+        let n = blob.len() - TEE_BLOB_OVERHEAD;
+        if !(crate::MIN_KEY_SIZE..=crate::MAX_KEY_SIZE).contains(&n) {
+            return Err(Error::KeyLength);
+        }
+        let out = out.get_mut(..n).ok_or(Error::BufferTooSmall)?;
+        let (iv, tag, ct) = match (blob.get(IV), blob.get(TAG), blob.get(TEE_BLOB_OVERHEAD..)) {
+            (Some(iv), Some(tag), Some(ct)) => (iv, tag, ct),
+            _ => return Err(Error::BlobLength),
+        };
+        let nonce = Nonce::<U16>::try_from(iv).map_err(|_| Error::BlobLength)?;
+        let tag = Tag::<U16>::try_from(tag).map_err(|_| Error::BlobLength)?;
+        // Decrypted in place in the caller's buffer: the tag is checked
+        // before any plaintext is produced.
+        out.copy_from_slice(ct);
+        self.cipher()?
+            .decrypt_inout_detached(&nonce, &[], out.into(), &tag)
+            .map_err(|_| Error::AuthFailed)?;
+        Ok(n)
+    }
+}
+
+impl<H: Huk, R: TryCryptoRng> TrustSource for TeeSealer<H, R> {
+    fn name(&self) -> &'static str {
+        "tee"
+    }
+
+    /// The TA has `TA_CMD_GET_RANDOM`, served by the TEE's RNG.
+    fn has_rng(&self) -> bool {
+        true
+    }
+
+    fn random(&mut self, out: &mut [u8]) -> Result<()> {
+        self.rng.try_fill_bytes(out).map_err(|_| Error::Rng)
+    }
+
+    fn seal(&mut self, key: &Key, _options: &str) -> Result<SealedBlob> {
+        let mut blob = SealedBlob::zeroed(key.len() + TEE_BLOB_OVERHEAD)?;
+        let mut iv = [0u8; 16];
+        self.rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
+        let cipher = self.cipher()?;
+        let bytes = blob.as_mut_bytes();
+        let (header, body) = bytes.split_at_mut(TEE_BLOB_OVERHEAD);
+        body.copy_from_slice(key.as_bytes());
+        let tag = cipher
+            .encrypt_inout_detached(&Nonce::<U16>::from(iv), &[], body.into())
+            .map_err(|_| Error::BlobLength)?;
+        let (_reserved, iv_and_tag) = header.split_at_mut(IV.start);
+        let (h_iv, h_tag) = iv_and_tag.split_at_mut(IV.len());
+        h_iv.copy_from_slice(&iv);
+        h_tag.copy_from_slice(&tag);
+        Ok(blob)
+    }
+
+    fn unseal(&mut self, blob: &[u8], _options: &str) -> Result<Key> {
+        let n = blob.len().saturating_sub(TEE_BLOB_OVERHEAD);
+        let mut key = Key::zeroed(n).map_err(|_| {
+            if blob.len() <= TEE_BLOB_OVERHEAD || blob.len() > MAX_BLOB_SIZE {
+                Error::BlobLength
+            } else {
+                Error::KeyLength
+            }
+        })?;
+        self.unseal_into(blob, key.as_mut_bytes())?;
+        Ok(key)
+    }
+}
