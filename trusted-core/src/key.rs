@@ -55,7 +55,7 @@ impl Key {
 
     /// Parses lowercase or uppercase hex (no separators) into a key.
     pub fn from_hex(hex: &str) -> Result<Self> {
-        if hex.len() % 2 != 0 {
+        if !hex.len().is_multiple_of(2) {
             return Err(Error::Hex);
         }
         let mut key = Self::zeroed(hex.len() / 2)?;

@@ -15,6 +15,7 @@ pub mod poll;
 pub mod shared;
 pub mod source;
 pub mod tee;
+pub mod trusted;
 
 pub use dma::{CacheOps, DmaBus, DmaRegion, NoCache, StaticDma};
 pub use error::{Error, Result};

@@ -50,7 +50,7 @@ impl VolatileMmio {
     }
 
     fn in_block(&self, offset: usize) -> bool {
-        offset % 4 == 0 && offset.checked_add(4).is_some_and(|end| end <= self.size)
+        offset.is_multiple_of(4) && offset.checked_add(4).is_some_and(|end| end <= self.size)
     }
 }
 
