@@ -1,0 +1,149 @@
+//! The CLI as a user meets it: outputs on stdout, and for every bad input
+//! one line on stderr and a non-zero exit.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::process::{Command, Output};
+
+const HUK: &str = "00000000000000000000000000000000";
+const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+/// Vector F of the research notes: KEY sealed with the all-zero HUK, IV a0..af.
+const VECTOR_F: &str = "00a0a1a2a3a4a5a6a7a8a9aaabacadaeaf363937a392663a64f22ec11df2c6a49ee2a6da6d636c47671a0d899769cc4b6c2320adcb239a57ca61bfe581ec13fb41";
+
+fn trustctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trustctl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// Asserts a failure with exactly one stderr line containing `needle`.
+fn fails_with(args: &[&str], needle: &str) {
+    let o = trustctl(args);
+    let err = String::from_utf8(o.stderr.clone()).unwrap();
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert_eq!(err.lines().count(), 1, "{args:?}: stderr {err:?}");
+    assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
+}
+
+#[test]
+fn seal_then_unseal_round_trips_and_prints_lowercase_hex() {
+    let o = trustctl(&["seal", "--source", "tee", "--huk", HUK, "--key", KEY]);
+    assert!(o.status.success());
+    let blob = stdout(&o).trim().to_string();
+    assert_eq!(blob.len(), 2 * (32 + 33));
+    assert!(
+        blob.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+    let o = trustctl(&["unseal", "--source", "tee", "--huk", HUK, "--blob", &blob]);
+    assert_eq!(stdout(&o).trim(), KEY);
+}
+
+#[test]
+fn unseal_reads_vector_f() {
+    let o = trustctl(&[
+        "unseal", "--source", "tee", "--huk", HUK, "--blob", VECTOR_F,
+    ]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), format!("{KEY}\n"));
+}
+
+#[test]
+fn seal_new_key_prints_the_key_on_stderr_and_blob_on_stdout() {
+    let o = trustctl(&["seal", "--source", "tee", "--huk", HUK, "--new", "48"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).trim().len(), 2 * (48 + 33));
+}
+
+#[test]
+fn bad_inputs_fail_with_one_clear_line() {
+    fails_with(
+        &["unseal", "--source", "tee", "--huk", HUK, "--blob", "zz"],
+        "invalid hex",
+    );
+    fails_with(
+        &["unseal", "--source", "tee", "--huk", HUK, "--blob", "abc"],
+        "odd",
+    );
+    fails_with(
+        &["seal", "--source", "tee", "--huk", "00", "--key", KEY],
+        "--huk must be 32 hex digits",
+    );
+    fails_with(
+        &["seal", "--source", "tee", "--huk", HUK, "--key", "00"],
+        "key length",
+    );
+    fails_with(
+        &["seal", "--source", "tee", "--huk", HUK, "--new", "16"],
+        "key length",
+    );
+    fails_with(
+        &["seal", "--source", "nosuch", "--huk", HUK, "--key", KEY],
+        "nosuch",
+    );
+    fails_with(&["seal", "--source", "tee", "--key", KEY], "--huk");
+    fails_with(
+        &[
+            "unseal",
+            "--source",
+            "tee",
+            "--huk",
+            HUK,
+            "--blob",
+            &VECTOR_F[..60],
+        ],
+        "unseal failed",
+    );
+    let mut tampered = VECTOR_F.to_string();
+    tampered.replace_range(80..81, "f");
+    fails_with(
+        &[
+            "unseal", "--source", "tee", "--huk", HUK, "--blob", &tampered,
+        ],
+        "authentication failed",
+    );
+    fails_with(
+        &[
+            "unseal",
+            "--source",
+            "tee",
+            "--huk",
+            "11111111111111111111111111111111",
+            "--blob",
+            VECTOR_F,
+        ],
+        "authentication failed",
+    );
+    fails_with(&["frobnicate"], "frobnicate");
+}
+
+#[test]
+fn keyctl_prints_the_parse_or_the_reason() {
+    let o = trustctl(&["keyctl", "new 32 keyhandle=81000001 hash=sha256"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("tpm options: keyhandle=0x81000001 hash=sha256"));
+    fails_with(&["keyctl", "new 16"], "key length must be 32..=128");
+    fails_with(&["keyctl", "new 32 keyhandle=1 keyhandle=1"], "given twice");
+    fails_with(
+        &["keyctl", "create 32"],
+        "command must be new, load or update",
+    );
+}
+
+#[test]
+fn demo_runs_every_source_to_ok() {
+    let o = trustctl(&["demo"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("source") && out.contains("result"));
+    assert!(!out.contains("FAILED"));
+}
