@@ -9,8 +9,8 @@
 //! Each step prints what it runs and stops at the first failure.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-use std::time::Instant;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
 const TARGETS: [&str; 3] = [
     "armv7a-none-eabihf",
@@ -45,7 +45,8 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("cross") => cross().map(|_| ()),
         Some("size") => size(),
-        _ => Err("usage: cargo xtask <test|cross|size>".into()),
+        Some("qemu") => qemu(),
+        _ => Err("usage: cargo xtask <test|cross|qemu|size>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -194,6 +195,7 @@ fn test() -> Result {
     for (target, secs) in times {
         eprintln!("xtask: cross {target}: {secs:.1} s");
     }
+    qemu()?;
     eprintln!("xtask: all checks passed");
     Ok(())
 }
@@ -276,6 +278,110 @@ fn cross() -> Result<Vec<(&'static str, f64)>> {
         times.push((target, start.elapsed().as_secs_f64()));
     }
     Ok(times)
+}
+
+/// A firmware example and the QEMU machine it runs on.
+struct QemuRun {
+    package: &'static str,
+    target: &'static str,
+    qemu: &'static str,
+    machine: &'static [&'static str],
+}
+
+const QEMU_RUNS: &[QemuRun] = &[QemuRun {
+    package: "core-tee",
+    target: "armv7a-none-eabihf",
+    qemu: "qemu-system-arm",
+    machine: &["-M", "mcimx6ul-evk", "-m", "512M"],
+}];
+
+/// Longest a QEMU example may run before it counts as hung.
+const QEMU_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds every firmware example and runs it under QEMU with semihosting;
+/// fails on a non-zero exit, a missing PASS line or a time-out.
+fn qemu() -> Result {
+    check_cross_toolchain()?;
+    let examples = root().join("examples");
+    let mut failures = Vec::new();
+    for run in QEMU_RUNS {
+        let mut build = debian_cargo("qemu");
+        build.current_dir(&examples);
+        build.args([
+            "build",
+            "--release",
+            "-p",
+            run.package,
+            "--target",
+            run.target,
+            "-Zbuild-std=core",
+        ]);
+        let status = build.status().map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("building {} failed", run.package));
+        }
+        let image = root()
+            .join("target/qemu")
+            .join(run.target)
+            .join("release")
+            .join(run.package);
+        let mut cmd = Command::new(run.qemu);
+        cmd.args(run.machine)
+            .args(["-nographic", "-monitor", "none", "-serial", "null"])
+            .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+            .arg(&image);
+        let start = Instant::now();
+        let (code, output) = run_with_timeout(&mut cmd, QEMU_TIMEOUT)
+            .map_err(|e| format!("{e}; install QEMU with: apt-get install -y qemu-system-arm"))?;
+        let secs = start.elapsed().as_secs_f64();
+        let passed = code == Some(0) && output.contains(&format!("{}: PASS", run.package));
+        eprintln!(
+            "xtask: qemu {} ({} {}): {} exit={code:?} in {secs:.2} s",
+            run.package,
+            run.qemu,
+            run.machine.join(" "),
+            if passed { "PASS" } else { "FAIL" }
+        );
+        if !passed {
+            eprintln!("{output}");
+            failures.push(run.package);
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("QEMU examples failed: {}", failures.join(", ")))
+    }
+}
+
+/// Runs `cmd`, collecting stdout; kills it after `limit`. Returns the exit
+/// code (`None` when killed) and the output.
+fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<(Option<i32>, String)> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    let deadline = Instant::now() + limit;
+    let code = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status.code();
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let output = reader.join().unwrap_or_default();
+    Ok((code, output))
 }
 
 /// Size probes under `examples/` and the target each is measured on.

@@ -1,0 +1,100 @@
+//! Reset entry for QEMU's `-kernel` loader on ARMv7-A and AArch64: park the
+//! other cores, set the stack, enable the FPU (the hard-float targets use it),
+//! clear .bss, call the example's `main`. Plus a single-core critical section
+//! that masks IRQs.
+//!
+//! On real hardware a bootloader has done this already; also enable the MMU
+//! there before general Rust code (unaligned accesses fault with it off).
+
+#[cfg(target_arch = "arm")]
+core::arch::global_asm!(
+    r#"
+    .section .text._start, "ax"
+    .global _start
+_start:
+    mrc   p15, 0, r0, c0, c0, 5
+    ands  r0, r0, #3
+    bne   2f
+    ldr   sp, =__stack_top
+    mrc   p15, 0, r0, c1, c0, 2
+    orr   r0, r0, #(0xf << 20)
+    mcr   p15, 0, r0, c1, c0, 2
+    isb
+    mov   r0, #0x40000000
+    vmsr  fpexc, r0
+    ldr   r0, =__bss_start
+    ldr   r1, =__bss_end
+    mov   r2, #0
+1:  cmp   r0, r1
+    strlo r2, [r0], #4
+    blo   1b
+    bl    main
+2:  wfe
+    b     2b
+"#
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    r#"
+    .section .text._start, "ax"
+    .global _start
+_start:
+    mrs   x0, mpidr_el1
+    and   x0, x0, #3
+    cbnz  x0, 2f
+    ldr   x0, =__stack_top
+    mov   sp, x0
+    mov   x0, #(3 << 20)
+    msr   cpacr_el1, x0
+    isb
+    ldr   x0, =__bss_start
+    ldr   x1, =__bss_end
+1:  cmp   x0, x1
+    b.hs  3f
+    str   xzr, [x0], #8
+    b     1b
+3:  bl    main
+2:  wfe
+    b     2b
+"#
+);
+
+struct IrqMask;
+critical_section::set_impl!(IrqMask);
+
+// SAFETY: single core; masking IRQs excludes every other context, and the
+// saved state is restored exactly as it was.
+unsafe impl critical_section::Impl for IrqMask {
+    unsafe fn acquire() -> u32 {
+        let state: u32;
+        #[cfg(target_arch = "arm")]
+        // SAFETY: reads CPSR and sets the I bit; no memory is touched.
+        unsafe {
+            core::arch::asm!("mrs {0}, cpsr", "cpsid i", out(reg) state, options(nomem, nostack, preserves_flags));
+        }
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: reads DAIF and masks IRQs; no memory is touched.
+        unsafe {
+            let daif: u64;
+            core::arch::asm!("mrs {0}, daif", "msr daifset, #2", out(reg) daif, options(nomem, nostack, preserves_flags));
+            state = daif as u32;
+        }
+        state
+    }
+
+    unsafe fn release(state: u32) {
+        #[cfg(target_arch = "arm")]
+        // SAFETY: restores the I bit saved by `acquire`.
+        unsafe {
+            if state & 0x80 == 0 {
+                core::arch::asm!("cpsie i", options(nomem, nostack, preserves_flags));
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: restores the DAIF value saved by `acquire`.
+        unsafe {
+            core::arch::asm!("msr daif, {0}", in(reg) u64::from(state), options(nomem, nostack, preserves_flags));
+        }
+    }
+}
