@@ -1,5 +1,10 @@
 fn main() {
-    // i.MX6UL DDR base, where QEMU's mcimx6ul-evk has its RAM.
-    println!("cargo:rustc-link-arg-bins=--defsym=RAM_ORIGIN=0x80000000");
+    // RAM where QEMU has it: i.MX6UL DDR for armv7a (mcimx6ul-evk), the
+    // virt machine's RAM (as i.MX8M DDR) for aarch64.
+    let origin = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+        Ok("aarch64") => "0x40080000",
+        _ => "0x80000000",
+    };
+    println!("cargo:rustc-link-arg-bins=--defsym=RAM_ORIGIN={origin}");
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
 }

@@ -288,12 +288,20 @@ struct QemuRun {
     machine: &'static [&'static str],
 }
 
-const QEMU_RUNS: &[QemuRun] = &[QemuRun {
-    package: "core-tee",
-    target: "armv7a-none-eabihf",
-    qemu: "qemu-system-arm",
-    machine: &["-M", "mcimx6ul-evk", "-m", "512M"],
-}];
+const QEMU_RUNS: &[QemuRun] = &[
+    QemuRun {
+        package: "core-tee",
+        target: "armv7a-none-eabihf",
+        qemu: "qemu-system-arm",
+        machine: &["-M", "mcimx6ul-evk", "-m", "512M"],
+    },
+    QemuRun {
+        package: "core-tee",
+        target: "aarch64-unknown-none",
+        qemu: "qemu-system-aarch64",
+        machine: &["-M", "virt", "-cpu", "cortex-a53", "-m", "512M"],
+    },
+];
 
 /// Longest a QEMU example may run before it counts as hung.
 const QEMU_TIMEOUT: Duration = Duration::from_secs(30);

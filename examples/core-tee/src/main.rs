@@ -12,7 +12,7 @@ const HUK: [u8; 16] = *b"qemu-example-huk";
 
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
-    step!("core-tee: TEE sealer, fixed HUK, armv7a");
+    step!("core-tee: TEE sealer, fixed HUK");
     let mut flash = BlobStore::new(RamFlash::default());
     let mut seed = 1;
     let result = boot_flow(
