@@ -7,11 +7,22 @@
 use trusted_core::tee::TeeSealer;
 use trusted_core::{Key, StaticHuk, TrustSource};
 
+use crate::dcp::{self, DcpArgs};
 use crate::host::{HostRng, hex, random_key};
+use crate::stm32mp1::{self, Stm32mp1Args};
 
 /// The demo's HUK for the TEE sealer: a fixed, public value. Real devices
 /// get theirs from the DCP, CAAM or OTP fuses (see the other rows).
 const DEMO_HUK: [u8; 16] = *b"demo-huk-public!";
+
+/// The simulated DCP's UNIQUE key (a fused part has its own; an all-zero
+/// key is refused by the zero-key self test, as Linux does).
+const DEMO_DCP_UNIQUE_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// The simulated STM32MP15's HUK words 60..63, as provisioning burns them.
+const DEMO_OTP: [&str; 4] = ["60=8badf00d", "61=0ddba11c", "62=c0ffee00", "63=5eed1e55"];
+
+const TEE_FORMAT: &str = "OP-TEE TA: 0 | IV | tag | GCM (N+33)";
 
 /// One row of the final table.
 struct Row {
@@ -97,16 +108,50 @@ fn boot_twice<S: TrustSource>(case: &Case<S>, blob_len: &mut usize) -> Result<()
 }
 
 pub fn run() -> Result<(), String> {
-    let rows = vec![run_case(Case {
-        source: "tee (demo HUK)",
-        format: "OP-TEE TA: 0 | IV | tag | GCM (N+33)",
-        keyctl: "trusted.source=tee",
-        boot: Box::new(|| Ok(TeeSealer::new(StaticHuk::new(DEMO_HUK), HostRng))),
-    })];
+    let dcp_args = DcpArgs {
+        unique_key: Some(DEMO_DCP_UNIQUE_KEY.into()),
+        ..DcpArgs::default()
+    };
+    let otp_args = Stm32mp1Args {
+        otp: DEMO_OTP.iter().map(|w| w.to_string()).collect(),
+        ..Stm32mp1Args::default()
+    };
+    let rows = vec![
+        run_case(Case {
+            source: "tee (demo HUK)",
+            format: TEE_FORMAT,
+            keyctl: "trusted.source=tee",
+            boot: Box::new(|| Ok(TeeSealer::new(StaticHuk::new(DEMO_HUK), HostRng))),
+        }),
+        run_case(Case {
+            source: "dcp-sim",
+            format: "trusted_dcp v1: 1 | BEK | nonce | len | GCM | tag (N+53)",
+            keyctl: "trusted.source=dcp",
+            boot: Box::new({
+                let args = dcp_args.clone();
+                move || dcp::source(&args)
+            }),
+        }),
+        run_case(Case {
+            source: "tee (dcp-sim HUK)",
+            format: TEE_FORMAT,
+            keyctl: "trusted.source=tee",
+            boot: Box::new({
+                let args = dcp_args.clone();
+                move || dcp::tee(&args)
+            }),
+        }),
+        run_case(Case {
+            source: "tee (stm32mp1-sim HUK)",
+            format: TEE_FORMAT,
+            keyctl: "trusted.source=tee",
+            boot: Box::new(move || stm32mp1::tee_source(&otp_args)),
+        }),
+    ];
 
     println!();
     println!(
-        "{:<22} {:<40} {:>10}  {:<22} result",
+        "{:<22} {:<58} {:>10}  {:<22} result",
         "source", "blob format", "blob bytes", "Linux keyctl source"
     );
     for row in &rows {
@@ -115,7 +160,7 @@ pub fn run() -> Result<(), String> {
             Err(e) => format!("FAILED: {e}"),
         };
         println!(
-            "{:<22} {:<40} {:>10}  {:<22} {}",
+            "{:<22} {:<58} {:>10}  {:<22} {}",
             row.source, row.format, row.blob_len, row.keyctl, result
         );
     }

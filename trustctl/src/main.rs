@@ -4,8 +4,10 @@
 //!
 //! Every failure prints one line on stderr and exits non-zero.
 
+mod dcp;
 mod demo;
 mod host;
+mod stm32mp1;
 
 use std::process::ExitCode;
 
@@ -39,9 +41,6 @@ enum Cmd {
         /// Make a new random key of N bytes instead (printed on stderr).
         #[arg(long, value_name = "N")]
         new: Option<usize>,
-        /// keyctl options text handed to the source (only the TPM reads it).
-        #[arg(long, default_value = "")]
-        options: String,
     },
     /// Unseal a blob and print the key as lowercase hex.
     Unseal {
@@ -50,10 +49,20 @@ enum Cmd {
         /// The blob, as hex (`keyctl pipe` output).
         #[arg(long)]
         blob: String,
-        /// keyctl options text handed to the source (only the TPM reads it).
-        #[arg(long, default_value = "")]
-        options: String,
     },
+    /// Print the OP-TEE hardware unique key a simulated device derives.
+    Huk {
+        /// Device model to derive the HUK on.
+        #[arg(long, value_enum)]
+        source: HukFrom,
+        #[command(flatten)]
+        dcp: dcp::DcpArgs,
+        #[command(flatten)]
+        stm32mp1: stm32mp1::Stm32mp1Args,
+    },
+    /// STM32MP15 offline provisioning.
+    #[command(subcommand)]
+    Stm32mp1(Stm32mp1Cmd),
     /// Parse a keyctl payload as Linux does and print it, or the reason it is rejected.
     Keyctl {
         /// e.g. 'new 32 keyhandle=0x81000001'
@@ -63,59 +72,85 @@ enum Cmd {
     Demo,
 }
 
+#[derive(Subcommand)]
+enum Stm32mp1Cmd {
+    /// Print the OTP word/value list to burn for a 128-bit HUK (irreversible on a device).
+    ProvisionImage {
+        /// The HUK, 32 hex digits.
+        #[arg(long, value_name = "HEX")]
+        huk: String,
+    },
+}
+
 #[derive(Args)]
 struct SourceArgs {
     /// Trust source.
     #[arg(long, value_enum)]
     source: SourceKind,
     /// HUK for `--source tee`, 32 hex digits (16 bytes).
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", conflicts_with = "huk_from")]
     huk: Option<String>,
+    /// For `--source tee`: take the HUK from a simulated device instead.
+    #[arg(long, value_enum)]
+    huk_from: Option<HukFrom>,
+    #[command(flatten)]
+    dcp: dcp::DcpArgs,
+    #[command(flatten)]
+    stm32mp1: stm32mp1::Stm32mp1Args,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SourceKind {
     /// OP-TEE trusted_keys TA blobs (Linux trusted.source=tee).
     Tee,
+    /// Linux trusted_dcp blobs on the simulated NXP DCP.
+    DcpSim,
 }
 
-/// A seal/unseal session on the chosen source.
-fn with_source<T>(
-    args: &SourceArgs,
-    f: impl FnOnce(&mut dyn Sealer) -> Result<T, String>,
-) -> Result<T, String> {
-    match args.source {
-        SourceKind::Tee => {
-            let huk = args.huk.as_deref().ok_or("--source tee needs --huk HEX")?;
-            let mut tee = TeeSealer::new(StaticHuk::new(parse_huk(huk)?), HostRng);
-            f(&mut tee)
-        }
+/// Simulated devices that give an OP-TEE HUK.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HukFrom {
+    /// NXP DCP (i.MX6ULL): AES-CMAC under the UNIQUE key.
+    DcpSim,
+    /// STM32MP15 BSEC OTP words.
+    Stm32mp1Sim,
+}
+
+fn tee_with_huk(args: &SourceArgs) -> Result<TeeSealer<StaticHuk, HostRng>, String> {
+    let huk = args
+        .huk
+        .as_deref()
+        .ok_or("--source tee needs --huk HEX or --huk-from DEVICE")?;
+    Ok(TeeSealer::new(StaticHuk::new(parse_huk(huk)?), HostRng))
+}
+
+fn seal(args: &SourceArgs, key: &Key) -> Result<SealedBlob, String> {
+    match (args.source, args.huk_from) {
+        (SourceKind::Tee, None) => tee_with_huk(args)?
+            .seal(key, "")
+            .map_err(|e| format!("seal failed: {e}")),
+        (SourceKind::Tee, Some(HukFrom::DcpSim)) => dcp::tee_seal(&args.dcp, key),
+        (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::seal(&args.stm32mp1, key),
+        (SourceKind::DcpSim, None) => dcp::seal(&args.dcp, key),
+        (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
     }
 }
 
-/// Object-safe view of a source for the CLI's dispatch.
-trait Sealer {
-    fn seal(&mut self, key: &Key, options: &str) -> Result<SealedBlob, String>;
-    fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key, String>;
-}
-
-impl<S: TrustSource> Sealer for S {
-    fn seal(&mut self, key: &Key, options: &str) -> Result<SealedBlob, String> {
-        TrustSource::seal(self, key, options).map_err(|e| format!("seal failed: {e}"))
-    }
-    fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key, String> {
-        TrustSource::unseal(self, blob, options).map_err(|e| format!("unseal failed: {e}"))
+fn unseal(args: &SourceArgs, blob: &[u8]) -> Result<Key, String> {
+    match (args.source, args.huk_from) {
+        (SourceKind::Tee, None) => tee_with_huk(args)?
+            .unseal(blob, "")
+            .map_err(|e| format!("unseal failed: {e}")),
+        (SourceKind::Tee, Some(HukFrom::DcpSim)) => dcp::tee_unseal(&args.dcp, blob),
+        (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::unseal(&args.stm32mp1, blob),
+        (SourceKind::DcpSim, None) => dcp::unseal(&args.dcp, blob),
+        (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
     }
 }
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Cmd::Seal {
-            source,
-            key,
-            new,
-            options,
-        } => {
+        Cmd::Seal { source, key, new } => {
             let key = match (key, new) {
                 (Some(hex), _) => Key::from_hex(&hex).map_err(|e| format!("--key: {e}"))?,
                 (None, Some(n)) => {
@@ -125,17 +160,26 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
                 (None, None) => return Err("give --key HEX or --new N".into()),
             };
-            let blob = with_source(&source, |s| s.seal(&key, &options))?;
-            println!("{blob}");
+            println!("{}", seal(&source, &key)?);
         }
-        Cmd::Unseal {
-            source,
-            blob,
-            options,
-        } => {
+        Cmd::Unseal { source, blob } => {
             let blob = host::parse_blob(&blob)?;
-            let key = with_source(&source, |s| s.unseal(blob.as_bytes(), &options))?;
+            let key = unseal(&source, blob.as_bytes())?;
             println!("{}", host::hex(key.as_bytes()));
+        }
+        Cmd::Huk {
+            source,
+            dcp,
+            stm32mp1,
+        } => {
+            let huk = match source {
+                HukFrom::DcpSim => dcp::huk(&dcp)?,
+                HukFrom::Stm32mp1Sim => stm32mp1::huk(&stm32mp1)?,
+            };
+            println!("{}", host::hex(&huk));
+        }
+        Cmd::Stm32mp1(Stm32mp1Cmd::ProvisionImage { huk }) => {
+            print!("{}", stm32mp1::provision_image(&huk)?);
         }
         Cmd::Keyctl { payload } => keyctl(&payload)?,
         Cmd::Demo => demo::run()?,

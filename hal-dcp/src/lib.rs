@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
+
+mod fmt;
+
+pub mod cipher;
+pub mod dcp;
+pub mod regs;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod source;
+
+pub use cipher::DcpAes;
+pub use dcp::{AesKey, Dcp, Direction, MIN_DMA_LEN, Mode};
+pub use source::{DcpHuk, DcpSource, SealingKey};

@@ -1,0 +1,627 @@
+//! A register-level model of the DCP (feature `sim`, `no_std`).
+//!
+//! [`DcpSim`] implements [`Mmio`]: registers with SET/CLR/TOG aliases, key
+//! RAM, CAPABILITY0's sticky bits, and four channels. Adding to a channel's
+//! semaphore (the doorbell) runs the work packets at its command pointer
+//! right away: the model reads the packet, payload and source through the
+//! [`DmaBus`] by bus address, runs AES-128 ECB/CBC, writes the destination,
+//! sets CHnSTAT and STAT.IRQ\[n\], and follows `next` when CHAIN is set.
+//! It imports only [`crate::regs`], never the driver.
+//!
+//! Modelling choices where no source says what silicon does:
+//! - A packet asking for the UNIQUE key (key select 0xFE, OTP_KEY clear)
+//!   after CAPABILITY0.DISABLE_UNIQUE_KEY was set fails with
+//!   CHnSTAT.ERROR_SETUP. Real parts may instead return a different key.
+//! - DISABLE_UNIQUE_KEY survives a soft reset (CTRL.SFTRST) and is cleared
+//!   only by [`DcpSim::power_on_reset`]; otherwise OP-TEE's protection would
+//!   be undone by the next driver's init. Key RAM also survives soft reset.
+//! - control0 OTP_KEY selects the OTP key whatever KEY_SELECT holds (Linux
+//!   commit caa9dbb76ff5 documents this behaviour of the hardware).
+//! - Without PAYLOAD_KEY the CBC IV is at payload offset 0; with it, the key
+//!   is at 0 and the IV at 16 (Linux mxs-dcp).
+//! - Hashing, blit, memcopy and the byte/word swap bits are not modelled: a
+//!   packet using them fails with ERROR_SETUP and error code 5.
+//! - A packet that fails stops the channel: its semaphore drops to 0 and
+//!   STAT.IRQ\[n\] is set so a polling driver sees the error.
+//!
+//! The UNIQUE and OTP keys default to all zero, like an unfused part whose
+//! HAB is open, so Linux's zero-key test would refuse it.
+
+use aes::Aes128;
+use cipher::{Array, BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
+use embedded_hal::delay::DelayNs;
+use heapless::Vec;
+use trusted_core::{DmaBus, Mmio};
+use zeroize::Zeroize;
+
+use crate::regs::{self, AES_BLOCK};
+
+/// Capacity of the job log (older entries are kept, newer ones counted only).
+pub const JOB_LOG_LEN: usize = 64;
+
+/// A delay that returns at once: the sim completes jobs synchronously, and a
+/// hung job then times out without wall-clock waiting.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoDelay;
+
+impl DelayNs for NoDelay {
+    fn delay_ns(&mut self, _ns: u32) {}
+}
+
+/// Which key a packet used (never the key bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum KeyUsed {
+    /// No key was resolved (the packet failed first).
+    None,
+    /// Key from the payload.
+    Payload,
+    /// Key-RAM slot.
+    Slot(u8),
+    /// Device-unique key (0xFE).
+    Unique,
+    /// OTP key.
+    Otp,
+}
+
+/// One work packet the model ran (or accepted and never finished).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct JobRecord {
+    /// Channel number.
+    pub channel: u8,
+    /// Packet control0.
+    pub ctrl0: u32,
+    /// Packet control1.
+    pub ctrl1: u32,
+    /// Byte count.
+    pub size: u32,
+    /// Key the packet resolved to.
+    pub key: KeyUsed,
+    /// CHnSTAT it ended with (error bits and code; 0 = success).
+    pub status: u32,
+    /// True when the never-complete hook swallowed the packet.
+    pub hung: bool,
+}
+
+#[derive(Default)]
+struct Faults {
+    fail_next: Option<u32>,
+    hang_next: bool,
+    corrupt_next: Option<(usize, u8)>,
+}
+
+/// The DCP model. Construct it over the [`DmaBus`] of the region the driver
+/// uses (`StaticDma::bus()`).
+pub struct DcpSim {
+    bus: DmaBus,
+    ctrl: u32,
+    stat: u32,
+    channelctrl: u32,
+    capability0: u32,
+    context: u32,
+    key_slot: usize,
+    key_subword: usize,
+    key_ram: [[u8; AES_BLOCK]; regs::KEY_SLOTS as usize],
+    cmdptr: [u32; regs::CHANNELS],
+    sema: [u32; regs::CHANNELS],
+    ch_stat: [u32; regs::CHANNELS],
+    ch_opts: [u32; regs::CHANNELS],
+    cbc_state: [[u8; AES_BLOCK]; regs::CHANNELS],
+    hung: [bool; regs::CHANNELS],
+    packet: [u32; 7],
+    unique_key: [u8; AES_BLOCK],
+    otp_key: [u8; AES_BLOCK],
+    otp_key_ready: bool,
+    faults: Faults,
+    log: Vec<JobRecord, JOB_LOG_LEN>,
+    job_count: u32,
+}
+
+const RESET_MASK: u32 = regs::CTRL_SFTRST | regs::CTRL_CLKGATE;
+const STICKY_CAPS: u32 = regs::CAPABILITY0_DISABLE_UNIQUE_KEY | regs::CAPABILITY0_DISABLE_DECRYPT;
+const CAPABILITY0_RO: u32 =
+    (regs::CHANNELS as u32) << regs::CAPABILITY0_NUM_CHANNELS_SHIFT | regs::KEY_SLOTS as u32;
+/// CAPABILITY1: SHA1, CRC32, SHA256 hashes; AES-128 cipher.
+const CAPABILITY1_VALUE: u32 = 0x0007_0000 | regs::CAPABILITY1_AES128;
+const VERSION_VALUE: u32 = 0x0201_0000;
+/// Longest packet chain followed per doorbell, so a ring never hangs the host.
+const MAX_CHAIN: usize = 256;
+
+impl DcpSim {
+    /// A freshly powered DCP (CTRL.SFTRST and CLKGATE set) with all-zero
+    /// UNIQUE and OTP keys, over the DMA region behind `bus`.
+    pub fn new(bus: DmaBus) -> Self {
+        Self {
+            bus,
+            ctrl: RESET_MASK,
+            stat: 0,
+            channelctrl: 0,
+            capability0: 0,
+            context: 0,
+            key_slot: 0,
+            key_subword: 0,
+            key_ram: [[0; AES_BLOCK]; regs::KEY_SLOTS as usize],
+            cmdptr: [0; regs::CHANNELS],
+            sema: [0; regs::CHANNELS],
+            ch_stat: [0; regs::CHANNELS],
+            ch_opts: [0; regs::CHANNELS],
+            cbc_state: [[0; AES_BLOCK]; regs::CHANNELS],
+            hung: [false; regs::CHANNELS],
+            packet: [0; 7],
+            unique_key: [0; AES_BLOCK],
+            otp_key: [0; AES_BLOCK],
+            otp_key_ready: true,
+            faults: Faults::default(),
+            log: Vec::new(),
+            job_count: 0,
+        }
+    }
+
+    /// Sets the device-unique key (key select 0xFE).
+    pub fn with_unique_key(mut self, key: [u8; AES_BLOCK]) -> Self {
+        self.unique_key = key;
+        self
+    }
+
+    /// Sets the OTP key (key select 0xFF or control0 OTP_KEY).
+    pub fn with_otp_key(mut self, key: [u8; AES_BLOCK]) -> Self {
+        self.otp_key = key;
+        self
+    }
+
+    /// Sets STAT.OTP_KEY_READY (true after construction).
+    pub fn set_otp_key_ready(&mut self, ready: bool) {
+        self.otp_key_ready = ready;
+    }
+
+    /// A power cycle: everything back to reset, including the sticky
+    /// CAPABILITY0 bits and key RAM; the fused keys stay.
+    pub fn power_on_reset(&mut self) {
+        self.soft_reset();
+        self.capability0 = 0;
+        self.key_ram.zeroize();
+        self.faults = Faults::default();
+    }
+
+    /// Fault hook: the next packet ends with CHnSTAT = `status` (which
+    /// should carry error bits) without touching memory.
+    pub fn fail_next_packet(&mut self, status: u32) {
+        self.faults.fail_next = Some(status);
+    }
+
+    /// Fault hook: the next packet is accepted and never completes (no
+    /// IRQ, semaphore stays); the channel stays stuck until a soft reset.
+    pub fn hang_next_packet(&mut self) {
+        self.faults.hang_next = true;
+    }
+
+    /// Fault hook: after the next packet, XOR the destination byte `index`
+    /// with `xor` (a silent bit error in the engine or on the bus).
+    pub fn corrupt_next_output(&mut self, index: usize, xor: u8) {
+        self.faults.corrupt_next = Some((index, xor));
+    }
+
+    /// Packets accepted since construction (including hung and failed ones).
+    pub fn job_count(&self) -> u32 {
+        self.job_count
+    }
+
+    /// The first [`JOB_LOG_LEN`] packets, oldest first.
+    pub fn jobs(&self) -> &[JobRecord] {
+        &self.log
+    }
+
+    /// Forgets the job log and count.
+    pub fn clear_job_log(&mut self) {
+        self.log.clear();
+        self.job_count = 0;
+    }
+
+    /// True when CAPABILITY0.DISABLE_UNIQUE_KEY is set.
+    pub fn unique_key_disabled(&self) -> bool {
+        self.capability0 & regs::CAPABILITY0_DISABLE_UNIQUE_KEY != 0
+    }
+
+    fn in_reset(&self) -> bool {
+        self.ctrl & RESET_MASK != 0
+    }
+
+    fn soft_reset(&mut self) {
+        self.ctrl = RESET_MASK;
+        self.stat = 0;
+        self.channelctrl = 0;
+        self.context = 0;
+        self.cmdptr = [0; regs::CHANNELS];
+        self.sema = [0; regs::CHANNELS];
+        self.ch_stat = [0; regs::CHANNELS];
+        self.ch_opts = [0; regs::CHANNELS];
+        self.cbc_state.zeroize();
+        self.hung = [false; regs::CHANNELS];
+        self.packet = [0; 7];
+    }
+
+    fn record(&mut self, record: JobRecord) {
+        self.job_count = self.job_count.wrapping_add(1);
+        let _ = self.log.push(record);
+    }
+
+    /// Runs channel `n` while its semaphore is non-zero.
+    fn run_channel(&mut self, n: usize) {
+        if self.in_reset() || self.channelctrl & (1 << n) == 0 {
+            return;
+        }
+        for _ in 0..MAX_CHAIN {
+            if self.hung.get(n).copied().unwrap_or(true) || self.sema.get(n).is_none_or(|&s| s == 0)
+            {
+                return;
+            }
+            let addr = u64::from(self.cmdptr.get(n).copied().unwrap_or(0));
+            let mut raw = [0u8; regs::PACKET_SIZE];
+            if self.bus.read(addr, &mut raw).is_err() {
+                self.finish(n, 0, regs::CH_STAT_ERROR_PACKET);
+                return;
+            }
+            let word = |i: usize| {
+                let mut w = [0u8; 4];
+                w.copy_from_slice(raw.get(i..i + 4).unwrap_or(&[0; 4]));
+                u32::from_le_bytes(w)
+            };
+            let ctrl0 = word(regs::PKT_CTRL0);
+            let next = word(regs::PKT_NEXT);
+            for (i, reg) in self.packet.iter_mut().enumerate() {
+                *reg = word(i * 4);
+            }
+            let mut record = JobRecord {
+                channel: n as u8,
+                ctrl0,
+                ctrl1: word(regs::PKT_CTRL1),
+                size: word(regs::PKT_SIZE),
+                key: KeyUsed::None,
+                status: 0,
+                hung: false,
+            };
+            if core::mem::take(&mut self.faults.hang_next) {
+                record.hung = true;
+                self.record(record);
+                if let Some(h) = self.hung.get_mut(n) {
+                    *h = true;
+                }
+                return;
+            }
+            let status = match self.faults.fail_next.take() {
+                Some(status) => status,
+                None => {
+                    let (status, key) = self.execute(n, &raw);
+                    record.key = key;
+                    status
+                }
+            };
+            record.status = status;
+            self.record(record);
+            let _ = self
+                .bus
+                .write_u32_le(addr + regs::PKT_STATUS as u64, status);
+            let tag = ctrl0 >> regs::C0_TAG_SHIFT;
+            if status & regs::CH_STAT_ERROR_MASK != 0 {
+                self.finish(n, tag, status);
+                return;
+            }
+            if let Some(s) = self.ch_stat.get_mut(n) {
+                *s = tag << regs::CH_STAT_TAG_SHIFT;
+            }
+            if ctrl0 & regs::C0_DECR_SEMAPHORE != 0
+                && let Some(s) = self.sema.get_mut(n)
+            {
+                *s = s.saturating_sub(1);
+            }
+            if ctrl0 & regs::C0_INTERRUPT != 0 {
+                self.stat |= 1 << n;
+            }
+            let remaining = self.sema.get(n).copied().unwrap_or(0);
+            if ctrl0 & (regs::C0_CHAIN | regs::C0_CHAIN_CONTIGUOUS) != 0 {
+                if next == 0 {
+                    if remaining > 0 {
+                        self.finish(
+                            n,
+                            tag,
+                            regs::ERROR_CODE_NEXT_CHAIN_IS_0 << regs::CH_STAT_ERROR_CODE_SHIFT,
+                        );
+                    }
+                    return;
+                }
+                if let Some(p) = self.cmdptr.get_mut(n) {
+                    *p = next;
+                }
+            } else {
+                if remaining > 0 {
+                    self.finish(
+                        n,
+                        tag,
+                        regs::ERROR_CODE_NO_CHAIN << regs::CH_STAT_ERROR_CODE_SHIFT,
+                    );
+                }
+                return;
+            }
+        }
+    }
+
+    /// Ends a packet in error: the channel stops and raises its IRQ.
+    fn finish(&mut self, n: usize, tag: u32, status: u32) {
+        if let Some(s) = self.ch_stat.get_mut(n) {
+            *s = (tag << regs::CH_STAT_TAG_SHIFT) | (status & regs::CH_STAT_ERROR_MASK);
+        }
+        if let Some(s) = self.sema.get_mut(n) {
+            *s = 0;
+        }
+        self.stat |= 1 << n;
+    }
+
+    /// Runs one cipher packet; returns the CHnSTAT error bits (0 = done).
+    fn execute(&mut self, n: usize, raw: &[u8; regs::PACKET_SIZE]) -> (u32, KeyUsed) {
+        let word = |i: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(raw.get(i..i + 4).unwrap_or(&[0; 4]));
+            u32::from_le_bytes(w)
+        };
+        let (ctrl0, ctrl1) = (word(regs::PKT_CTRL0), word(regs::PKT_CTRL1));
+        let (src, dst) = (
+            u64::from(word(regs::PKT_SRC)),
+            u64::from(word(regs::PKT_DST)),
+        );
+        let size = word(regs::PKT_SIZE) as usize;
+        let payload = u64::from(word(regs::PKT_PAYLOAD));
+        let invalid = regs::CH_STAT_ERROR_SETUP
+            | (regs::ERROR_CODE_INVALID_MODE << regs::CH_STAT_ERROR_CODE_SHIFT);
+        let payload_error = regs::CH_STAT_ERROR_PACKET
+            | (regs::ERROR_CODE_PAYLOAD_ERROR << regs::CH_STAT_ERROR_CODE_SHIFT);
+
+        let unmodelled = regs::C0_ENABLE_HASH
+            | regs::C0_ENABLE_BLIT
+            | regs::C0_ENABLE_MEMCOPY
+            | regs::C0_OUTPUT_WORDSWAP
+            | regs::C0_OUTPUT_BYTESWAP
+            | regs::C0_INPUT_WORDSWAP
+            | regs::C0_INPUT_BYTESWAP
+            | regs::C0_KEY_WORDSWAP
+            | regs::C0_KEY_BYTESWAP;
+        if ctrl0 & unmodelled != 0 || ctrl0 & regs::C0_ENABLE_CIPHER == 0 {
+            return (invalid, KeyUsed::None);
+        }
+        let mode = (ctrl1 >> regs::C1_CIPHER_MODE_SHIFT) & regs::C1_CIPHER_MODE_MASK;
+        if ctrl1 & regs::C1_CIPHER_SELECT_MASK != regs::CIPHER_SELECT_AES128
+            || (mode != regs::CIPHER_MODE_ECB && mode != regs::CIPHER_MODE_CBC)
+        {
+            return (invalid, KeyUsed::None);
+        }
+        let encrypt = ctrl0 & regs::C0_CIPHER_ENCRYPT != 0;
+        if !size.is_multiple_of(AES_BLOCK)
+            || (!encrypt && self.capability0 & regs::CAPABILITY0_DISABLE_DECRYPT != 0)
+        {
+            return (regs::CH_STAT_ERROR_SETUP, KeyUsed::None);
+        }
+
+        let mut key = [0u8; AES_BLOCK];
+        let mut iv_offset = 0;
+        let used = if ctrl0 & regs::C0_PAYLOAD_KEY != 0 {
+            if self.bus.read(payload, &mut key).is_err() {
+                return (payload_error, KeyUsed::None);
+            }
+            iv_offset = AES_BLOCK as u64;
+            KeyUsed::Payload
+        } else if ctrl0 & regs::C0_OTP_KEY != 0 {
+            key = self.otp_key;
+            KeyUsed::Otp
+        } else {
+            match ((ctrl1 >> regs::C1_KEY_SELECT_SHIFT) & regs::C1_KEY_SELECT_MASK) as u8 {
+                slot @ 0..=3 => {
+                    key = self
+                        .key_ram
+                        .get(usize::from(slot))
+                        .copied()
+                        .unwrap_or_default();
+                    KeyUsed::Slot(slot)
+                }
+                regs::KEY_SELECT_UNIQUE => {
+                    if self.unique_key_disabled() {
+                        return (regs::CH_STAT_ERROR_SETUP, KeyUsed::Unique);
+                    }
+                    key = self.unique_key;
+                    KeyUsed::Unique
+                }
+                regs::KEY_SELECT_OTP => {
+                    key = self.otp_key;
+                    KeyUsed::Otp
+                }
+                _ => return (invalid, KeyUsed::None),
+            }
+        };
+        if matches!(used, KeyUsed::Unique | KeyUsed::Otp) && !self.otp_key_ready {
+            key.zeroize();
+            return (regs::CH_STAT_ERROR_SETUP, used);
+        }
+
+        let mut chain = self.cbc_state.get(n).copied().unwrap_or_default();
+        let cbc = mode == regs::CIPHER_MODE_CBC;
+        if cbc
+            && ctrl0 & regs::C0_CIPHER_INIT != 0
+            && self.bus.read(payload + iv_offset, &mut chain).is_err()
+        {
+            key.zeroize();
+            return (payload_error, used);
+        }
+        let aes = Aes128::new(&Array::from(key));
+        key.zeroize();
+        let mut status = 0;
+        for i in 0..size / AES_BLOCK {
+            let offset = (i * AES_BLOCK) as u64;
+            let mut block = Array::from([0u8; AES_BLOCK]);
+            if self.bus.read(src + offset, &mut block).is_err() {
+                status = regs::CH_STAT_ERROR_SRC;
+                break;
+            }
+            let input: [u8; AES_BLOCK] = block.into();
+            if encrypt {
+                if cbc {
+                    block.iter_mut().zip(chain).for_each(|(b, c)| *b ^= c);
+                }
+                aes.encrypt_block(&mut block);
+                if cbc {
+                    chain = block.into();
+                }
+            } else {
+                aes.decrypt_block(&mut block);
+                if cbc {
+                    block.iter_mut().zip(chain).for_each(|(b, c)| *b ^= c);
+                    chain = input;
+                }
+            }
+            if self.bus.write(dst + offset, &block).is_err() {
+                status = regs::CH_STAT_ERROR_DST;
+                break;
+            }
+        }
+        if let Some(state) = self.cbc_state.get_mut(n) {
+            *state = chain;
+        }
+        chain.zeroize();
+        if status == 0
+            && let Some((index, xor)) = self.faults.corrupt_next.take()
+            && index < size
+        {
+            let mut byte = [0u8; 1];
+            let at = dst + index as u64;
+            if self.bus.read(at, &mut byte).is_ok() {
+                byte[0] ^= xor;
+                let _ = self.bus.write(at, &byte);
+            }
+        }
+        (status, used)
+    }
+
+    fn alias(old: u32, offset: usize, value: u32) -> u32 {
+        match offset & 0xF {
+            regs::SET => old | value,
+            regs::CLR => old & !value,
+            regs::TOG => old ^ value,
+            _ => value,
+        }
+    }
+}
+
+impl Mmio for DcpSim {
+    fn read32(&mut self, offset: usize) -> u32 {
+        let base = offset & !0xF;
+        match base {
+            regs::CTRL => self.ctrl | regs::CTRL_PRESENT_CRYPTO | regs::CTRL_PRESENT_SHA,
+            regs::STAT => {
+                let ready = if self.otp_key_ready {
+                    regs::STAT_OTP_KEY_READY
+                } else {
+                    0
+                };
+                self.stat | ready
+            }
+            regs::CHANNELCTRL => self.channelctrl,
+            regs::CAPABILITY0 => self.capability0 | CAPABILITY0_RO,
+            regs::CAPABILITY1 => CAPABILITY1_VALUE,
+            regs::CONTEXT => self.context,
+            regs::KEY => {
+                ((self.key_slot as u32) << regs::KEY_INDEX_SHIFT) | self.key_subword as u32
+            }
+            regs::VERSION => VERSION_VALUE,
+            b if (regs::PACKET0..regs::PACKET0 + 0x70).contains(&b) => self
+                .packet
+                .get((b - regs::PACKET0) / 0x10)
+                .copied()
+                .unwrap_or(0),
+            b if (regs::ch_cmdptr(0)..regs::ch_cmdptr(regs::CHANNELS)).contains(&b) => {
+                let n = (b - regs::ch_cmdptr(0)) / 0x40;
+                let get = |a: &[u32; regs::CHANNELS]| a.get(n).copied().unwrap_or(0);
+                match b - regs::ch_cmdptr(n) {
+                    0x00 => get(&self.cmdptr),
+                    0x10 => get(&self.sema) << regs::SEMA_VALUE_SHIFT,
+                    0x20 => get(&self.ch_stat),
+                    0x30 => get(&self.ch_opts),
+                    _ => 0,
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    fn write32(&mut self, offset: usize, value: u32) {
+        let base = offset & !0xF;
+        if base == regs::CTRL {
+            let old = self.ctrl;
+            let new = Self::alias(old, offset, value)
+                & !(regs::CTRL_PRESENT_CRYPTO | regs::CTRL_PRESENT_SHA);
+            if new & regs::CTRL_SFTRST != 0 && old & regs::CTRL_SFTRST == 0 {
+                // Entering soft reset resets the block and gates its clock.
+                self.soft_reset();
+            } else {
+                self.ctrl = new;
+            }
+            return;
+        }
+        if self.in_reset() {
+            // Clock gated or held in reset: the block ignores the write.
+            return;
+        }
+        match base {
+            regs::STAT => {
+                let irq = Self::alias(self.stat, offset, value) & regs::STAT_IRQ_MASK;
+                self.stat = (self.stat & !regs::STAT_IRQ_MASK) | irq;
+            }
+            regs::CHANNELCTRL => {
+                self.channelctrl = Self::alias(self.channelctrl, offset, value) & 0x1_FFFF;
+                (0..regs::CHANNELS).for_each(|n| self.run_channel(n));
+            }
+            regs::CAPABILITY0 => self.capability0 |= value & STICKY_CAPS,
+            regs::CONTEXT => self.context = value,
+            regs::KEY => {
+                self.key_slot = ((value >> regs::KEY_INDEX_SHIFT) & 0x3) as usize;
+                self.key_subword = (value & regs::KEY_SUBWORD_MASK) as usize;
+            }
+            regs::KEYDATA => {
+                let at = self.key_subword * 4;
+                if let Some(bytes) = self
+                    .key_ram
+                    .get_mut(self.key_slot)
+                    .and_then(|k| k.get_mut(at..at + 4))
+                {
+                    bytes.copy_from_slice(&value.to_be_bytes());
+                }
+                self.key_subword = (self.key_subword + 1) & 0x3;
+            }
+            b if (regs::ch_cmdptr(0)..regs::ch_cmdptr(regs::CHANNELS)).contains(&b) => {
+                let n = (b - regs::ch_cmdptr(0)) / 0x40;
+                match b - regs::ch_cmdptr(n) {
+                    0x00 => {
+                        if let Some(p) = self.cmdptr.get_mut(n) {
+                            *p = value;
+                        }
+                    }
+                    0x10 => {
+                        if let Some(s) = self.sema.get_mut(n) {
+                            *s = (*s + (value & regs::SEMA_INCREMENT_MASK)).min(0xFF);
+                        }
+                        self.run_channel(n);
+                    }
+                    0x20 => {
+                        if let Some(s) = self.ch_stat.get_mut(n) {
+                            *s = Self::alias(*s, offset, value);
+                        }
+                    }
+                    0x30 => {
+                        if let Some(s) = self.ch_opts.get_mut(n) {
+                            *s = Self::alias(*s, offset, value) & 0xFFFF;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}

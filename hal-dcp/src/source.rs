@@ -1,0 +1,341 @@
+//! Policy: Linux `trusted_dcp` blobs ([`DcpSource`]) and OP-TEE's DCP
+//! hardware unique key ([`DcpHuk`]).
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes128Gcm, Nonce, Tag};
+use embedded_hal::delay::DelayNs;
+use rand_core::TryCryptoRng;
+use trusted_core::kdf::{FieldWidths, kdf_counter_cmac};
+use trusted_core::{
+    DmaRegion, Error, Huk, HukBytes, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, Mmio, Result,
+    SealedBlob, TrustSource,
+};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::cipher::DcpAes;
+use crate::dcp::{AesKey, Dcp};
+use crate::fmt::{debug, warning};
+
+/// `DCP_BLOB_VERSION` of Linux `trusted_dcp.c`.
+pub const DCP_BLOB_VERSION: u8 = 1;
+/// `sizeof(struct dcp_blob_fmt)`: version, blob key, nonce, LE32 length.
+pub const DCP_BLOB_HEADER: usize = 37;
+/// `DCP_BLOB_AUTHLEN`: the GCM tag after the ciphertext.
+pub const DCP_BLOB_AUTHLEN: usize = 16;
+/// Bytes a blob adds to the key: 37 + 16.
+pub const DCP_BLOB_OVERHEAD: usize = DCP_BLOB_HEADER + DCP_BLOB_AUTHLEN;
+
+const BLOB_KEY: core::ops::Range<usize> = 1..17;
+const NONCE: core::ops::Range<usize> = 17..33;
+/// GCM uses only the first 12 nonce bytes: the kernel's `gcm(aes)` has a
+/// 12-byte IV, so bytes 12..16 of the nonce field are unauthenticated filler.
+const GCM_IV: core::ops::Range<usize> = 17..29;
+const PAYLOAD_LEN: core::ops::Range<usize> = 33..37;
+
+/// AES-128-ECB of sixteen 0x55 bytes under an all-zero key: what a DCP
+/// whose hardware keys are the test key returns (`test_for_zero_key`).
+pub const ZERO_KEY_PROBE: [u8; 16] = [
+    0x9a, 0xda, 0xe0, 0x54, 0xf6, 0x3d, 0xfa, 0xff, 0x5e, 0xa1, 0x8e, 0x45, 0xed, 0xf6, 0xea, 0x6f,
+];
+
+/// The hardware key that wraps the blob key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SealingKey {
+    /// The device-unique key, key select 0xFE (Linux default).
+    #[default]
+    Unique,
+    /// The OTP key, key select 0xFF (Linux `trusted.dcp_use_otp_key=1`).
+    Otp,
+}
+
+impl SealingKey {
+    fn aes_key(self) -> AesKey<'static> {
+        match self {
+            SealingKey::Unique => AesKey::Unique,
+            SealingKey::Otp => AesKey::Otp,
+        }
+    }
+}
+
+/// Linux `trusted.source=dcp`: blobs byte-compatible with
+/// `security/keys/trusted-keys/trusted_dcp.c` (format version 1, 53 + N
+/// bytes). The DCP has no RNG: the blob key and nonce come from `R`.
+pub struct DcpSource<M, D, T, R> {
+    dcp: Dcp<M, D, T>,
+    rng: R,
+    key: SealingKey,
+    zero_key_test: bool,
+    ready: bool,
+}
+
+impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
+    /// A source sealing with the UNIQUE key and running the zero-key self
+    /// test at init, as Linux does by default.
+    pub fn new(dcp: Dcp<M, D, T>, rng: R) -> Self {
+        Self {
+            dcp,
+            rng,
+            key: SealingKey::Unique,
+            zero_key_test: true,
+            ready: false,
+        }
+    }
+
+    /// Chooses the hardware key (Linux `trusted.dcp_use_otp_key`).
+    pub fn with_sealing_key(mut self, key: SealingKey) -> Self {
+        self.key = key;
+        self.ready = false;
+        self
+    }
+
+    /// Skips the zero-key self test (Linux `trusted.dcp_skip_zk_test`).
+    /// Blobs sealed on an open part are readable by anyone with an open
+    /// part: use this for development only.
+    pub fn skip_zero_key_test(mut self) -> Self {
+        self.zero_key_test = false;
+        self
+    }
+
+    /// The hardware key in use.
+    pub fn sealing_key(&self) -> SealingKey {
+        self.key
+    }
+
+    /// The driver (job counts, sim hooks).
+    pub fn dcp_mut(&mut self) -> &mut Dcp<M, D, T> {
+        &mut self.dcp
+    }
+
+    /// The driver and RNG back.
+    pub fn into_inner(self) -> (Dcp<M, D, T>, R) {
+        (self.dcp, self.rng)
+    }
+
+    /// Unseals `blob` into `out` and returns the key length N. On any error
+    /// `out` is left all zero, so no partial plaintext survives.
+    pub fn unseal_into(&mut self, blob: &[u8], out: &mut [u8]) -> Result<usize> {
+        let result = parse_blob_header(blob).and_then(|n| {
+            self.ensure_ready()?;
+            let out = out.get_mut(..n).ok_or(Error::BufferTooSmall)?;
+            self.unseal_inner(blob, out).map(|()| n)
+        });
+        if result.is_err() {
+            out.zeroize();
+        }
+        result
+    }
+
+    fn ensure_ready(&mut self) -> Result<()> {
+        if self.ready && self.dcp.is_ready() {
+            Ok(())
+        } else {
+            self.init()
+        }
+    }
+
+    fn seal_inner(&mut self, key: &Key, blob: &mut [u8]) -> Result<()> {
+        let n = key.len();
+        let (header, body) = blob.split_at_mut(DCP_BLOB_HEADER);
+        let (ct, tag_out) = body.split_at_mut(n);
+        // Linux draws the nonce first, then the blob key.
+        let nonce = header.get_mut(NONCE).ok_or(Error::BlobLength)?;
+        self.rng.try_fill_bytes(nonce).map_err(|_| Error::Rng)?;
+        let mut bek = Zeroizing::new([0u8; 16]);
+        self.rng
+            .try_fill_bytes(bek.as_mut())
+            .map_err(|_| Error::Rng)?;
+
+        let mut wrapped = bek.clone();
+        self.dcp.ecb_encrypt(self.key.aes_key(), wrapped.as_mut())?;
+
+        ct.copy_from_slice(key.as_bytes());
+        let iv = Nonce::try_from(header.get(GCM_IV).ok_or(Error::BlobLength)?)
+            .map_err(|_| Error::BlobLength)?;
+        let tag = Aes128Gcm::new(&(*bek).into())
+            .encrypt_inout_detached(&iv, &[], ct.into())
+            .map_err(|_| Error::BlobLength)?;
+        tag_out.copy_from_slice(&tag);
+
+        header
+            .get_mut(BLOB_KEY)
+            .ok_or(Error::BlobLength)?
+            .copy_from_slice(wrapped.as_ref());
+        header
+            .get_mut(PAYLOAD_LEN)
+            .ok_or(Error::BlobLength)?
+            .copy_from_slice(&(n as u32).to_le_bytes());
+        if let Some(version) = header.first_mut() {
+            *version = DCP_BLOB_VERSION;
+        }
+        Ok(())
+    }
+
+    fn unseal_inner(&mut self, blob: &[u8], out: &mut [u8]) -> Result<()> {
+        let mut bek = Zeroizing::new([0u8; 16]);
+        bek.copy_from_slice(blob.get(BLOB_KEY).ok_or(Error::BlobLength)?);
+        self.dcp.ecb_decrypt(self.key.aes_key(), bek.as_mut())?;
+        let n = out.len();
+        let iv = Nonce::try_from(blob.get(GCM_IV).ok_or(Error::BlobLength)?)
+            .map_err(|_| Error::BlobLength)?;
+        let ct = blob
+            .get(DCP_BLOB_HEADER..DCP_BLOB_HEADER + n)
+            .ok_or(Error::BlobLength)?;
+        let tag = Tag::try_from(blob.get(DCP_BLOB_HEADER + n..).ok_or(Error::BlobLength)?)
+            .map_err(|_| Error::BlobLength)?;
+        // The tag is checked before any plaintext is released.
+        out.copy_from_slice(ct);
+        Aes128Gcm::new(&(*bek).into())
+            .decrypt_inout_detached(&iv, &[], out.into(), &tag)
+            .map_err(|_| Error::AuthFailed)
+    }
+}
+
+/// Checks a blob's header as Linux `trusted_dcp_unseal` does, plus the key
+/// size bound Linux leaves to the caller; returns the key length N.
+pub fn parse_blob_header(blob: &[u8]) -> Result<usize> {
+    if blob.len() < DCP_BLOB_OVERHEAD || blob.len() > MAX_BLOB_SIZE {
+        return Err(Error::BlobLength);
+    }
+    if blob.first() != Some(&DCP_BLOB_VERSION) {
+        return Err(Error::BlobFormat("DCP blob version is not 1"));
+    }
+    let mut len = [0u8; 4];
+    len.copy_from_slice(blob.get(PAYLOAD_LEN).ok_or(Error::BlobLength)?);
+    let n = u32::from_le_bytes(len) as usize;
+    if n.checked_add(DCP_BLOB_OVERHEAD) != Some(blob.len()) {
+        return Err(Error::BlobFormat(
+            "DCP blob payload length does not match the blob length",
+        ));
+    }
+    if !(MIN_KEY_SIZE..=MAX_KEY_SIZE).contains(&n) {
+        return Err(Error::KeyLength);
+    }
+    Ok(n)
+}
+
+impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> TrustSource for DcpSource<M, D, T, R> {
+    fn name(&self) -> &'static str {
+        "dcp"
+    }
+
+    /// Resets and configures the DCP, then (unless skipped) refuses a part
+    /// whose hardware key is the all-zero test key, as Linux
+    /// `trusted_dcp_init` does with `test_for_zero_key`.
+    fn init(&mut self) -> Result<()> {
+        self.ready = false;
+        self.dcp.init()?;
+        if self.zero_key_test {
+            let mut probe = [0x55u8; 16];
+            self.dcp.ecb_encrypt(self.key.aes_key(), &mut probe)?;
+            if probe == ZERO_KEY_PROBE {
+                warning!("dcp: hardware key is the zero test key");
+                return Err(Error::InsecureState(
+                    "DCP hardware key is the all-zero test key (device neither in secure nor trusted mode)",
+                ));
+            }
+        }
+        self.ready = true;
+        Ok(())
+    }
+
+    fn seal(&mut self, key: &Key, _options: &str) -> Result<SealedBlob> {
+        self.ensure_ready()?;
+        let mut blob = SealedBlob::zeroed(key.len() + DCP_BLOB_OVERHEAD)?;
+        let result = self.seal_inner(key, blob.as_mut_bytes());
+        if let Err(e) = result {
+            debug!("dcp: seal failed");
+            blob.as_mut_bytes().zeroize();
+            return Err(e);
+        }
+        Ok(blob)
+    }
+
+    fn unseal(&mut self, blob: &[u8], _options: &str) -> Result<Key> {
+        let n = parse_blob_header(blob)?;
+        self.ensure_ready()?;
+        let mut key = Key::zeroed(n)?;
+        // On error `key` is dropped, which zeroes it.
+        self.unseal_inner(blob, key.as_mut_bytes())?;
+        Ok(key)
+    }
+}
+
+enum HukState {
+    Empty,
+    Generated(HukBytes),
+    Failed(Error),
+}
+
+/// OP-TEE's hardware unique key on i.MX6ULL/6SL/6SLL
+/// (`core/drivers/imx/dcp/dcp_huk.c`): AES-128-CMAC under the UNIQUE key
+/// (0xFE) of the SP 800-108 block `01 'huk' 00 'opteeosdcp' 80`, then
+/// CAPABILITY0.DISABLE_UNIQUE_KEY, then the value is cached.
+///
+/// Two DCP jobs: the CMAC subkey L = E(0) and the one message block.
+/// After the first call the unique key is disabled whether the derivation
+/// worked or not (as in OP-TEE), so a failure is final until power-up.
+pub struct DcpHuk<M, D, T> {
+    dcp: Dcp<M, D, T>,
+    state: HukState,
+}
+
+impl<M: Mmio, D: DmaRegion, T: DelayNs> DcpHuk<M, D, T> {
+    /// A HUK provider over `dcp` (initialised on first use if needed).
+    pub fn new(dcp: Dcp<M, D, T>) -> Self {
+        Self {
+            dcp,
+            state: HukState::Empty,
+        }
+    }
+
+    /// The driver (job counts, sim hooks).
+    pub fn dcp_mut(&mut self) -> &mut Dcp<M, D, T> {
+        &mut self.dcp
+    }
+
+    /// The driver back; the cached HUK is zeroed.
+    pub fn into_inner(self) -> Dcp<M, D, T> {
+        self.dcp
+    }
+
+    fn derive(&mut self) -> Result<HukBytes> {
+        let mut huk = Zeroizing::new([0u8; 16]);
+        let aes = DcpAes::new(&mut self.dcp, AesKey::Unique);
+        let kdf = kdf_counter_cmac(
+            &aes,
+            b"huk",
+            b"opteeosdcp",
+            FieldWidths::BYTES,
+            huk.as_mut(),
+        );
+        let result = kdf.and(aes.finish());
+        // OP-TEE disables the key after the attempt, successful or not.
+        self.dcp.disable_unique_key();
+        result.map(|()| huk)
+    }
+}
+
+impl<M: Mmio, D: DmaRegion, T: DelayNs> Huk for DcpHuk<M, D, T> {
+    fn hardware_unique_key(&mut self) -> Result<HukBytes> {
+        match &self.state {
+            HukState::Generated(huk) => return Ok(huk.clone()),
+            HukState::Failed(e) => return Err(*e),
+            HukState::Empty => {}
+        }
+        // An init failure derived nothing and disabled nothing: retryable.
+        if !self.dcp.is_ready() {
+            self.dcp.init()?;
+        }
+        match self.derive() {
+            Ok(huk) => {
+                self.state = HukState::Generated(huk.clone());
+                Ok(huk)
+            }
+            Err(e) => {
+                self.state = HukState::Failed(e);
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! What the BSEC (or the secure monitor in front of it) answered. No fuse
+//! value is ever carried in an error, because fuse words hold keys.
+
+use core::fmt;
+
+/// Which lock refused an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LockKind {
+    /// `WRLOCK`: the word is permanently locked against programming.
+    Permanent,
+    /// `SPLOCK`: sticky program lock until reset.
+    StickyProgram,
+    /// `SWLOCK`: sticky shadow-write lock until reset.
+    StickyShadowWrite,
+    /// `SRLOCK`: sticky shadow-reload lock until reset.
+    StickyShadowReload,
+    /// `OTP_LOCK.GPLOCK`: global program lock until reset.
+    GlobalProgram,
+}
+
+/// A BSEC operation failure, per word where the hardware says which.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OtpError {
+    /// No BSEC2 answers at this address (IP_ID / IPVR mismatch).
+    NoDevice,
+    /// Word index outside 0..=95.
+    BadWord(u8),
+    /// `STATUS.INVALID`: the BSEC is in OTP-invalid mode and refuses access.
+    InvalidMode,
+    /// BUSY (or SAFMEM power-up) did not finish within the bounded wait.
+    Timeout,
+    /// The `DISTURBED` bit of the word: a marginal read or program.
+    Disturbed(u8),
+    /// The `ERROR` bit of the word: ECC (upper) or redundancy (lower) error.
+    Ecc(u8),
+    /// `STATUS.PROGFAIL` after programming or locking the word.
+    ProgramFailed(u8),
+    /// The word is locked against the operation.
+    Locked(u8, LockKind),
+    /// An upper word already holds a different value; it can be programmed
+    /// only once.
+    AlreadyProgrammed(u8),
+    /// After programming, the fuses do not hold the requested bits.
+    VerifyFailed(u8),
+    /// The secure monitor refused the call (`a0` kept: `FAILED`,
+    /// `INVALID_PARAMS` for a word the normal world may not use, ...).
+    Smc(u32),
+    /// The access path cannot do this (for example lock queries over the SMC).
+    Unsupported(&'static str),
+}
+
+impl OtpError {
+    /// The word the error is about, if the hardware named one.
+    pub fn word(&self) -> Option<u8> {
+        match *self {
+            OtpError::BadWord(w)
+            | OtpError::Disturbed(w)
+            | OtpError::Ecc(w)
+            | OtpError::ProgramFailed(w)
+            | OtpError::Locked(w, _)
+            | OtpError::AlreadyProgrammed(w)
+            | OtpError::VerifyFailed(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for OtpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OtpError::NoDevice => f.write_str("no STM32MP15 BSEC at this address"),
+            OtpError::BadWord(w) => write!(f, "OTP word {w} does not exist (0..=95)"),
+            OtpError::InvalidMode => f.write_str("BSEC is in OTP-invalid mode"),
+            OtpError::Timeout => f.write_str("BSEC stayed busy"),
+            OtpError::Disturbed(w) => write!(f, "OTP word {w} read disturbed"),
+            OtpError::Ecc(w) => write!(f, "OTP word {w} has an ECC/redundancy error"),
+            OtpError::ProgramFailed(w) => write!(f, "programming OTP word {w} failed"),
+            OtpError::Locked(w, kind) => write!(f, "OTP word {w} is locked ({kind:?})"),
+            OtpError::AlreadyProgrammed(w) => {
+                write!(f, "upper OTP word {w} already holds another value")
+            }
+            OtpError::VerifyFailed(w) => write!(f, "OTP word {w} read back differs"),
+            OtpError::Smc(a0) => write!(f, "BSEC SMC failed with {a0:#010x}"),
+            OtpError::Unsupported(what) => write!(f, "not supported: {what}"),
+        }
+    }
+}
+
+impl core::error::Error for OtpError {}
+
+/// Hardware codes carried in [`trusted_core::Error::Hardware`]: the kind in
+/// bits 15:8, the word in bits 7:0.
+pub mod code {
+    /// `DISTURBED` bit set.
+    pub const DISTURBED: u32 = 0x0100;
+    /// `ERROR` (ECC) bit set.
+    pub const ECC: u32 = 0x0200;
+    /// `STATUS.PROGFAIL`.
+    pub const PROGFAIL: u32 = 0x0300;
+    /// Upper word already programmed with another value.
+    pub const ALREADY_PROGRAMMED: u32 = 0x0400;
+    /// Read-back after programming differs.
+    pub const VERIFY: u32 = 0x0500;
+    /// Word index out of range.
+    pub const BAD_WORD: u32 = 0x0600;
+}
+
+impl From<OtpError> for trusted_core::Error {
+    fn from(e: OtpError) -> Self {
+        use trusted_core::Error;
+        let hw = |kind: u32, w: u8| Error::Hardware(kind | u32::from(w));
+        match e {
+            OtpError::NoDevice => Error::NoDevice,
+            OtpError::BadWord(w) => hw(code::BAD_WORD, w),
+            OtpError::InvalidMode => Error::InsecureState("BSEC is in OTP-invalid mode"),
+            OtpError::Timeout => Error::Timeout,
+            OtpError::Disturbed(w) => hw(code::DISTURBED, w),
+            OtpError::Ecc(w) => hw(code::ECC, w),
+            OtpError::ProgramFailed(w) => hw(code::PROGFAIL, w),
+            OtpError::Locked(..) => Error::Locked,
+            OtpError::AlreadyProgrammed(w) => hw(code::ALREADY_PROGRAMMED, w),
+            OtpError::VerifyFailed(w) => hw(code::VERIFY, w),
+            OtpError::Smc(a0) => Error::Hardware(a0),
+            OtpError::Unsupported(what) => Error::Unsupported(what),
+        }
+    }
+}

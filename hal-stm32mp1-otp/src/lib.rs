@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
+
+mod fmt;
+
+pub mod access;
+pub mod bsec;
+pub mod error;
+pub mod provision;
+pub mod regs;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod source;
+
+pub use access::{OtpAccess, Smc, SmcOtp};
+pub use bsec::{Bsec, BsecStatus, LockState, SecurityState, StickyLock};
+pub use error::{LockKind, OtpError};
+pub use provision::{
+    ProvisionError, ProvisionOptions, ProvisionReport, ProvisionStep, huk_words_image,
+    provision_huk,
+};
+pub use source::{HukConfig, HukLockState, HukMode, Stm32mp15Huk, Stm32mp15Tee};

@@ -1,0 +1,210 @@
+//! Policy: the STM32MP15 hardware unique key exactly as OP-TEE derives it
+//! (core/drivers/stm32mp15_huk.c), and the TEE sealer on top of it.
+
+use aes::Aes128;
+use aes_gcm::aead::array::typenum::U12;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{AesGcm, Nonce};
+use trusted_core::{Error, HUK_LEN, Huk, HukBytes, Result, tee::TeeSealer};
+use zeroize::Zeroizing;
+
+use crate::access::OtpAccess;
+use crate::error::{LockKind, OtpError};
+use crate::fmt::{debug, warning};
+use crate::regs;
+
+/// Which OP-TEE HUK derivation to reproduce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum HukMode {
+    /// `CFG_STM32MP15_HUK_BSEC_KEY` (OP-TEE default): the HUK is the four
+    /// OTP words, each little-endian.
+    BsecKey,
+    /// `CFG_STM32MP15_HUK_BSEC_DERIVE_UID`: the HUK is the AES-128-GCM
+    /// ciphertext of `UID0 ‖ UID1 ‖ UID2 ‖ 0` (little-endian words) under the
+    /// four OTP words as key, nonce `55 00 … 00` (12 bytes), no AAD; the tag
+    /// is discarded.
+    DeriveUid,
+}
+
+/// Where the HUK lives and how it is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct HukConfig {
+    /// The four key words, in key byte order
+    /// (`CFG_STM32MP15_HUK_BSEC_KEY_0..3`; DT `huk-otp@f0` = 60..63).
+    pub words: [u8; 4],
+    /// The derivation.
+    pub mode: HukMode,
+    /// The three UID words used by [`HukMode::DeriveUid`] (13..15).
+    pub uid_words: [u8; 3],
+    /// Refuse an HUK whose words are not locked (OP-TEE only logs
+    /// "HUK unlocked"). Off by default, as in OP-TEE.
+    pub require_locked: bool,
+    /// Accept all-zero key words (an unprovisioned device). Off by default:
+    /// blobs sealed with a blank HUK are not bound to anything secret.
+    pub allow_blank: bool,
+}
+
+impl Default for HukConfig {
+    fn default() -> Self {
+        Self {
+            words: regs::HUK_OTP_DEFAULT,
+            mode: HukMode::BsecKey,
+            uid_words: regs::UID_OTP,
+            require_locked: false,
+            allow_blank: false,
+        }
+    }
+}
+
+/// The lock state of the HUK words as OP-TEE reports it at first use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum HukLockState {
+    /// CFG0 says "closed device": OP-TEE does not check and counts it locked.
+    ClosedDevice,
+    /// Every key word is permanently locked and its shadow write-locked.
+    Locked,
+    /// At least one key word lacks its permanent lock or its SWLOCK.
+    Unlocked,
+    /// The access path cannot query locks (the SMC path).
+    Unknown,
+}
+
+/// The STM32MP15 HUK provider over any [`OtpAccess`].
+///
+/// Nothing is cached: every call reads the fuses, as OP-TEE does.
+pub struct Stm32mp15Huk<A> {
+    access: A,
+    config: HukConfig,
+    lock_state: Option<HukLockState>,
+}
+
+/// A TEE sealer (OP-TEE trusted_keys TA blobs, Linux `trusted.source=tee`)
+/// keyed by the STM32MP15 HUK.
+pub type Stm32mp15Tee<A, R> = TeeSealer<Stm32mp15Huk<A>, R>;
+
+impl<A: OtpAccess> Stm32mp15Huk<A> {
+    /// A provider reading the HUK through `access` as `config` says.
+    /// Fails on word numbers above 95 or repeated key words.
+    pub fn new(access: A, config: HukConfig) -> Result<Self> {
+        let all = config.words.iter().chain(config.uid_words.iter());
+        if all.clone().any(|&w| usize::from(w) >= regs::OTP_WORDS) {
+            return Err(Error::InvalidArgument("OTP word numbers are 0..=95"));
+        }
+        let w = config.words;
+        let distinct = (0..4).all(|i| (i + 1..4).all(|j| w.get(i) != w.get(j)));
+        if !distinct {
+            return Err(Error::InvalidArgument("the four HUK words must differ"));
+        }
+        Ok(Self {
+            access,
+            config,
+            lock_state: None,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &HukConfig {
+        &self.config
+    }
+
+    /// The lock state seen by the last successful read, if any.
+    pub fn lock_state(&self) -> Option<HukLockState> {
+        self.lock_state
+    }
+
+    /// The access path back.
+    pub fn into_inner(self) -> A {
+        self.access
+    }
+
+    /// Reads the HUK and the lock state of its words.
+    pub fn read(&mut self) -> Result<(HukBytes, HukLockState)> {
+        let lock = self.words_lock_state()?;
+        if self.config.require_locked && lock == HukLockState::Unlocked {
+            return Err(Error::InsecureState("HUK OTP words are not locked"));
+        }
+        let mut key = Zeroizing::new([0u8; HUK_LEN]);
+        for (chunk, &word) in key.chunks_exact_mut(4).zip(self.config.words.iter()) {
+            let value = Zeroizing::new(fuse_or_locked_shadow(&mut self.access, word)?);
+            chunk.copy_from_slice(&value.to_le_bytes());
+        }
+        if !self.config.allow_blank && key.iter().all(|&b| b == 0) {
+            return Err(Error::InsecureState(
+                "HUK OTP words are blank (device not provisioned)",
+            ));
+        }
+        let huk = match self.config.mode {
+            HukMode::BsecKey => key,
+            HukMode::DeriveUid => self.derive_uid(&key)?,
+        };
+        if self.lock_state.is_none() {
+            debug!("stm32mp15 HUK {}", lock);
+            if lock == HukLockState::Unlocked {
+                warning!("stm32mp15 HUK unlocked");
+            }
+        }
+        self.lock_state = Some(lock);
+        Ok((huk, lock))
+    }
+
+    fn words_lock_state(&mut self) -> Result<HukLockState> {
+        // OP-TEE checks locks only on a device that is not closed.
+        let cfg0 = self.access.read_shadow(regs::CFG0_OTP)?;
+        if cfg0 & regs::CFG0_CLOSED_DEVICE != 0 {
+            return Ok(HukLockState::ClosedDevice);
+        }
+        let mut locked = true;
+        for &word in self.config.words.iter() {
+            match self.access.lock_state(word) {
+                Ok(state) => locked &= state.permanent && state.sticky_shadow_write,
+                Err(OtpError::Unsupported(_)) => return Ok(HukLockState::Unknown),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(if locked {
+            HukLockState::Locked
+        } else {
+            HukLockState::Unlocked
+        })
+    }
+
+    fn derive_uid(&mut self, key: &[u8; HUK_LEN]) -> Result<HukBytes> {
+        let mut block = Zeroizing::new([0u8; HUK_LEN]);
+        for (chunk, &word) in block.chunks_exact_mut(4).zip(self.config.uid_words.iter()) {
+            // OP-TEE write-locks the UID shadows first so nobody can swap
+            // the UID in after the fact; the SMC path cannot, and goes on.
+            match self.access.lock_shadow_write(word) {
+                Ok(()) | Err(OtpError::Unsupported(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let value = fuse_or_locked_shadow(&mut self.access, word)?;
+            chunk.copy_from_slice(&value.to_le_bytes());
+        }
+        let cipher = AesGcm::<Aes128, U12>::new_from_slice(key).map_err(|_| Error::KeyLength)?;
+        let mut nonce = [0u8; 12];
+        nonce[0] = 0x55;
+        cipher
+            .encrypt_inout_detached(&Nonce::<U12>::from(nonce), &[], block.as_mut_slice().into())
+            .map_err(|_| Error::KeyLength)?;
+        Ok(block)
+    }
+}
+
+/// The fuse value of `word`; under SRLOCK the reload is impossible, so the
+/// shadow the boot ROM loaded is used, as OP-TEE (whose reload the hardware
+/// ignores then) effectively does.
+fn fuse_or_locked_shadow<A: OtpAccess>(access: &mut A, word: u8) -> Result<u32> {
+    match access.read_fuse(word) {
+        Err(OtpError::Locked(_, LockKind::StickyShadowReload)) => Ok(access.read_shadow(word)?),
+        other => Ok(other?),
+    }
+}
+
+impl<A: OtpAccess> Huk for Stm32mp15Huk<A> {
+    fn hardware_unique_key(&mut self) -> Result<HukBytes> {
+        self.read().map(|(huk, _)| huk)
+    }
+}

@@ -1,0 +1,161 @@
+//! trustctl glue for the NXP DCP: Linux `trusted_dcp` blobs on the simulated
+//! DCP (`--source dcp-sim`), OP-TEE's DCP HUK (`huk --source dcp-sim`) and TEE
+//! blobs from it (`--source tee --huk-from dcp-sim`).
+
+use hal_dcp::sim::{DcpSim, NoDelay};
+use hal_dcp::{Dcp, DcpHuk, DcpSource, SealingKey};
+use trusted_core::tee::TeeSealer;
+use trusted_core::{Huk, Key, NoCache, SealedBlob, StaticDma, TrustSource};
+
+use crate::host::{HostRng, parse_hex_array};
+
+/// Flags of the simulated DCP.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct DcpArgs {
+    /// UNIQUE key (key select 0xFE) of the simulated DCP, 32 hex digits;
+    /// default all zero, like an unfused part.
+    #[arg(long = "unique-key", value_name = "HEX")]
+    pub unique_key: Option<String>,
+    /// OTP key (key select 0xFF) of the simulated DCP, 32 hex digits;
+    /// default all zero.
+    #[arg(long = "otp-key", value_name = "HEX")]
+    pub otp_key: Option<String>,
+    /// Wrap the blob key with the OTP key instead of the UNIQUE key
+    /// (Linux `trusted.dcp_use_otp_key=1`).
+    #[arg(long = "use-otp-key")]
+    pub use_otp_key: bool,
+    /// Skip the zero-key self test (Linux `trusted.dcp_skip_zk_test=1`):
+    /// allows sealing with an all-zero hardware key. Development only.
+    #[arg(long = "skip-zero-key-test")]
+    pub skip_zero_key_test: bool,
+}
+
+/// The driver type over the simulated DCP.
+pub type SimDcp = Dcp<DcpSim, StaticDma, NoDelay>;
+
+/// Bus address the sim sees the DMA region at (any 32-bit value works).
+const DMA_BUS: u64 = 0x8800_0000;
+const DMA_LEN: usize = 1024;
+
+fn key_arg(value: &Option<String>, flag: &str) -> Result<[u8; 16], String> {
+    match value {
+        Some(hex) => parse_hex_array(hex.trim(), flag),
+        None => Ok([0; 16]),
+    }
+}
+
+/// A fresh simulated DCP with the keys from `args`, behind the driver.
+pub fn sim_dcp(args: &DcpArgs) -> Result<SimDcp, String> {
+    let unique = key_arg(&args.unique_key, "--unique-key")?;
+    let otp = key_arg(&args.otp_key, "--otp-key")?;
+    // One short-lived region per CLI invocation.
+    let buffer: &'static mut [u8] = Box::leak(vec![0u8; DMA_LEN].into_boxed_slice());
+    let dma = StaticDma::new(buffer, DMA_BUS, NoCache);
+    let sim = DcpSim::new(dma.bus())
+        .with_unique_key(unique)
+        .with_otp_key(otp);
+    Dcp::new(sim, dma, NoDelay).map_err(|e| format!("dcp-sim: {e}"))
+}
+
+/// The Linux trusted_dcp source on a freshly reset simulated DCP, initialised.
+pub fn source(args: &DcpArgs) -> Result<DcpSource<DcpSim, StaticDma, NoDelay, HostRng>, String> {
+    let key = if args.use_otp_key {
+        SealingKey::Otp
+    } else {
+        SealingKey::Unique
+    };
+    let mut src = DcpSource::new(sim_dcp(args)?, HostRng).with_sealing_key(key);
+    if args.skip_zero_key_test {
+        src = src.skip_zero_key_test();
+    }
+    src.init().map_err(|e| format!("dcp-sim: {e}"))?;
+    Ok(src)
+}
+
+/// `trustctl seal --source dcp-sim [--unique-key HEX] [--otp-key HEX] [--use-otp-key]`.
+pub fn seal(args: &DcpArgs, key: &Key) -> Result<SealedBlob, String> {
+    source(args)?
+        .seal(key, "")
+        .map_err(|e| format!("dcp-sim: {e}"))
+}
+
+/// `trustctl unseal --source dcp-sim ...`.
+pub fn unseal(args: &DcpArgs, blob: &[u8]) -> Result<Key, String> {
+    source(args)?
+        .unseal(blob, "")
+        .map_err(|e| format!("dcp-sim: {e}"))
+}
+
+/// `trustctl huk --source dcp-sim --unique-key HEX`: OP-TEE's i.MX6ULL HUK.
+pub fn huk(args: &DcpArgs) -> Result<[u8; 16], String> {
+    DcpHuk::new(sim_dcp(args)?)
+        .hardware_unique_key()
+        .map(|k| *k)
+        .map_err(|e| format!("dcp-sim: {e}"))
+}
+
+/// The TEE sealer over the DCP HUK of a freshly reset simulated DCP.
+pub fn tee(
+    args: &DcpArgs,
+) -> Result<TeeSealer<DcpHuk<DcpSim, StaticDma, NoDelay>, HostRng>, String> {
+    Ok(TeeSealer::new(DcpHuk::new(sim_dcp(args)?), HostRng))
+}
+
+/// `trustctl seal --source tee --huk-from dcp-sim --unique-key HEX`.
+pub fn tee_seal(args: &DcpArgs, key: &Key) -> Result<SealedBlob, String> {
+    tee(args)?
+        .seal(key, "")
+        .map_err(|e| format!("tee (dcp-sim HUK): {e}"))
+}
+
+/// `trustctl unseal --source tee --huk-from dcp-sim --unique-key HEX`.
+pub fn tee_unseal(args: &DcpArgs, blob: &[u8]) -> Result<Key, String> {
+    tee(args)?
+        .unseal(blob, "")
+        .map_err(|e| format!("tee (dcp-sim HUK): {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn args(unique: &str) -> DcpArgs {
+        DcpArgs {
+            unique_key: Some(unique.into()),
+            ..DcpArgs::default()
+        }
+    }
+
+    #[test]
+    fn seal_unseal_and_huk_on_the_sim() {
+        let a = args("000102030405060708090a0b0c0d0e0f");
+        let key = Key::from_slice(&[5; 32]).unwrap();
+        let blob = seal(&a, &key).unwrap();
+        assert_eq!(blob.len(), 85);
+        assert_eq!(unseal(&a, blob.as_bytes()).unwrap(), key);
+        let other = args("ff0102030405060708090a0b0c0d0e0f");
+        assert!(unseal(&other, blob.as_bytes()).is_err());
+        assert_eq!(
+            crate::host::hex(&huk(&a).unwrap()),
+            "75a3c29d529c65c0e07d42b0184da7ea"
+        );
+        let tee_blob = tee_seal(&a, &key).unwrap();
+        assert_eq!(tee_unseal(&a, tee_blob.as_bytes()).unwrap(), key);
+    }
+
+    #[test]
+    fn zero_key_and_bad_hex_give_one_clear_line() {
+        let key = Key::from_slice(&[5; 32]).unwrap();
+        let e = seal(&DcpArgs::default(), &key).unwrap_err();
+        assert!(e.contains("all-zero test key"), "{e}");
+        assert!(!e.contains('\n'));
+        let e = seal(&args("0011"), &key).unwrap_err();
+        assert!(e.contains("--unique-key"), "{e}");
+        let skip = DcpArgs {
+            skip_zero_key_test: true,
+            ..DcpArgs::default()
+        };
+        assert!(seal(&skip, &key).is_ok());
+    }
+}
