@@ -61,7 +61,8 @@ pub fn sim_caam(args: &CaamArgs) -> Result<SimCaam, String> {
     Ok(caam)
 }
 
-fn source(args: &CaamArgs) -> Result<CaamSource<CaamSim, StaticDma, NoDelay>, String> {
+/// The Linux trusted_caam source on a freshly reset simulated CAAM, initialised.
+pub fn source(args: &CaamArgs) -> Result<CaamSource<CaamSim, StaticDma, NoDelay>, String> {
     let mut src = CaamSource::new(sim_caam(args)?);
     if let Some(text) = &args.keymod {
         src = src
@@ -100,7 +101,8 @@ pub fn huk(args: &CaamArgs) -> Result<[u8; 16], String> {
         .map_err(|e| format!("caam-sim: {e}"))
 }
 
-fn tee(args: &CaamArgs) -> Result<TeeSealer<CaamHuk, HostRng>, String> {
+/// The TEE sealer over the MKVB HUK of a freshly reset simulated CAAM.
+pub fn tee(args: &CaamArgs) -> Result<TeeSealer<CaamHuk, HostRng>, String> {
     Ok(TeeSealer::new(caam_huk(args)?, HostRng))
 }
 

@@ -4,10 +4,12 @@
 //!
 //! Every failure prints one line on stderr and exits non-zero.
 
+mod caam;
 mod dcp;
 mod demo;
 mod host;
 mod stm32mp1;
+mod tpm;
 
 use std::process::ExitCode;
 
@@ -56,10 +58,15 @@ enum Cmd {
         #[arg(long, value_enum)]
         source: HukFrom,
         #[command(flatten)]
+        caam: caam::CaamArgs,
+        #[command(flatten)]
         dcp: dcp::DcpArgs,
         #[command(flatten)]
         stm32mp1: stm32mp1::Stm32mp1Args,
     },
+    /// TPM set-up.
+    #[command(subcommand)]
+    Tpm(TpmCmd),
     /// STM32MP15 offline provisioning.
     #[command(subcommand)]
     Stm32mp1(Stm32mp1Cmd),
@@ -70,6 +77,16 @@ enum Cmd {
     },
     /// First boot, seal, store, reboot, unseal, on every source; prints a table.
     Demo,
+}
+
+#[derive(Subcommand)]
+enum TpmCmd {
+    /// Create the ECC P-256 storage key and persist it at 0x81000001 (kept if present).
+    Provision {
+        /// swtpm command channel.
+        #[arg(long, value_name = "HOST:PORT")]
+        swtpm: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,9 +111,13 @@ struct SourceArgs {
     #[arg(long, value_enum)]
     huk_from: Option<HukFrom>,
     #[command(flatten)]
+    caam: caam::CaamArgs,
+    #[command(flatten)]
     dcp: dcp::DcpArgs,
     #[command(flatten)]
     stm32mp1: stm32mp1::Stm32mp1Args,
+    #[command(flatten)]
+    tpm: tpm::TpmArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,13 +126,20 @@ enum SourceKind {
     Tee,
     /// Linux trusted_dcp blobs on the simulated NXP DCP.
     DcpSim,
+    /// Linux trusted_caam blobs on the simulated NXP CAAM.
+    CaamSim,
+    /// Linux TPM 2.0 TPMKey blobs on a TPM (swtpm) through the TIS-over-SPI model.
+    Tpm,
 }
 
-/// Simulated devices that give an OP-TEE HUK.
+/// Simulated devices that give an OP-TEE HUK. The names are the CLI values.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum HukFrom {
     /// NXP DCP (i.MX6ULL): AES-CMAC under the UNIQUE key.
     DcpSim,
+    /// NXP CAAM (i.MX6/7/8): first 16 bytes of the master key verification blob.
+    CaamSim,
     /// STM32MP15 BSEC OTP words.
     Stm32mp1Sim,
 }
@@ -130,6 +158,9 @@ fn seal(args: &SourceArgs, key: &Key) -> Result<SealedBlob, String> {
             .seal(key, "")
             .map_err(|e| format!("seal failed: {e}")),
         (SourceKind::Tee, Some(HukFrom::DcpSim)) => dcp::tee_seal(&args.dcp, key),
+        (SourceKind::Tee, Some(HukFrom::CaamSim)) => caam::tee_seal(&args.caam, key),
+        (SourceKind::CaamSim, None) => caam::seal(&args.caam, key),
+        (SourceKind::Tpm, None) => tpm::seal(&args.tpm, key),
         (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::seal(&args.stm32mp1, key),
         (SourceKind::DcpSim, None) => dcp::seal(&args.dcp, key),
         (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
@@ -142,6 +173,9 @@ fn unseal(args: &SourceArgs, blob: &[u8]) -> Result<Key, String> {
             .unseal(blob, "")
             .map_err(|e| format!("unseal failed: {e}")),
         (SourceKind::Tee, Some(HukFrom::DcpSim)) => dcp::tee_unseal(&args.dcp, blob),
+        (SourceKind::Tee, Some(HukFrom::CaamSim)) => caam::tee_unseal(&args.caam, blob),
+        (SourceKind::CaamSim, None) => caam::unseal(&args.caam, blob),
+        (SourceKind::Tpm, None) => tpm::unseal(&args.tpm, blob),
         (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::unseal(&args.stm32mp1, blob),
         (SourceKind::DcpSim, None) => dcp::unseal(&args.dcp, blob),
         (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
@@ -154,7 +188,11 @@ fn run(cli: Cli) -> Result<(), String> {
             let key = match (key, new) {
                 (Some(hex), _) => Key::from_hex(&hex).map_err(|e| format!("--key: {e}"))?,
                 (None, Some(n)) => {
-                    let key = host::random_key(n)?;
+                    // The TPM has its own RNG (Linux trusted.rng=default).
+                    let key = match source.source {
+                        SourceKind::Tpm => tpm::new_key(&source.tpm, n)?,
+                        _ => host::random_key(n)?,
+                    };
                     eprintln!("new key: {}", host::hex(key.as_bytes()));
                     key
                 }
@@ -169,14 +207,27 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Cmd::Huk {
             source,
+            caam,
             dcp,
             stm32mp1,
         } => {
             let huk = match source {
                 HukFrom::DcpSim => dcp::huk(&dcp)?,
+                HukFrom::CaamSim => caam::huk(&caam)?,
                 HukFrom::Stm32mp1Sim => stm32mp1::huk(&stm32mp1)?,
             };
             println!("{}", host::hex(&huk));
+        }
+        Cmd::Tpm(TpmCmd::Provision { swtpm }) => {
+            let created = tpm::provision(&swtpm)?;
+            println!(
+                "storage key at 0x81000001: {}",
+                if created {
+                    "created"
+                } else {
+                    "already present"
+                }
+            );
         }
         Cmd::Stm32mp1(Stm32mp1Cmd::ProvisionImage { huk }) => {
             print!("{}", stm32mp1::provision_image(&huk)?);

@@ -10,11 +10,11 @@ use hal_tpm_spi::{PcrSelection, SpiTis, Tis, TpmSource};
 use trusted_core::{Key, SealedBlob, TrustSource};
 
 /// Flags of the TPM source.
-#[derive(clap::Args, Debug, Clone)]
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct TpmArgs {
     /// swtpm command channel, HOST:PORT (`swtpm socket --tpm2 --server type=tcp,port=PORT`).
     #[arg(long, value_name = "HOST:PORT")]
-    pub swtpm: String,
+    pub swtpm: Option<String>,
     /// Parent (storage key) handle, hex.
     #[arg(long, default_value = "0x81000001")]
     pub keyhandle: String,
@@ -26,6 +26,12 @@ pub struct TpmArgs {
     pub options: String,
 }
 
+fn swtpm_addr(args: &TpmArgs) -> Result<&str, String> {
+    args.swtpm
+        .as_deref()
+        .ok_or_else(|| "--source tpm needs --swtpm HOST:PORT".to_string())
+}
+
 struct StdDelay;
 impl trusted_core::embedded_hal::delay::DelayNs for StdDelay {
     fn delay_ns(&mut self, ns: u32) {
@@ -34,10 +40,12 @@ impl trusted_core::embedded_hal::delay::DelayNs for StdDelay {
 }
 
 type Dev = RefCell<TisSpiDevice<SwtpmBackend>>;
-type Source<'a> = TpmSource<Tis<SpiTis<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>>, StdDelay>>;
+type Source<'a> =
+    TpmSource<Tis<SpiTis<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>>, StdDelay>>;
 
 fn device(addr: &str) -> Result<Dev, String> {
-    let backend = SwtpmBackend::connect(addr).map_err(|e| format!("cannot reach swtpm at {addr}: {e}"))?;
+    let backend =
+        SwtpmBackend::connect(addr).map_err(|e| format!("cannot reach swtpm at {addr}: {e}"))?;
     Ok(RefCell::new(TisSpiDevice::new(backend)))
 }
 
@@ -73,16 +81,17 @@ pub fn provision(swtpm_addr: &str) -> Result<bool, String> {
 
 /// A new key of `len` bytes from TPM2_GetRandom (`--new N`).
 pub fn new_key(args: &TpmArgs, len: usize) -> Result<Key, String> {
-    let dev = device(&args.swtpm)?;
+    let dev = device(swtpm_addr(args)?)?;
     let mut src = source(&dev)?;
     let mut key = Key::zeroed(len).map_err(|e| e.to_string())?;
-    src.random(key.as_mut_bytes()).map_err(|e| format!("GetRandom: {e}"))?;
+    src.random(key.as_mut_bytes())
+        .map_err(|e| format!("GetRandom: {e}"))?;
     Ok(key)
 }
 
 /// Seals `key`; the blob is Linux's TPMKey (print it as hex).
 pub fn seal(args: &TpmArgs, key: &Key) -> Result<SealedBlob, String> {
-    let dev = device(&args.swtpm)?;
+    let dev = device(swtpm_addr(args)?)?;
     let mut src = source(&dev)?;
     let opts = options(args);
     match pcrs(args)? {
@@ -94,7 +103,7 @@ pub fn seal(args: &TpmArgs, key: &Key) -> Result<SealedBlob, String> {
 
 /// Unseals a Linux TPMKey (or pre-5.13 raw) blob.
 pub fn unseal(args: &TpmArgs, blob: &[u8]) -> Result<Key, String> {
-    let dev = device(&args.swtpm)?;
+    let dev = device(swtpm_addr(args)?)?;
     let mut src = source(&dev)?;
     let opts = options(args);
     match pcrs(args)? {
@@ -102,6 +111,43 @@ pub fn unseal(args: &TpmArgs, blob: &[u8]) -> Result<Key, String> {
         None => src.unseal(blob, &opts),
     }
     .map_err(|e| format!("unseal: {e}"))
+}
+
+/// The demo's TPM row on a swtpm it starts itself: provision, a key from
+/// TPM2_GetRandom, seal (boot 1), then unseal on a new connection and a new
+/// driver stack (boot 2). Returns the blob length; `Ok(None)` when swtpm is
+/// not installed.
+pub fn demo() -> Result<Option<usize>, String> {
+    let Ok(swtpm) = hal_tpm_spi::sim::swtpm::SwtpmProcess::start() else {
+        return Ok(None);
+    };
+    let args = TpmArgs {
+        swtpm: Some(swtpm.addr()),
+        keyhandle: "0x81000001".into(),
+        ..TpmArgs::default()
+    };
+    println!(
+        "   boot 1: swtpm at {}; storage key {}",
+        swtpm.addr(),
+        match provision(&swtpm.addr())? {
+            true => "created at 0x81000001",
+            false => "already at 0x81000001",
+        }
+    );
+    let key = new_key(&args, 32)?;
+    println!("   boot 1: new 32-byte key from TPM2_GetRandom");
+    let blob = seal(&args, &key)?;
+    println!(
+        "   boot 1: sealed (TPM2_Create), {} bytes of TPMKey DER; blob written to flash",
+        blob.len()
+    );
+    println!("   reboot: SPI bus, TIS and TPM2 drivers made again");
+    let unsealed = unseal(&args, blob.as_bytes())?;
+    println!("   boot 2: unsealed (TPM2_Load, TPM2_Unseal, FlushContext)");
+    if unsealed != key {
+        return Err("unsealed key differs from the sealed key".into());
+    }
+    Ok(Some(blob.len()))
 }
 
 #[cfg(test)]
@@ -115,7 +161,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}: apt-get install swtpm swtpm-tools tpm2-tools"));
         assert!(provision(&p.addr()).unwrap());
         let args = TpmArgs {
-            swtpm: p.addr(),
+            swtpm: Some(p.addr()),
             keyhandle: "0x81000001".into(),
             pcrs: vec![0, 7],
             options: String::new(),

@@ -1,0 +1,529 @@
+//! Typed CAAM job-descriptor builder.
+//!
+//! Every command is appended through a method named after the Linux
+//! `desc_constr.h` helper it mirrors (`append_key_as_imm`, `append_seq_in_ptr`,
+//! `append_operation`, ...), so no caller writes a raw command word. The
+//! header length is kept up to date after each append, as Linux's
+//! `init_job_desc` + `append_*` do.
+//!
+//! ```
+//! use hal_caam::desc::{self, BlobDirection, KeyModifier, LengthForm, PointerSize};
+//! // Linux trusted_caam: 10-byte immediate key modifier, 32-byte key.
+//! let d = desc::blob(
+//!     BlobDirection::Encapsulate,
+//!     KeyModifier::Immediate(b"SECURE_KEY"),
+//!     0x1000, 32, 0x2000, 80,
+//!     LengthForm::Internal,
+//!     PointerSize::Bits32,
+//! ).unwrap();
+//! assert_eq!(d.words()[0], 0xB080_000A);
+//! assert_eq!(d.words()[9], 0x870D_0000);
+//! ```
+
+use heapless::Vec;
+
+use crate::regs::{blob as blobsz, cmd};
+
+/// Width of DMA addresses in descriptors and ring entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PointerSize {
+    /// 32-bit pointers: one word (every i.MX under OP-TEE and U-Boot).
+    Bits32,
+    /// 64-bit pointers: two words, low word first (little-endian CAAM).
+    Bits64,
+}
+
+impl PointerSize {
+    /// Descriptor words one pointer takes.
+    pub const fn words(self) -> usize {
+        match self {
+            PointerSize::Bits32 => 1,
+            PointerSize::Bits64 => 2,
+        }
+    }
+
+    /// Bytes of one pointer (one input-ring entry).
+    pub const fn bytes(self) -> usize {
+        self.words() * 4
+    }
+
+    /// Bytes of one output-ring entry: descriptor pointer, then status word.
+    pub const fn output_entry_bytes(self) -> usize {
+        self.bytes() + 4
+    }
+
+    /// Whether `address` fits this pointer width.
+    pub const fn fits(self, address: u64) -> bool {
+        match self {
+            PointerSize::Bits32 => address <= u32::MAX as u64,
+            PointerSize::Bits64 => true,
+        }
+    }
+}
+
+/// Why a descriptor could not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DescError {
+    /// More than 64 words (`MAX_CAAM_DESCSIZE`).
+    TooLong,
+    /// An address above 4 GiB in 32-bit pointer mode.
+    AddressRange,
+    /// A length that does not fit its command field.
+    LengthRange,
+}
+
+/// Which CHA class a command addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Class {
+    /// Class 1 (AES, RNG).
+    Class1,
+    /// Class 2 (hashing; blob key modifier).
+    Class2,
+}
+
+impl Class {
+    const fn field(self) -> u32 {
+        let class = match self {
+            Class::Class1 => 1,
+            Class::Class2 => 2,
+        };
+        class << cmd::CLASS_SHIFT
+    }
+}
+
+/// How a SEQ IN/OUT PTR carries its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LengthForm {
+    /// 16-bit length inside the command (Linux `append_seq_*_ptr_intlen`).
+    Internal,
+    /// 32-bit length word after the pointer (U-Boot `append_seq_*_ptr`, EXT bit).
+    Extended,
+}
+
+/// An RNG4 state handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum StateHandle {
+    /// State handle 0 (used for generation).
+    Sh0,
+    /// State handle 1.
+    Sh1,
+}
+
+impl StateHandle {
+    /// Both handles, in instantiation order.
+    pub const ALL: [StateHandle; 2] = [StateHandle::Sh0, StateHandle::Sh1];
+
+    /// The handle number (0 or 1).
+    pub const fn index(self) -> u32 {
+        match self {
+            StateHandle::Sh0 => 0,
+            StateHandle::Sh1 => 1,
+        }
+    }
+}
+
+/// RNG4 algorithm state of a class-1 RNG OPERATION.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RngState {
+    /// Generate random data (AS = update).
+    Generate,
+    /// Instantiate a state handle (AS = init).
+    Instantiate,
+    /// Reseed (AS = finalize).
+    Reseed,
+    /// Uninstantiate (AS = init-final).
+    Uninstantiate,
+}
+
+/// Blob protocol direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BlobDirection {
+    /// Red data in, blob out.
+    Encapsulate,
+    /// Blob in, red data out.
+    Decapsulate,
+}
+
+/// Blob PROTINFO format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BlobFormat {
+    /// Red data in general memory (PROTINFO 0), as Linux and U-Boot use.
+    Normal,
+    /// Master key verification blob (OP-TEE HUK).
+    MasterKeyVerification,
+}
+
+/// An OPERATION command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Operation {
+    /// Class-1 RNG operation on one state handle.
+    Rng {
+        /// State handle.
+        handle: StateHandle,
+        /// Generate, instantiate, reseed or uninstantiate.
+        state: RngState,
+        /// Prediction resistance.
+        prediction_resistance: bool,
+        /// Generate the secure keys (JDKEK, TDKEK, TDSK): AAI SK.
+        secure_keys: bool,
+    },
+    /// Blob protocol.
+    Blob {
+        /// Encapsulate or decapsulate.
+        direction: BlobDirection,
+        /// Blob format.
+        format: BlobFormat,
+    },
+}
+
+impl Operation {
+    /// The OPERATION command word.
+    pub const fn word(self) -> u32 {
+        let base = cmd::OPERATION << cmd::TYPE_SHIFT;
+        match self {
+            Operation::Rng {
+                handle,
+                state,
+                prediction_resistance,
+                secure_keys,
+            } => {
+                let as_field = match state {
+                    RngState::Generate => cmd::OP_ALG_AS_UPDATE,
+                    RngState::Instantiate => cmd::OP_ALG_AS_INIT,
+                    RngState::Reseed => cmd::OP_ALG_AS_FINALIZE,
+                    RngState::Uninstantiate => cmd::OP_ALG_AS_INITFINAL,
+                };
+                let mut aai = handle.index();
+                if secure_keys {
+                    aai |= cmd::OP_ALG_AAI_RNG4_SK;
+                }
+                let pr = if prediction_resistance {
+                    cmd::OP_ALG_PR_ON
+                } else {
+                    0
+                };
+                base | (cmd::OP_TYPE_CLASS1_ALG << cmd::OP_TYPE_SHIFT)
+                    | (cmd::OP_ALG_ALGSEL_RNG << cmd::OP_ALG_ALGSEL_SHIFT)
+                    | (aai << cmd::OP_ALG_AAI_SHIFT)
+                    | (as_field << cmd::OP_ALG_AS_SHIFT)
+                    | pr
+            }
+            Operation::Blob { direction, format } => {
+                let op_type = match direction {
+                    BlobDirection::Encapsulate => cmd::OP_TYPE_ENCAP_PROTOCOL,
+                    BlobDirection::Decapsulate => cmd::OP_TYPE_DECAP_PROTOCOL,
+                };
+                let fmt = match format {
+                    BlobFormat::Normal => cmd::BLOB_FMT_NORMAL,
+                    BlobFormat::MasterKeyVerification => cmd::BLOB_FMT_MASTER_VERIFY,
+                };
+                base | (op_type << cmd::OP_TYPE_SHIFT)
+                    | (cmd::OP_PCLID_BLOB << cmd::OP_PCLID_SHIFT)
+                    | fmt
+            }
+        }
+    }
+}
+
+/// A job descriptor of at most 64 words, header first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Descriptor {
+    words: Vec<u32, { cmd::MAX_DESC_WORDS }>,
+    ptr: PointerSize,
+}
+
+type Built<'a> = Result<&'a mut Descriptor, DescError>;
+
+impl Descriptor {
+    /// A job descriptor holding only its header (Linux `init_job_desc(desc, 0)`).
+    pub fn job(ptr: PointerSize) -> Self {
+        let mut words = Vec::new();
+        // Cannot fail: capacity is 64.
+        let _ = words.push((cmd::DESC_HDR << cmd::TYPE_SHIFT) | cmd::HDR_ONE | 1);
+        Self { words, ptr }
+    }
+
+    /// The words, header first, in CPU order.
+    pub fn words(&self) -> &[u32] {
+        &self.words
+    }
+
+    /// Length in words, header included.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Never true: a descriptor always has its header.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Pointer width this descriptor was built for.
+    pub fn pointer_size(&self) -> PointerSize {
+        self.ptr
+    }
+
+    fn push(&mut self, word: u32) -> Built<'_> {
+        self.words.push(word).map_err(|_| DescError::TooLong)?;
+        let len = self.words.len() as u32;
+        if let Some(header) = self.words.first_mut() {
+            *header = (*header & !cmd::HDR_LEN_MASK) | (len & cmd::HDR_LEN_MASK);
+        }
+        Ok(self)
+    }
+
+    /// `append_ptr`: one or two words, low word first (little-endian CAAM).
+    fn push_ptr(&mut self, address: u64) -> Built<'_> {
+        if !self.ptr.fits(address) {
+            return Err(DescError::AddressRange);
+        }
+        self.push(address as u32)?;
+        if self.ptr == PointerSize::Bits64 {
+            self.push((address >> 32) as u32)?;
+        }
+        Ok(self)
+    }
+
+    /// `append_data`: bytes in memory order, zero-padded to a whole word.
+    fn push_bytes(&mut self, data: &[u8]) -> Built<'_> {
+        for chunk in data.chunks(4) {
+            let mut word = [0u8; 4];
+            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
+            // Descriptor words are stored little-endian, so the bytes land in
+            // memory in the order Linux's memcpy puts them.
+            self.push(u32::from_le_bytes(word))?;
+        }
+        Ok(self)
+    }
+
+    /// `append_key_as_imm(desc, key, len, len, class | KEY_DEST_CLASS_REG)`.
+    pub fn key_immediate(&mut self, class: Class, key: &[u8]) -> Built<'_> {
+        let len = u32::try_from(key.len())
+            .ok()
+            .filter(|&l| l <= cmd::KEY_LEN_MASK)
+            .ok_or(DescError::LengthRange)?;
+        self.push(
+            (cmd::KEY << cmd::TYPE_SHIFT)
+                | class.field()
+                | cmd::IMMEDIATE
+                | (cmd::KEY_DEST_CLASS_REG << cmd::KEY_DEST_SHIFT)
+                | len,
+        )?;
+        self.push_bytes(key)
+    }
+
+    /// `append_key(desc, address, len, class)`: key loaded by reference.
+    pub fn key_pointer(&mut self, class: Class, address: u64, len: usize) -> Built<'_> {
+        let len = u32::try_from(len)
+            .ok()
+            .filter(|&l| l <= cmd::KEY_LEN_MASK)
+            .ok_or(DescError::LengthRange)?;
+        self.push(
+            (cmd::KEY << cmd::TYPE_SHIFT)
+                | class.field()
+                | (cmd::KEY_DEST_CLASS_REG << cmd::KEY_DEST_SHIFT)
+                | len,
+        )?;
+        self.push_ptr(address)
+    }
+
+    /// `append_load_imm_u32(desc, value, LDST_CLASS_IND_CCB | LDST_SRCDST_WORD_CLRW)`:
+    /// writes the clear-written register.
+    pub fn load_clear_written(&mut self, value: u32) -> Built<'_> {
+        self.push(
+            (cmd::LOAD << cmd::TYPE_SHIFT)
+                | cmd::IMMEDIATE
+                | (cmd::LOAD_DEST_CLRW << cmd::LOAD_DEST_SHIFT)
+                | 4,
+        )?;
+        self.push(value)
+    }
+
+    /// `append_jump(desc, JUMP_CLASS_CLASS1 | 1)`: a local jump to the next
+    /// command that first waits until `class` is done.
+    pub fn jump_wait_done(&mut self, class: Class) -> Built<'_> {
+        self.push(
+            (cmd::JUMP << cmd::TYPE_SHIFT)
+                | class.field()
+                | (cmd::JUMP_TYPE_LOCAL << cmd::JUMP_TYPE_SHIFT)
+                | 1,
+        )
+    }
+
+    fn seq_ptr(&mut self, kind: u32, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+        match form {
+            LengthForm::Internal => {
+                if len > cmd::SQ_LEN_MASK {
+                    return Err(DescError::LengthRange);
+                }
+                self.push((kind << cmd::TYPE_SHIFT) | len)?;
+                self.push_ptr(address)
+            }
+            LengthForm::Extended => {
+                self.push((kind << cmd::TYPE_SHIFT) | cmd::SQ_EXT)?;
+                self.push_ptr(address)?;
+                self.push(len)
+            }
+        }
+    }
+
+    /// `append_seq_in_ptr_intlen` (internal) or `append_seq_in_ptr` with EXT.
+    pub fn seq_in_ptr(&mut self, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+        self.seq_ptr(cmd::SEQ_IN_PTR, address, len, form)
+    }
+
+    /// `append_seq_out_ptr_intlen` (internal) or `append_seq_out_ptr` with EXT.
+    pub fn seq_out_ptr(&mut self, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+        self.seq_ptr(cmd::SEQ_OUT_PTR, address, len, form)
+    }
+
+    /// `append_fifo_store(desc, address, len, FIFOST_TYPE_RNGSTORE)`.
+    pub fn fifo_store_rng(&mut self, address: u64, len: u16) -> Built<'_> {
+        self.push(
+            (cmd::FIFO_STORE << cmd::TYPE_SHIFT)
+                | (cmd::FIFOST_TYPE_RNGSTORE << cmd::FIFOST_TYPE_SHIFT)
+                | u32::from(len),
+        )?;
+        self.push_ptr(address)
+    }
+
+    /// `append_operation(desc, op)`.
+    pub fn operation(&mut self, op: Operation) -> Built<'_> {
+        self.push(op.word())
+    }
+
+    /// The descriptor as the CAAM fetches it: little-endian words.
+    pub fn write_le(&self, out: &mut [u8]) -> Result<usize, DescError> {
+        let n = self.words.len() * 4;
+        let out = out.get_mut(..n).ok_or(DescError::TooLong)?;
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.words.iter()) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        Ok(n)
+    }
+}
+
+/// How the key modifier reaches the class-2 key register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyModifier<'a> {
+    /// Inline in the descriptor (Linux: `SECURE_KEY`, 10 bytes). At most 16.
+    Immediate(&'a [u8]),
+    /// By bus address (U-Boot `blob`: 16 bytes in memory).
+    Pointer {
+        /// Bus address of the key modifier.
+        address: u64,
+        /// Its length (16 for U-Boot).
+        len: usize,
+    },
+}
+
+/// The blob job of Linux `caam_process_blob` (immediate key modifier,
+/// internal lengths) or of U-Boot `inline_cnstr_jobdesc_blob_encap/decap`
+/// (key modifier by pointer, extended lengths): KEY, SEQ IN PTR,
+/// SEQ OUT PTR, OPERATION.
+#[allow(clippy::too_many_arguments)]
+pub fn blob(
+    direction: BlobDirection,
+    keymod: KeyModifier<'_>,
+    input: u64,
+    input_len: u32,
+    output: u64,
+    output_len: u32,
+    form: LengthForm,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    match keymod {
+        KeyModifier::Immediate(bytes) => {
+            if bytes.len() > blobsz::KEYMOD_MAX {
+                return Err(DescError::LengthRange);
+            }
+            d.key_immediate(Class::Class2, bytes)?;
+        }
+        KeyModifier::Pointer { address, len } => {
+            if len > blobsz::KEYMOD_MAX {
+                return Err(DescError::LengthRange);
+            }
+            d.key_pointer(Class::Class2, address, len)?;
+        }
+    }
+    d.seq_in_ptr(input, input_len, form)?
+        .seq_out_ptr(output, output_len, form)?
+        .operation(Operation::Blob {
+            direction,
+            format: BlobFormat::Normal,
+        })?;
+    Ok(d)
+}
+
+/// OP-TEE `caam_blob_mkvb_init`: SEQ OUT PTR (32 bytes), OPERATION encap MKVB.
+pub fn master_key_verification_blob(
+    output: u64,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    d.seq_out_ptr(output, blobsz::MKVB_LEN as u32, LengthForm::Internal)?
+        .operation(Operation::Blob {
+            direction: BlobDirection::Encapsulate,
+            format: BlobFormat::MasterKeyVerification,
+        })?;
+    Ok(d)
+}
+
+/// OP-TEE `prepare_inst_desc`: for each handle in `handles`, instantiate
+/// with prediction resistance, wait for class 1, clear the done state; then
+/// generate the secure keys when `secure_keys` (RDSTA.SKVN was clear).
+pub fn rng_instantiate(
+    handles: &[StateHandle],
+    secure_keys: bool,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    for &handle in handles {
+        d.operation(Operation::Rng {
+            handle,
+            state: RngState::Instantiate,
+            prediction_resistance: true,
+            secure_keys: false,
+        })?
+        .jump_wait_done(Class::Class1)?
+        .load_clear_written(cmd::CLRW_CLR_C1MODE)?;
+    }
+    if secure_keys {
+        d.operation(Operation::Rng {
+            handle: StateHandle::Sh0,
+            state: RngState::Generate,
+            prediction_resistance: false,
+            secure_keys: true,
+        })?;
+    }
+    Ok(d)
+}
+
+/// OP-TEE `do_rng_read` / U-Boot `inline_cnstr_jobdesc_rng`: generate on SH0,
+/// FIFO STORE `len` random bytes to `output`.
+pub fn rng_generate(
+    output: u64,
+    len: u16,
+    prediction_resistance: bool,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    d.operation(Operation::Rng {
+        handle: StateHandle::Sh0,
+        state: RngState::Generate,
+        prediction_resistance,
+        secure_keys: false,
+    })?
+    .fifo_store_rng(output, len)?;
+    Ok(d)
+}

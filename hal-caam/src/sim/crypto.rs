@@ -1,0 +1,151 @@
+//! The sim's stand-in for the CAAM's undocumented blob and RNG crypto.
+//!
+//! Stated derivations (not NXP's, which are not public):
+//!
+//! - master key MK (32 bytes) = OTPMK in secure/trusted state, else
+//!   [`super::TEST_MASTER_KEY`];
+//! - BKEK = SP 800-108 counter-mode KDF with AES-256-CMAC keyed with MK,
+//!   label `"CAAM BKEK"`, context = PRIBLOB ‖ blob format ‖ key modifier
+//!   (exact bytes, so a 10-byte and a zero-padded 16-byte modifier differ),
+//!   32-bit counter and length fields, 32 bytes out;
+//! - blob = AES-256-ECB(BKEK, BK) ‖ AES-256-CCM(BK, nonce 13 × 0x00, no AAD,
+//!   16-byte tag) over the data, BK a fresh 32-byte RNG output; a fixed
+//!   nonce is safe because every BK encrypts one message;
+//! - MKVB = the same KDF with label `"CAAM MKVB"`, context = PRIBLOB;
+//! - RNG4 state handle *h*: key = the same KDF keyed with the entropy seed,
+//!   label `"CAAM RNG4"`, context = *h*; output = AES-256 over a 128-bit
+//!   big-endian block counter.
+
+use aes::Aes256;
+use ccm::aead::AeadInOut;
+use ccm::consts::{U13, U16};
+use ccm::{Ccm, KeyInit};
+use cipher::{Array, BlockCipherDecrypt, BlockCipherEncrypt};
+use trusted_core::kdf::{FieldWidths, kdf_counter_cmac};
+use zeroize::Zeroizing;
+
+use crate::regs::blob::{BLOB_KEY_LEN, KEYMOD_MAX, MAC_LEN};
+
+type BlobCcm = Ccm<Aes256, U16, U13>;
+const NONCE: [u8; 13] = [0; 13];
+
+/// A failure the interpreter turns into a CAAM status word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CryptoError {
+    /// Buffer lengths do not match the blob layout.
+    Length,
+    /// MAC mismatch.
+    Icv,
+}
+
+/// Largest blob payload the sim handles (the driver's data area is 512 bytes).
+pub(crate) const MAX_DATA: usize = 512;
+
+fn aes(key: &[u8; 32]) -> Aes256 {
+    Aes256::new(key.into())
+}
+
+/// KDF(MK, label, context) → 32 bytes.
+pub(crate) fn derive(key: &[u8; 32], label: &[u8], context: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    // Only fails for outputs longer than the 32-bit fields allow.
+    let _ = kdf_counter_cmac(aes(key), label, context, FieldWidths::WORDS, out.as_mut());
+    out
+}
+
+/// BKEK for a blob of `format` under `keymod`.
+pub(crate) fn bkek(mk: &[u8; 32], priblob: u8, format: u8, keymod: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut context = [0u8; 2 + KEYMOD_MAX];
+    let n = 2 + keymod.len().min(KEYMOD_MAX);
+    [priblob, format]
+        .iter()
+        .chain(keymod)
+        .zip(context.iter_mut())
+        .for_each(|(k, c)| *c = *k);
+    derive(mk, b"CAAM BKEK", context.get(..n).unwrap_or(&[]))
+}
+
+/// Master key verification blob.
+pub(crate) fn mkvb(mk: &[u8; 32], priblob: u8) -> Zeroizing<[u8; 32]> {
+    derive(mk, b"CAAM MKVB", &[priblob])
+}
+
+/// `out` = E(BKEK, BK) ‖ CCM(BK, data) ‖ tag; `out.len()` = data + 48.
+pub(crate) fn encapsulate(
+    bkek: &[u8; 32],
+    bk: &[u8; 32],
+    data: &[u8],
+    out: &mut [u8],
+) -> Result<(), CryptoError> {
+    if out.len() != data.len() + BLOB_KEY_LEN + MAC_LEN {
+        return Err(CryptoError::Length);
+    }
+    let (head, rest) = out.split_at_mut(BLOB_KEY_LEN);
+    let (body, tag_out) = rest.split_at_mut(data.len());
+    head.copy_from_slice(bk);
+    let wrap = aes(bkek);
+    for block in head.chunks_exact_mut(16) {
+        let block: &mut Array<u8, _> = block.try_into().map_err(|_| CryptoError::Length)?;
+        wrap.encrypt_block(block);
+    }
+    body.copy_from_slice(data);
+    let ccm = BlobCcm::new_from_slice(bk).map_err(|_| CryptoError::Length)?;
+    let tag = ccm
+        .encrypt_inout_detached(&NONCE.into(), &[], body.into())
+        .map_err(|_| CryptoError::Length)?;
+    tag_out.copy_from_slice(&tag);
+    Ok(())
+}
+
+/// Inverse of [`encapsulate`]; `out` is left untouched unless the MAC verifies.
+pub(crate) fn decapsulate(bkek: &[u8; 32], blob: &[u8], out: &mut [u8]) -> Result<(), CryptoError> {
+    if blob.len() != out.len() + BLOB_KEY_LEN + MAC_LEN {
+        return Err(CryptoError::Length);
+    }
+    let (head, rest) = blob.split_at(BLOB_KEY_LEN);
+    let (body, tag) = rest.split_at(out.len());
+    let mut bk = Zeroizing::new([0u8; 32]);
+    bk.copy_from_slice(head);
+    let wrap = aes(bkek);
+    for block in bk.chunks_exact_mut(16) {
+        let block: &mut Array<u8, _> = block.try_into().map_err(|_| CryptoError::Length)?;
+        wrap.decrypt_block(block);
+    }
+    let ccm = BlobCcm::new_from_slice(bk.as_ref()).map_err(|_| CryptoError::Length)?;
+    let tag = Array::try_from(tag).map_err(|_| CryptoError::Length)?;
+    let mut plain = Zeroizing::new([0u8; MAX_DATA]);
+    let plain = plain.get_mut(..out.len()).ok_or(CryptoError::Length)?;
+    plain.copy_from_slice(body);
+    ccm.decrypt_inout_detached(&NONCE.into(), &[], (&mut *plain).into(), &tag)
+        .map_err(|_| CryptoError::Icv)?;
+    out.copy_from_slice(plain);
+    Ok(())
+}
+
+/// One RNG4 state handle: AES-256 over a block counter.
+pub(crate) struct Drbg {
+    key: Zeroizing<[u8; 32]>,
+    counter: u128,
+}
+
+impl Drbg {
+    pub(crate) fn instantiate(seed: &[u8; 32], handle: u8) -> Self {
+        Self {
+            key: derive(seed, b"CAAM RNG4", &[handle]),
+            counter: 0,
+        }
+    }
+
+    pub(crate) fn generate(&mut self, out: &mut [u8]) {
+        let cipher = aes(&self.key);
+        for chunk in out.chunks_mut(16) {
+            let mut block = Array::from(self.counter.to_be_bytes());
+            cipher.encrypt_block(&mut block);
+            chunk
+                .iter_mut()
+                .zip(block.iter())
+                .for_each(|(o, b)| *o = *b);
+            self.counter = self.counter.wrapping_add(1);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Policy: Linux `trusted_caam` blobs as a [`TrustSource`], and the OP-TEE
+//! MKVB hardware unique key as a [`Huk`].
+
+use embedded_hal::delay::DelayNs;
+use heapless::Vec;
+use trusted_core::{
+    DmaRegion, Error, Huk, HukBytes, Key, MAX_KEY_SIZE, MIN_KEY_SIZE, Mmio, Result, SealedBlob,
+    TrustSource,
+};
+use zeroize::Zeroizing;
+
+use crate::jr::{Caam, KeyMod, SecurityState};
+use crate::regs::blob as blobsz;
+
+/// Linux `trusted_caam.c` `KEYMOD`: the ASCII bytes `SECURE_KEY`, 10 bytes,
+/// no terminator, passed inline in the descriptor.
+pub const LINUX_KEYMOD: &[u8] = b"SECURE_KEY";
+
+fn check_state(state: SecurityState, allow_test_key: bool) -> Result<()> {
+    match state {
+        SecurityState::Secure | SecurityState::Trusted => Ok(()),
+        _ if allow_test_key => Ok(()),
+        SecurityState::Fail => Err(Error::InsecureState(
+            "CAAM is in fail state (security violation); refusing to use the test key",
+        )),
+        _ => Err(Error::InsecureState(
+            "CAAM is non-secure: blobs would use the common test key, not the OTPMK (close the device with HAB)",
+        )),
+    }
+}
+
+/// Linux `trusted_caam` blobs (`trusted.source=caam`): key modifier
+/// `SECURE_KEY` inline, blob = 32-byte encrypted blob key ‖ N bytes ‖
+/// 16-byte MAC (N + 48 bytes).
+///
+/// Unlike Linux, which only warns, it refuses to seal or unseal while the
+/// CAAM is non-secure or failed (blobs would use the common test key)
+/// unless [`CaamSource::allow_test_key`] was set.
+pub struct CaamSource<M, D, T> {
+    caam: Caam<M, D, T>,
+    keymod: Vec<u8, { blobsz::KEYMOD_MAX }>,
+    allow_test_key: bool,
+    ready: bool,
+}
+
+impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
+    /// Linux's source over `caam`: key modifier `SECURE_KEY`, test key refused.
+    pub fn new(caam: Caam<M, D, T>) -> Self {
+        let mut keymod = Vec::new();
+        // Cannot fail: 10 <= 16.
+        let _ = keymod.extend_from_slice(LINUX_KEYMOD);
+        Self {
+            caam,
+            keymod,
+            allow_test_key: false,
+            ready: false,
+        }
+    }
+
+    /// Uses another key modifier (at most 16 bytes, `CAAM_BLOB_KEYMOD_LENGTH`;
+    /// Linux returns `-EINVAL` for longer ones). Blobs made with one key
+    /// modifier do not open with another.
+    pub fn with_key_modifier(mut self, keymod: &[u8]) -> Result<Self> {
+        self.keymod = Vec::from_slice(keymod)
+            .map_err(|_| Error::InvalidArgument("CAAM key modifier is at most 16 bytes"))?;
+        Ok(self)
+    }
+
+    /// Allows sealing in non-secure or fail state, with the common test key.
+    /// For development boards only: such blobs are not bound to the device.
+    pub fn allow_test_key(mut self, allow: bool) -> Self {
+        self.allow_test_key = allow;
+        self
+    }
+
+    /// The driver, e.g. to use its RNG.
+    pub fn caam(&mut self) -> &mut Caam<M, D, T> {
+        &mut self.caam
+    }
+
+    /// The driver back.
+    pub fn into_inner(self) -> Caam<M, D, T> {
+        self.caam
+    }
+
+    fn prepare(&mut self) -> Result<()> {
+        if !self.ready {
+            self.init()?;
+        }
+        check_state(self.caam.security_state(), self.allow_test_key)
+    }
+}
+
+impl<M: Mmio, D: DmaRegion, T: DelayNs> TrustSource for CaamSource<M, D, T> {
+    fn name(&self) -> &'static str {
+        "caam"
+    }
+
+    /// Linux's CAAM source has no `get_random`: keys come from the caller's
+    /// RNG. The CAAM RNG is still available as a `rand_core` RNG on
+    /// [`Caam`] for callers that want it.
+    fn has_rng(&self) -> bool {
+        false
+    }
+
+    /// Resets and sets up the job ring, reports [`Error::NoDevice`] when the
+    /// CAAM has no blob protocol (Linux `caam_blob_gen_init`), checks the
+    /// security state, and instantiates RNG4 (blob keys come from it).
+    fn init(&mut self) -> Result<()> {
+        self.ready = false;
+        self.caam.init()?;
+        if !self.caam.blob_present() {
+            return Err(Error::NoDevice);
+        }
+        check_state(self.caam.security_state(), self.allow_test_key)?;
+        self.caam.rng_instantiate()?;
+        self.ready = true;
+        Ok(())
+    }
+
+    fn seal(&mut self, key: &Key, _options: &str) -> Result<SealedBlob> {
+        self.prepare()?;
+        let mut blob = SealedBlob::zeroed(key.len() + blobsz::OVERHEAD)?;
+        self.caam.encapsulate(
+            KeyMod::Immediate(&self.keymod),
+            key.as_bytes(),
+            blob.as_mut_bytes(),
+        )?;
+        Ok(blob)
+    }
+
+    /// Linux accepts 48 <= len and len - 48 <= 128 (`caam_decap_blob`);
+    /// keys shorter than 32 bytes are rejected here too, because
+    /// [`Key`] cannot hold them.
+    fn unseal(&mut self, blob: &[u8], _options: &str) -> Result<Key> {
+        let n = blob
+            .len()
+            .checked_sub(blobsz::OVERHEAD)
+            .filter(|&n| n <= MAX_KEY_SIZE)
+            .ok_or(Error::BlobLength)?;
+        if n < MIN_KEY_SIZE {
+            return Err(Error::KeyLength);
+        }
+        self.prepare()?;
+        let mut key = Key::zeroed(n)?;
+        self.caam
+            .decapsulate(KeyMod::Immediate(&self.keymod), blob, key.as_mut_bytes())?;
+        Ok(key)
+    }
+}
+
+/// How [`CaamHuk::read`] behaves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct HukOptions {
+    /// Accept a non-secure or failed CAAM (the MKVB then derives from the
+    /// test key and is the same on every such chip).
+    pub allow_test_key: bool,
+    /// Raise SCFGR.PRIBLOB afterwards (OP-TEE `CFG_CAAM_INC_PRIBLOB`), so
+    /// later software cannot reproduce this MKVB.
+    pub increment_priblob: bool,
+}
+
+/// OP-TEE's CAAM hardware unique key: the first 16 bytes of the 32-byte
+/// master key verification blob, read once and kept (OP-TEE reads it at
+/// CAAM init and caches it, `tee_otp_get_hw_unique_key`).
+pub struct CaamHuk {
+    huk: HukBytes,
+}
+
+impl CaamHuk {
+    /// Runs the MKVB job on `caam` (initialising it first if needed), keeps
+    /// the first 16 bytes, then optionally raises PRIBLOB. As in OP-TEE,
+    /// the PRIBLOB increment happens whether or not the MKVB job succeeded.
+    pub fn read<M: Mmio, D: DmaRegion, T: DelayNs>(
+        caam: &mut Caam<M, D, T>,
+        options: HukOptions,
+    ) -> Result<Self> {
+        if !caam.is_initialized() {
+            caam.init()?;
+        }
+        check_state(caam.security_state(), options.allow_test_key)?;
+        let mut mkvb = Zeroizing::new([0u8; blobsz::MKVB_LEN]);
+        let result = caam.master_key_verification_blob(&mut mkvb);
+        if options.increment_priblob {
+            caam.increment_priblob()?;
+        }
+        result?;
+        let mut huk = HukBytes::default();
+        huk.iter_mut().zip(mkvb.iter()).for_each(|(h, m)| *h = *m);
+        Ok(Self { huk })
+    }
+}
+
+impl Huk for CaamHuk {
+    fn hardware_unique_key(&mut self) -> Result<HukBytes> {
+        Ok(self.huk.clone())
+    }
+}

@@ -1,0 +1,277 @@
+//! Every fault hook of the sim: the right error, a bounded wait (no hang),
+//! no panic, the DMA region and output buffers zeroed, and the ring usable
+//! again afterwards. Plus ring wrap-around and ring-level error behaviour.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use common::*;
+use hal_caam::regs::jr;
+use hal_caam::sim::Fault;
+use hal_caam::{Error as CaamError, JobStatus, KeyMod};
+use trusted_core::{Error, Mmio, TrustSource};
+
+const KM: KeyMod<'static> = KeyMod::Immediate(b"SECURE_KEY");
+const JR0: usize = 0x1000;
+
+fn ready() -> (SimCaam, trusted_core::DmaBus) {
+    let (mut caam, bus) = secure_caam();
+    caam.init().unwrap();
+    caam.rng_instantiate().unwrap();
+    (caam, bus)
+}
+
+/// Seals then unseals once, proving the ring works.
+fn works(caam: &mut SimCaam) {
+    let data = [0x3cu8; 32];
+    let mut blob = [0u8; 80];
+    caam.encapsulate(KM, &data, &mut blob).unwrap();
+    let mut back = [0u8; 32];
+    caam.decapsulate(KM, &blob, &mut back).unwrap();
+    assert_eq!(back, data);
+}
+
+#[test]
+fn error_status_fault_reports_the_status_and_zeroes_buffers() {
+    let (mut caam, bus) = ready();
+    let data = [0x77u8; 32];
+    let mut blob = [0xEEu8; 80];
+    caam.mmio().inject(Fault::ErrorStatus(0x4000_0016)); // DECO DMA error
+    let err = caam.encapsulate(KM, &data, &mut blob).unwrap_err();
+    assert_eq!(err, CaamError::Job(JobStatus::decode(0x4000_0016).unwrap()));
+    assert_eq!(Error::from(err), Error::Hardware(0x4000_0016));
+    assert_eq!(blob, [0u8; 80]);
+    assert_dma_zeroed(&bus);
+    works(&mut caam);
+}
+
+#[test]
+fn injected_icv_status_maps_to_auth_failed_and_zeroes_the_key() {
+    let (mut source, bus) = secure_source();
+    let key = key(32, 5);
+    let blob = source.seal(&key, "").unwrap();
+    source.caam().mmio().inject(Fault::ErrorStatus(0x2000_071A));
+    assert_eq!(source.unseal(blob.as_bytes(), ""), Err(Error::AuthFailed));
+    assert_dma_zeroed(&bus);
+    assert_eq!(source.unseal(blob.as_bytes(), "").unwrap(), key);
+}
+
+#[test]
+fn no_completion_times_out_after_a_bounded_wait_then_recovers() {
+    let (mut caam, bus) = ready();
+    let blob_src = {
+        let mut b = [0u8; 80];
+        caam.encapsulate(KM, &[9; 32], &mut b).unwrap();
+        b
+    };
+    let before = caam.release();
+    let (sim, dma, _) = before;
+    let mut caam = hal_caam::Caam::new(sim, dma, CountingDelay::default(), config()).unwrap();
+    caam.init().unwrap();
+    caam.mmio().inject(Fault::NoCompletion);
+    let mut out = [0xEEu8; 32];
+    let err = caam.decapsulate(KM, &blob_src, &mut out).unwrap_err();
+    assert_eq!(err, CaamError::Timeout);
+    assert_eq!(Error::from(err), Error::Timeout);
+    assert_eq!(out, [0u8; 32]);
+    assert_dma_zeroed(&bus);
+    // The wait was the configured timeout (10 ms), counted, not spun forever.
+    let (sim, dma, delay) = caam.release();
+    assert!(
+        delay.waited_ns >= 10_000_000 && delay.waited_ns <= 10_100_000,
+        "{}",
+        delay.waited_ns
+    );
+    let mut caam = hal_caam::Caam::new(sim, dma, CountingDelay::default(), config()).unwrap();
+    caam.init().unwrap();
+    let mut back = [0u8; 32];
+    caam.decapsulate(KM, &blob_src, &mut back).unwrap();
+    assert_eq!(back, [9; 32]);
+}
+
+#[test]
+fn no_completion_recovers_without_reinit_because_the_driver_resets_the_ring() {
+    let (mut caam, bus) = ready();
+    caam.mmio().inject(Fault::NoCompletion);
+    let mut out = [0u8; 32];
+    assert_eq!(caam.random(&mut out), Err(CaamError::Timeout));
+    assert_dma_zeroed(&bus);
+    works(&mut caam);
+}
+
+#[test]
+fn output_ring_overflow_is_a_job_ring_error_and_recovers() {
+    let (mut source, bus) = secure_source();
+    source.init().unwrap();
+    source.caam().mmio().inject(Fault::OutputRingOverflow);
+    let err = source.seal(&key(32, 1), "").unwrap_err();
+    // JRINTR: JRE with error type 6 (invalid output-ring write), JRI.
+    assert_eq!(err, Error::Hardware(0x0000_0603));
+    assert_dma_zeroed(&bus);
+    let key = key(48, 2);
+    let blob = source.seal(&key, "").unwrap();
+    assert_eq!(source.unseal(blob.as_bytes(), "").unwrap(), key);
+}
+
+#[test]
+fn more_jobs_than_ring_slots_wrap_around() {
+    let (mut caam, bus) = ready();
+    let slots = u32::from(caam.config().ring_size);
+    let start = caam.mmio().jobs_completed();
+    for round in 0..(3 * slots + 1) {
+        let data = [round as u8; 40];
+        let mut blob = [0u8; 88];
+        caam.encapsulate(KM, &data, &mut blob).unwrap();
+        let mut back = [0u8; 40];
+        caam.decapsulate(KM, &blob, &mut back).unwrap();
+        assert_eq!(back, data);
+    }
+    let jobs = caam.mmio().jobs_completed() - start;
+    assert_eq!(jobs, 2 * (3 * slots + 1));
+    // The hardware read index has wrapped: jobs mod slots, in bytes.
+    let irrir = caam.mmio().read32(JR0 + jr::IRRIR);
+    let orwir = caam.mmio().read32(JR0 + jr::ORWIR);
+    let expected = (jobs + 1) % slots; // + the RNG instantiation job
+    assert_eq!(irrir, expected * 4);
+    assert_eq!(orwir, expected * 8);
+    assert_eq!(caam.mmio().read32(JR0 + jr::IRSAR), slots);
+    assert_eq!(caam.mmio().read32(JR0 + jr::ORSFR), 0);
+    assert_dma_zeroed(&bus);
+}
+
+#[test]
+fn a_job_waits_while_the_output_ring_is_full() {
+    // Ring-level model check, driving the registers as a driver with
+    // several jobs in flight would.
+    let (mut caam, bus) = ready();
+    let slots = caam.config().ring_size as u32;
+    let in_ring = BUS + hal_caam::jr::layout::INPUT_RING as u64;
+    let desc_at = BUS + hal_caam::jr::layout::DESCRIPTOR as u64;
+    // A tiny valid job: generate 4 random bytes into the output area.
+    let d = hal_caam::desc::rng_generate(
+        BUS + hal_caam::jr::layout::OUTPUT as u64,
+        4,
+        false,
+        hal_caam::PointerSize::Bits32,
+    )
+    .unwrap();
+    for (i, w) in d.words().iter().enumerate() {
+        bus.write_u32_le(desc_at + 4 * i as u64, *w).unwrap();
+    }
+    let m = caam.mmio();
+    let base_in = m.read32(JR0 + jr::IRRIR) / 4;
+    for k in 0..=slots {
+        let slot = (base_in + k) % slots;
+        bus.write_u32_le(in_ring + 4 * u64::from(slot), desc_at as u32)
+            .unwrap();
+    }
+    // Fill the output ring, then one more: it must wait, not overwrite.
+    m.write32(JR0 + jr::IRJAR, slots);
+    assert_eq!(m.read32(JR0 + jr::ORSFR), slots);
+    m.write32(JR0 + jr::IRJAR, 1);
+    assert_eq!(m.read32(JR0 + jr::ORSFR), slots);
+    assert_eq!(m.read32(JR0 + jr::IRSAR), slots - 1);
+    // Adding more than the free slots is an add overflow.
+    m.write32(JR0 + jr::IRJAR, slots);
+    assert_eq!(
+        m.read32(JR0 + jr::JRINTR) & 0xF02,
+        (jr::ERR_TYPE_ADD_OVERFLOW << 8) | 2
+    );
+    // Removing one entry lets the waiting job complete.
+    m.write32(JR0 + jr::ORJRR, 1);
+    assert_eq!(m.read32(JR0 + jr::ORSFR), slots);
+    assert_eq!(m.read32(JR0 + jr::IRSAR), slots);
+    // Removing more than completed is a remove overflow.
+    m.write32(JR0 + jr::ORJRR, slots + 1);
+    assert_eq!(
+        m.read32(JR0 + jr::JRINTR) & 0xF00,
+        jr::ERR_TYPE_REMOVE_OVERFLOW << 8
+    );
+    // The driver recovers from this state through its ring reset.
+    caam.init().unwrap();
+    works(&mut caam);
+}
+
+/// Enqueues raw descriptor words by hand (the typed builder cannot make
+/// invalid ones) and returns the job status the sim wrote.
+fn run_raw(caam: &mut SimCaam, bus: &trusted_core::DmaBus, words: &[u32]) -> u32 {
+    use hal_caam::jr::layout;
+    let desc_at = BUS + layout::DESCRIPTOR as u64;
+    for (i, w) in words.iter().enumerate() {
+        bus.write_u32_le(desc_at + 4 * i as u64, *w).unwrap();
+    }
+    let m = caam.mmio();
+    let slot = u64::from(m.read32(JR0 + jr::IRRIR));
+    let out = u64::from(m.read32(JR0 + jr::ORWIR));
+    bus.write_u32_le(BUS + layout::INPUT_RING as u64 + slot, desc_at as u32)
+        .unwrap();
+    m.write32(JR0 + jr::IRJAR, 1);
+    assert_eq!(m.read32(JR0 + jr::ORSFR), 1);
+    let entry = BUS + layout::OUTPUT_RING as u64 + out;
+    assert_eq!(bus.read_u32_le(entry).unwrap(), desc_at as u32);
+    let status = bus.read_u32_le(entry + 4).unwrap();
+    m.write32(JR0 + jr::ORJRR, 1);
+    status
+}
+
+#[test]
+fn the_sim_answers_invalid_descriptors_with_caam_errors() {
+    let (mut caam, bus) = ready();
+    let out = (BUS + hal_caam::jr::layout::OUTPUT as u64) as u32;
+    // Header without the ONE bit: invalid command at index 0.
+    assert_eq!(run_raw(&mut caam, &bus, &[0xB000_0001]), 0x4000_0004);
+    // Header length 0.
+    assert_eq!(run_raw(&mut caam, &bus, &[0xB080_0000]), 0x4000_0013);
+    // MOVE (type 0x0F), not implemented: invalid command at index 1.
+    assert_eq!(
+        run_raw(&mut caam, &bus, &[0xB080_0002, 0x7800_0000]),
+        0x4000_0104
+    );
+    // KEY into class 1: KEY command error.
+    assert_eq!(
+        run_raw(&mut caam, &bus, &[0xB080_0003, 0x0280_0004, 0]),
+        0x4000_0106
+    );
+    // Encapsulation with protocol id 0x01 (not BLOB): undefined protocol.
+    assert_eq!(
+        run_raw(&mut caam, &bus, &[0xB080_0002, 0x8701_0000]),
+        0x4000_0181
+    );
+    // FIFO STORE of RNG data without a generate before it.
+    assert_eq!(
+        run_raw(&mut caam, &bus, &[0xB080_0003, 0x6034_0004, out]),
+        0x4000_010B
+    );
+    // SEQ OUT PTR outside the DMA region, then MKVB: DMA error at the OPERATION.
+    assert_eq!(
+        run_raw(
+            &mut caam,
+            &bus,
+            &[0xB080_0004, 0xF800_0020, 0x10, 0x870D_0002]
+        ),
+        0x4000_0316
+    );
+    // Blob encap without a key modifier: CCB AES key size error.
+    assert_eq!(
+        run_raw(
+            &mut caam,
+            &bus,
+            &[0xB080_0006, 0xF000_0020, out, 0xF800_0050, out, 0x870D_0000]
+        ),
+        0x2000_0513
+    );
+    // Instantiating an instantiated handle: CCB RNG "instantiate" error.
+    assert_eq!(
+        run_raw(&mut caam, &bus, &[0xB080_0002, 0x8250_0006]),
+        0x2000_0153
+    );
+    // Jobs enqueued behind the driver's back moved the hardware index:
+    // after a ring reset the driver works again.
+    caam.init().unwrap();
+    works(&mut caam);
+}

@@ -1,0 +1,200 @@
+//! Linux TPM 2.0 trusted-key blobs (security/keys/trusted-keys/tpm2key.asn1,
+//! `tpm2_key_encode` / `tpm2_key_decode`):
+//!
+//! ```text
+//! TPMKey ::= SEQUENCE {
+//!     type       OBJECT IDENTIFIER,            -- 2.23.133.10.1.5
+//!     emptyAuth  [0] EXPLICIT BOOLEAN OPTIONAL, -- present iff no blobauth
+//!     parent     INTEGER,                       -- parent handle
+//!     pubkey     OCTET STRING,                  -- TPM2B_PUBLIC, size included
+//!     privkey    OCTET STRING }                 -- TPM2B_PRIVATE, size included
+//! ```
+//!
+//! Linux writes emptyAuth TRUE as the byte 0x01 (`asn1_encode_boolean`),
+//! which strict DER rejects (DER TRUE is 0xFF). Encoding here writes 0x01
+//! so blobs are byte-identical to the kernel's; decoding accepts any
+//! non-zero byte, as the kernel's BER decoder does.
+//!
+//! A blob that does not decode is the pre-5.13 raw format
+//! `TPM2B_PRIVATE ‖ TPM2B_PUBLIC [‖ creation data]`, as Linux decides.
+
+use der::asn1::{ContextSpecific, ObjectIdentifier, OctetStringRef};
+use der::{
+    Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, SliceReader, Tag,
+    TagMode, TagNumber, Writer,
+};
+
+use crate::marshal::Reader as TpmReader;
+
+/// OID 2.23.133.10.1.5, TPM sealed data (Linux `OID_TPMSealedData`).
+pub const TPM_SEALED_DATA_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.133.10.1.5");
+
+/// A decoded blob, borrowing from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TpmKeyBlob<'a> {
+    /// emptyAuth was present and true (sealed without blobauth).
+    pub empty_auth: bool,
+    /// Parent handle; `None` for the old format (needs `keyhandle=`).
+    pub parent: Option<u32>,
+    /// `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` for the new format; for the old
+    /// format the raw blob (trailing creation data included, ignored by
+    /// TPM2_Load).
+    pub private: &'a [u8],
+    /// TPM2B_PUBLIC with its size (new format), empty for the old format.
+    pub public: &'a [u8],
+    /// True for the pre-5.13 raw format (key ‖ migratable byte sealed).
+    pub old_format: bool,
+}
+
+impl TpmKeyBlob<'_> {
+    /// TPMA_OBJECT of the sealed object (BE32 at offset 4 of TPMT_PUBLIC,
+    /// as Linux reads it) or `None` if the public area is too short.
+    pub fn object_attributes(&self) -> Option<u32> {
+        let public = if self.old_format {
+            let mut r = TpmReader::new(self.private);
+            r.tpm2b("priv").ok()?;
+            r.tpm2b_with_size("pub").ok()?
+        } else {
+            self.public
+        };
+        match public.get(6..10)? {
+            &[a, b, c, d] => Some(u32::from_be_bytes([a, b, c, d])),
+            _ => None,
+        }
+    }
+}
+
+/// BOOLEAN TRUE as Linux writes it (0x01); any non-zero byte decodes true.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LinuxBool(bool);
+
+impl<'a> DecodeValue<'a> for LinuxBool {
+    type Error = der::Error;
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        if header.length() != Length::ONE {
+            return Err(reader.error(der::ErrorKind::Length { tag: Tag::Boolean }));
+        }
+        Ok(LinuxBool(reader.read_byte()? != 0))
+    }
+}
+
+impl EncodeValue for LinuxBool {
+    fn value_len(&self) -> der::Result<Length> {
+        Ok(Length::ONE)
+    }
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        writer.write_byte(u8::from(self.0))
+    }
+}
+
+impl FixedTag for LinuxBool {
+    const TAG: Tag = Tag::Boolean;
+}
+
+struct TpmKeyEnc<'a> {
+    empty_auth: bool,
+    parent: u32,
+    public: &'a OctetStringRef,
+    private: &'a OctetStringRef,
+}
+
+impl TpmKeyEnc<'_> {
+    fn empty_auth_field(&self) -> Option<ContextSpecific<LinuxBool>> {
+        self.empty_auth.then_some(ContextSpecific {
+            tag_number: TagNumber(0),
+            tag_mode: TagMode::Explicit,
+            value: LinuxBool(true),
+        })
+    }
+}
+
+impl EncodeValue for TpmKeyEnc<'_> {
+    fn value_len(&self) -> der::Result<Length> {
+        let mut len = TPM_SEALED_DATA_OID.encoded_len()?;
+        if let Some(f) = self.empty_auth_field() {
+            len = (len + f.encoded_len()?)?;
+        }
+        len = (len + self.parent.encoded_len()?)?;
+        len = (len + self.public.encoded_len()?)?;
+        len + self.private.encoded_len()?
+    }
+
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        TPM_SEALED_DATA_OID.encode(writer)?;
+        if let Some(f) = self.empty_auth_field() {
+            f.encode(writer)?;
+        }
+        self.parent.encode(writer)?;
+        self.public.encode(writer)?;
+        self.private.encode(writer)
+    }
+}
+
+impl FixedTag for TpmKeyEnc<'_> {
+    const TAG: Tag = Tag::Sequence;
+}
+
+/// Encodes a blob from the `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` that TPM2_Create
+/// returned, exactly as Linux `tpm2_key_encode`; returns the length written
+/// into `out`.
+pub fn encode(
+    parent: u32,
+    empty_auth: bool,
+    private_public: &[u8],
+    out: &mut [u8],
+) -> Result<usize, trusted_core::Error> {
+    let bad =
+        trusted_core::Error::BlobFormat("TPM2_Create output is not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
+    let mut r = TpmReader::new(private_public);
+    let private = r.tpm2b_with_size("priv").map_err(|_| bad)?;
+    let public = r.tpm2b_with_size("pub").map_err(|_| bad)?;
+    let enc = TpmKeyEnc {
+        empty_auth,
+        parent,
+        public: OctetStringRef::new(public).map_err(|_| bad)?,
+        private: OctetStringRef::new(private).map_err(|_| bad)?,
+    };
+    enc.encode_to_slice(out)
+        .map(<[u8]>::len)
+        .map_err(|_| trusted_core::Error::BlobLength)
+}
+
+/// Decodes the DER `TPMKey`; `None` if it is not one (then Linux treats
+/// the bytes as the old format).
+pub fn decode_der(blob: &[u8]) -> Option<TpmKeyBlob<'_>> {
+    let mut reader = SliceReader::new(blob).ok()?;
+    let result = reader
+        .sequence(|r: &mut SliceReader<'_>| {
+            let oid = ObjectIdentifier::decode(r)?;
+            if oid != TPM_SEALED_DATA_OID {
+                return Err(der::Error::from(der::ErrorKind::OidUnknown { oid }));
+            }
+            let empty_auth = r.context_specific::<LinuxBool>(TagNumber(0), TagMode::Explicit)?;
+            let parent = u32::decode(r)?;
+            let public = <&OctetStringRef>::decode(r)?;
+            let private = <&OctetStringRef>::decode(r)?;
+            Ok::<_, der::Error>((empty_auth, parent, public.as_bytes(), private.as_bytes()))
+        })
+        .ok()?;
+    reader.finish().ok()?;
+    let (empty_auth, parent, public, private) = result;
+    Some(TpmKeyBlob {
+        empty_auth: empty_auth.is_some_and(|b| b.0),
+        parent: Some(parent),
+        private,
+        public,
+        old_format: false,
+    })
+}
+
+/// Decodes a blob as Linux `tpm2_load_cmd` does: the DER format, else the
+/// old raw format.
+pub fn decode(blob: &[u8]) -> TpmKeyBlob<'_> {
+    decode_der(blob).unwrap_or(TpmKeyBlob {
+        empty_auth: false,
+        parent: None,
+        private: blob,
+        public: &[],
+        old_format: true,
+    })
+}

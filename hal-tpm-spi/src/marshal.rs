@@ -1,0 +1,171 @@
+//! A minimal TPM 2.0 marshaller: a writer that never writes past its buffer
+//! and a reader that never reads past its input. All integers big endian.
+
+use crate::error::{Result, TpmError};
+
+/// Writes TPM structures into a fixed buffer; running out of room is
+/// remembered and reported by [`Writer::finish`].
+pub(crate) struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+    overflow: bool,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Self {
+            buf,
+            pos: 0,
+            overflow: false,
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, data: &[u8]) -> &mut Self {
+        match self.buf.get_mut(self.pos..self.pos + data.len()) {
+            Some(dst) if !self.overflow => {
+                dst.copy_from_slice(data);
+                self.pos += data.len();
+            }
+            _ => self.overflow = true,
+        }
+        self
+    }
+
+    pub(crate) fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes(&[v])
+    }
+
+    pub(crate) fn u16(&mut self, v: u16) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    /// A TPM2B: u16 size, then the bytes.
+    pub(crate) fn tpm2b(&mut self, data: &[u8]) -> &mut Self {
+        match u16::try_from(data.len()) {
+            Ok(n) => self.u16(n).bytes(data),
+            Err(_) => {
+                self.overflow = true;
+                self
+            }
+        }
+    }
+
+    /// Reserves a u16 size field; [`Writer::end_size16`] fills it.
+    pub(crate) fn begin_size16(&mut self) -> usize {
+        let mark = self.pos;
+        self.u16(0);
+        mark
+    }
+
+    pub(crate) fn end_size16(&mut self, mark: usize) -> &mut Self {
+        let len = self.pos.saturating_sub(mark + 2);
+        self.patch(
+            mark,
+            u16::try_from(len)
+                .map(u16::to_be_bytes)
+                .ok()
+                .as_ref()
+                .map(|b| &b[..]),
+        )
+    }
+
+    /// Reserves a u32 size field; [`Writer::end_size32`] fills it.
+    pub(crate) fn begin_size32(&mut self) -> usize {
+        let mark = self.pos;
+        self.u32(0);
+        mark
+    }
+
+    pub(crate) fn end_size32(&mut self, mark: usize) -> &mut Self {
+        let len = self.pos.saturating_sub(mark + 4) as u32;
+        self.patch(mark, Some(&len.to_be_bytes()))
+    }
+
+    fn patch(&mut self, at: usize, bytes: Option<&[u8]>) -> &mut Self {
+        match bytes.and_then(|b| Some((b, self.buf.get_mut(at..at + b.len())?))) {
+            Some((src, dst)) => dst.copy_from_slice(src),
+            None => self.overflow = true,
+        }
+        self
+    }
+
+    /// Starts a command: tag, size placeholder, command code.
+    pub(crate) fn header(&mut self, tag: u16, cc: u32) -> &mut Self {
+        self.u16(tag).u32(0).u32(cc)
+    }
+
+    /// Fills in the command size and returns the length.
+    pub(crate) fn finish(mut self) -> Result<usize> {
+        let len = self.pos as u32;
+        self.patch(2, Some(&len.to_be_bytes()));
+        if self.overflow {
+            Err(TpmError::CommandTooLarge)
+        } else {
+            Ok(self.pos)
+        }
+    }
+}
+
+/// Reads TPM structures from untrusted bytes; every read is bounds checked.
+#[derive(Clone)]
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Self { buf }
+    }
+
+    pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
+        if n > self.buf.len() {
+            return Err(TpmError::Parse(what));
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+
+    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8> {
+        match self.bytes(1, what)? {
+            [a] => Ok(*a),
+            _ => Err(TpmError::Parse(what)),
+        }
+    }
+
+    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16> {
+        match self.bytes(2, what)? {
+            [a, b] => Ok(u16::from_be_bytes([*a, *b])),
+            _ => Err(TpmError::Parse(what)),
+        }
+    }
+
+    pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32> {
+        match self.bytes(4, what)? {
+            [a, b, c, d] => Ok(u32::from_be_bytes([*a, *b, *c, *d])),
+            _ => Err(TpmError::Parse(what)),
+        }
+    }
+
+    /// A TPM2B's contents (without the size).
+    pub(crate) fn tpm2b(&mut self, what: &'static str) -> Result<&'a [u8]> {
+        let n = self.u16(what)?;
+        self.bytes(usize::from(n), what)
+    }
+
+    /// A whole TPM2B including its u16 size, as Linux stores it.
+    pub(crate) fn tpm2b_with_size(&mut self, what: &'static str) -> Result<&'a [u8]> {
+        let all = self.buf;
+        let n = usize::from(self.u16(what)?);
+        self.bytes(n, what)?;
+        all.get(..n + 2).ok_or(TpmError::Parse(what))
+    }
+
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.buf
+    }
+}

@@ -1,0 +1,434 @@
+//! The FIFO (TIS) protocol of the TCG PC Client Platform TPM Profile,
+//! generic over register access ([`TisAccess`]) so SPI ([`crate::SpiTis`])
+//! and a memory-mapped TIS carry the same state machine.
+//!
+//! Every wait is a time budget (PTP TIMEOUT_A..D, or the command's duration
+//! class as Linux assigns it) spent through `DelayNs`, and ends in
+//! [`TpmError::Timeout`]. After `tpmGo` the TPM is always put back to
+//! commandReady, on success and on every error, so one bad exchange does not
+//! wedge the next (the hang wolfTPM issue 295 describes).
+
+use embedded_hal::delay::DelayNs;
+use zeroize::Zeroize;
+
+use crate::error::{Result, TpmError, Wait};
+use crate::fmt::{debug, trace};
+use crate::regs::*;
+use crate::tpm2::Transport;
+
+/// Byte access to TIS registers of one locality window.
+pub trait TisAccess {
+    /// Largest `buf` one access may take (64 on SPI).
+    const MAX_TRANSFER: usize;
+
+    /// Reads `buf.len()` bytes starting at `offset` (FIFO offsets: all bytes
+    /// come from the FIFO).
+    fn read(&mut self, locality: u8, offset: u16, buf: &mut [u8]) -> Result<()>;
+
+    /// Writes `data` starting at `offset` (FIFO offsets: all bytes go to the
+    /// FIFO).
+    fn write(&mut self, locality: u8, offset: u16, data: &[u8]) -> Result<()>;
+}
+
+/// Time budgets in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timeouts {
+    /// TIMEOUT_A: locality request, burstCount.
+    pub a_us: u32,
+    /// TIMEOUT_B: commandReady.
+    pub b_us: u32,
+    /// TIMEOUT_C: stsValid after writes, dataAvail between response bursts.
+    pub c_us: u32,
+    /// TIMEOUT_D: short settling.
+    pub d_us: u32,
+    /// Command durations by Linux's classes: short, medium, long, long-long,
+    /// and the default for commands not in Linux's table.
+    pub durations_us: [u32; 5],
+    /// Longest single sleep between status polls (the first ones are 10 µs
+    /// and double up to this).
+    pub max_poll_step_us: u32,
+}
+
+impl Timeouts {
+    /// PTP values and Linux's TPM 2.0 durations (20 ms, 750 ms, 2 s, 300 s,
+    /// 120 s).
+    pub const PTP: Self = Self {
+        a_us: TIMEOUT_A_US,
+        b_us: TIMEOUT_B_US,
+        c_us: TIMEOUT_C_US,
+        d_us: TIMEOUT_D_US,
+        durations_us: [20_000, 750_000, 2_000_000, 300_000_000, 120_000_000],
+        max_poll_step_us: 1_000,
+    };
+
+    /// The budget for the response of `command_code` (Linux
+    /// `tpm2_ordinal_duration_index`, reduced to the commands used here).
+    pub fn duration_us(&self, command_code: u32) -> u32 {
+        use crate::tpm2::cc;
+        let class = match command_code {
+            cc::CREATE_PRIMARY | cc::CREATE => 3,
+            cc::SELF_TEST | cc::GET_RANDOM => 2,
+            cc::STARTUP | cc::PCR_EXTEND | cc::GET_CAPABILITY | cc::PCR_READ => 1,
+            _ => 4,
+        };
+        self.durations_us
+            .get(class)
+            .copied()
+            .unwrap_or(TIMEOUT_B_US)
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self::PTP
+    }
+}
+
+/// What the TPM reports about itself at [`Tis::init`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TpmInfo {
+    /// Vendor ID (DID_VID bits 15:0).
+    pub vendor_id: u16,
+    /// Device ID (DID_VID bits 31:16).
+    pub device_id: u16,
+    /// Revision ID.
+    pub revision: u8,
+    /// TPM_INTF_CAPABILITY.
+    pub interface_capability: u32,
+}
+
+/// Bounded poll: `ready` is tried, then the wait sleeps 10 µs, 20 µs, ...
+/// up to `max_step_us` per sleep, until `budget_us` of sleeping is spent.
+pub(crate) fn wait_until<D: DelayNs>(
+    delay: &mut D,
+    budget_us: u32,
+    max_step_us: u32,
+    what: Wait,
+    mut ready: impl FnMut() -> Result<bool>,
+) -> Result<()> {
+    let mut waited: u32 = 0;
+    let mut step: u32 = 10;
+    loop {
+        if ready()? {
+            return Ok(());
+        }
+        if waited >= budget_us {
+            debug!("tpm tis: wait ran out");
+            return Err(TpmError::Timeout(what));
+        }
+        delay.delay_us(step);
+        waited = waited.saturating_add(step);
+        step = step.saturating_mul(2).min(max_step_us.max(10));
+    }
+}
+
+/// The FIFO interface of one locality over any [`TisAccess`].
+pub struct Tis<A, D> {
+    access: A,
+    delay: D,
+    locality: u8,
+    active: bool,
+    timeouts: Timeouts,
+}
+
+impl<A: TisAccess, D: DelayNs> Tis<A, D> {
+    /// Locality 0 with the PTP timeouts.
+    pub fn new(access: A, delay: D) -> Self {
+        Self {
+            access,
+            delay,
+            locality: 0,
+            active: false,
+            timeouts: Timeouts::PTP,
+        }
+    }
+
+    /// Uses `locality` (0..=4) instead of 0.
+    pub fn with_locality(mut self, locality: u8) -> Result<Self> {
+        if locality >= LOCALITIES {
+            return Err(TpmError::InvalidArgument("locality must be 0..=4"));
+        }
+        self.locality = locality;
+        Ok(self)
+    }
+
+    /// Uses other time budgets.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The register access and delay back (the locality is not released).
+    pub fn release(self) -> (A, D) {
+        (self.access, self.delay)
+    }
+
+    /// The register access, e.g. to inspect a sim.
+    pub fn access_mut(&mut self) -> &mut A {
+        &mut self.access
+    }
+
+    fn read8(&mut self, offset: u16) -> Result<u8> {
+        let mut b = [0u8; 1];
+        self.access.read(self.locality, offset, &mut b)?;
+        Ok(b[0])
+    }
+
+    fn read32(&mut self, offset: u16) -> Result<u32> {
+        let mut b = [0u8; 4];
+        self.access.read(self.locality, offset, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn write8(&mut self, offset: u16, v: u8) -> Result<()> {
+        self.access.write(self.locality, offset, &[v])
+    }
+
+    fn wait(
+        &mut self,
+        budget_us: u32,
+        what: Wait,
+        mut ready: impl FnMut(&mut A) -> Result<bool>,
+    ) -> Result<()> {
+        let Self {
+            access,
+            delay,
+            timeouts,
+            ..
+        } = self;
+        wait_until(delay, budget_us, timeouts.max_poll_step_us, what, || {
+            ready(access)
+        })
+    }
+
+    /// Probes the chip: waits for a valid ACCESS register (TIMEOUT_A; a bus
+    /// that reads 0xFF all along is [`TpmError::NoDevice`]), claims the
+    /// locality, checks that STS says TPM 2.0 and reads the IDs.
+    pub fn init(&mut self) -> Result<TpmInfo> {
+        let loc = self.locality;
+        let mut last = 0xFF;
+        let valid = self.wait(self.timeouts.a_us, Wait::AccessValid, |a| {
+            let mut b = [0u8; 1];
+            a.read(loc, TPM_ACCESS, &mut b)?;
+            last = b[0];
+            Ok(b[0] != 0xFF && b[0] & ACCESS_VALID != 0)
+        });
+        match valid {
+            Err(TpmError::Timeout(_)) if last == 0xFF => return Err(TpmError::NoDevice),
+            other => other?,
+        }
+        self.request_locality()?;
+        let sts3 = self.read8(TPM_STS_3)?;
+        if sts3 == 0xFF || sts3 & STS3_FAMILY_MASK != STS3_FAMILY_TPM2 {
+            return Err(TpmError::NotTpm2);
+        }
+        let did_vid = self.read32(TPM_DID_VID)?;
+        let revision = self.read8(TPM_RID)?;
+        let interface_capability = self.read32(TPM_INTF_CAPABILITY)?;
+        Ok(TpmInfo {
+            vendor_id: did_vid as u16,
+            device_id: (did_vid >> 16) as u16,
+            revision,
+            interface_capability,
+        })
+    }
+
+    /// Requests the locality and waits (TIMEOUT_A) until it is active.
+    pub fn request_locality(&mut self) -> Result<()> {
+        let loc = self.locality;
+        let owned = |v: u8| {
+            v != 0xFF
+                && v & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
+                    == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
+                && v & ACCESS_REQUEST_USE == 0
+        };
+        if owned(self.read8(TPM_ACCESS)?) {
+            self.active = true;
+            return Ok(());
+        }
+        self.write8(TPM_ACCESS, ACCESS_REQUEST_USE)?;
+        self.wait(self.timeouts.a_us, Wait::Locality, |a| {
+            let mut b = [0u8; 1];
+            a.read(loc, TPM_ACCESS, &mut b)?;
+            Ok(owned(b[0]))
+        })?;
+        self.active = true;
+        Ok(())
+    }
+
+    /// Gives the locality up (ACCESS = activeLocality).
+    pub fn release_locality(&mut self) -> Result<()> {
+        self.active = false;
+        self.write8(TPM_ACCESS, ACCESS_ACTIVE_LOCALITY)
+    }
+
+    fn status(&mut self) -> Result<u8> {
+        let s = self.read8(TPM_STS)?;
+        if s == 0xFF {
+            return Err(TpmError::BadStatus(s));
+        }
+        Ok(s)
+    }
+
+    fn wait_status(&mut self, mask: u8, budget_us: u32, what: Wait) -> Result<u8> {
+        let loc = self.locality;
+        let mut sts = 0;
+        self.wait(budget_us, what, |a| {
+            let mut b = [0u8; 1];
+            a.read(loc, TPM_STS, &mut b)?;
+            sts = b[0];
+            if sts != 0xFF && sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
+                return Err(TpmError::BadStatus(sts));
+            }
+            Ok(sts != 0xFF && sts & mask == mask)
+        })?;
+        Ok(sts)
+    }
+
+    /// Waits (TIMEOUT_A) for a non-zero burstCount.
+    fn burst_count(&mut self) -> Result<usize> {
+        let loc = self.locality;
+        let mut burst = 0u16;
+        self.wait(self.timeouts.a_us, Wait::BurstCount, |a| {
+            let mut b = [0u8; 2];
+            a.read(loc, TPM_STS_BURST, &mut b)?;
+            burst = u16::from_le_bytes(b);
+            Ok(burst != 0 && burst != 0xFFFF)
+        })?;
+        Ok(usize::from(burst))
+    }
+
+    /// Aborts whatever the TPM is doing and waits (TIMEOUT_B) for
+    /// commandReady.
+    pub fn abort(&mut self) -> Result<()> {
+        self.write8(TPM_STS, STS_COMMAND_READY)?;
+        self.wait_status(STS_COMMAND_READY, self.timeouts.b_us, Wait::CommandReady)
+            .map(|_| ())
+    }
+
+    fn send(&mut self, cmd: &[u8]) -> Result<()> {
+        if self.status()? & STS_COMMAND_READY == 0 {
+            self.abort()?;
+        }
+        let (body, last) = match cmd.split_last() {
+            Some((last, body)) if cmd.len() >= TPM_HEADER_LEN => (body, *last),
+            _ => return Err(TpmError::InvalidArgument("command shorter than its header")),
+        };
+        // All but the last byte in bursts; Expect must stay set (Linux
+        // tpm_tis_send_data).
+        let mut rest = body;
+        while !rest.is_empty() {
+            let n = self.burst_count()?.min(rest.len()).min(A::MAX_TRANSFER);
+            let (chunk, tail) = rest.split_at(n);
+            self.access.write(self.locality, TPM_DATA_FIFO, chunk)?;
+            rest = tail;
+            let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
+            if sts & STS_EXPECT == 0 {
+                return Err(TpmError::Expect);
+            }
+        }
+        self.burst_count()?;
+        self.access.write(self.locality, TPM_DATA_FIFO, &[last])?;
+        let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
+        if sts & STS_EXPECT != 0 {
+            return Err(TpmError::Expect);
+        }
+        self.write8(TPM_STS, STS_GO)
+    }
+
+    fn recv_chunk(&mut self, out: &mut [u8]) -> Result<()> {
+        let mut done = 0;
+        while done < out.len() {
+            // dataAvail must announce every burst; if it drops the response
+            // is shorter than its size field claims.
+            match self.wait_status(
+                STS_VALID | STS_DATA_AVAIL,
+                self.timeouts.c_us,
+                Wait::DataAvail,
+            ) {
+                Err(TpmError::Timeout(_)) => return Err(TpmError::ResponseShort),
+                other => other?,
+            };
+            let n = self
+                .burst_count()?
+                .min(out.len() - done)
+                .min(A::MAX_TRANSFER);
+            let chunk = out
+                .get_mut(done..done + n)
+                .ok_or(TpmError::BufferTooSmall)?;
+            self.access.read(self.locality, TPM_DATA_FIFO, chunk)?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, command_code: u32, rsp: &mut [u8]) -> Result<usize> {
+        let budget = self.timeouts.duration_us(command_code);
+        self.wait_status(STS_VALID | STS_DATA_AVAIL, budget, Wait::DataAvail)?;
+        let header = rsp
+            .get_mut(..TPM_HEADER_LEN)
+            .ok_or(TpmError::BufferTooSmall)?;
+        self.recv_chunk(header)?;
+        let (tag, size) = match *header {
+            [t0, t1, s0, s1, s2, s3, ..] => (
+                u16::from_be_bytes([t0, t1]),
+                u32::from_be_bytes([s0, s1, s2, s3]) as usize,
+            ),
+            _ => return Err(TpmError::ResponseHeader),
+        };
+        if !matches!(tag, 0x8001 | 0x8002 | 0x00C4) || size < TPM_HEADER_LEN {
+            return Err(TpmError::ResponseHeader);
+        }
+        let body = rsp
+            .get_mut(TPM_HEADER_LEN..size)
+            .ok_or(TpmError::ResponseTooLarge)?;
+        self.recv_chunk(body)?;
+        let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
+        if sts & STS_DATA_AVAIL != 0 {
+            return Err(TpmError::ResponseTrailing);
+        }
+        Ok(size)
+    }
+
+    /// Sends `cmd` and reads the response into `rsp`; returns its length.
+    /// On error `rsp` is zeroed and the TPM is put back to commandReady.
+    pub fn transmit(&mut self, cmd: &[u8], rsp: &mut [u8]) -> Result<usize> {
+        if !self.active {
+            self.request_locality()?;
+        }
+        let command_code = match cmd.get(6..10) {
+            Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+            _ => return Err(TpmError::InvalidArgument("command shorter than its header")),
+        };
+        trace!("tpm tis: command {=u32:#x}", command_code);
+        let result = match self.send(cmd) {
+            Ok(()) => {
+                let received = self.recv(command_code, rsp);
+                // Back to idle; Linux does this after every response.
+                let ready = self.write8(TPM_STS, STS_COMMAND_READY);
+                received.and_then(|n| ready.map(|_| n))
+            }
+            Err(e) => {
+                // Abort a half-sent command; the first error is the one to report.
+                let _ = self.write8(TPM_STS, STS_COMMAND_READY);
+                Err(e)
+            }
+        };
+        if result.is_err() {
+            rsp.zeroize();
+        }
+        result
+    }
+}
+
+impl<A: TisAccess, D: DelayNs> Transport for Tis<A, D> {
+    fn probe(&mut self) -> Result<()> {
+        self.init().map(|_| ())
+    }
+
+    fn transact(&mut self, cmd: &[u8], rsp: &mut [u8]) -> Result<usize> {
+        self.transmit(cmd, rsp)
+    }
+}
