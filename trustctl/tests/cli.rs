@@ -147,3 +147,177 @@ fn demo_runs_every_source_to_ok() {
     assert!(out.contains("source") && out.contains("result"));
     assert!(!out.contains("FAILED"));
 }
+
+const UNIQUE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const MASTER: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+fn ok(args: &[&str]) -> String {
+    let o = trustctl(args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout(&o).trim().to_string()
+}
+
+#[test]
+fn dcp_sim_blobs_round_trip_and_bind_to_the_unique_key() {
+    let blob = ok(&[
+        "seal",
+        "--source",
+        "dcp-sim",
+        "--unique-key",
+        UNIQUE,
+        "--key",
+        KEY,
+    ]);
+    assert_eq!(blob.len(), 2 * (32 + 53));
+    assert_eq!(
+        ok(&[
+            "unseal",
+            "--source",
+            "dcp-sim",
+            "--unique-key",
+            UNIQUE,
+            "--blob",
+            &blob
+        ]),
+        KEY
+    );
+    let other = "1f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    fails_with(
+        &[
+            "unseal",
+            "--source",
+            "dcp-sim",
+            "--unique-key",
+            other,
+            "--blob",
+            &blob,
+        ],
+        "authentication failed",
+    );
+    // An unfused (all-zero) DCP is refused, as Linux's zero-key test does.
+    fails_with(&["seal", "--source", "dcp-sim", "--key", KEY], "zero");
+}
+
+#[test]
+fn dcp_huk_of_an_all_zero_key_is_vector_b() {
+    assert_eq!(
+        ok(&["huk", "--source", "dcp-sim"]),
+        "11474a5a5c78ef24224da96237ebbd3d"
+    );
+}
+
+#[test]
+fn tee_blob_from_a_device_huk_unseals_with_that_huk_given_as_hex() {
+    for device in [
+        vec!["--huk-from", "dcp-sim", "--unique-key", UNIQUE],
+        vec!["--huk-from", "caam-sim", "--master-key", MASTER],
+        vec![
+            "--huk-from",
+            "stm32mp1-sim",
+            "--otp",
+            "60=11111111,61=22222222,62=33333333,63=44444444",
+        ],
+    ] {
+        let huk_source = device[1];
+        let mut huk_args = vec!["huk", "--source", huk_source];
+        huk_args.extend_from_slice(&device[2..]);
+        let huk = ok(&huk_args);
+        let mut seal = vec!["seal", "--source", "tee", "--key", KEY];
+        seal.extend_from_slice(&device);
+        let blob = ok(&seal);
+        assert_eq!(
+            ok(&["unseal", "--source", "tee", "--huk", &huk, "--blob", &blob]),
+            KEY,
+            "{huk_source}"
+        );
+    }
+}
+
+#[test]
+fn caam_sim_blobs_bind_to_the_key_modifier_and_master_key() {
+    let blob = ok(&[
+        "seal",
+        "--source",
+        "caam-sim",
+        "--master-key",
+        MASTER,
+        "--key",
+        KEY,
+    ]);
+    assert_eq!(blob.len(), 2 * (32 + 48));
+    assert_eq!(
+        ok(&[
+            "unseal",
+            "--source",
+            "caam-sim",
+            "--master-key",
+            MASTER,
+            "--blob",
+            &blob
+        ]),
+        KEY
+    );
+    fails_with(
+        &[
+            "unseal",
+            "--source",
+            "caam-sim",
+            "--master-key",
+            MASTER,
+            "--keymod",
+            "OTHER",
+            "--blob",
+            &blob,
+        ],
+        "authentication failed",
+    );
+    let other = MASTER.replace('5', "6");
+    fails_with(
+        &[
+            "unseal",
+            "--source",
+            "caam-sim",
+            "--master-key",
+            &other,
+            "--blob",
+            &blob,
+        ],
+        "authentication failed",
+    );
+}
+
+#[test]
+fn stm32mp1_provision_image_lists_the_huk_words() {
+    let out = ok(&[
+        "stm32mp1",
+        "provision-image",
+        "--huk",
+        "00112233445566778899aabbccddeeff",
+    ]);
+    assert!(
+        out.contains("word 60 = 0x33221100") && out.contains("word 63 = 0xffeeddcc"),
+        "{out}"
+    );
+    fails_with(&["stm32mp1", "provision-image", "--huk", "00"], "--huk");
+}
+
+#[test]
+fn tpm_without_swtpm_address_is_one_clear_line() {
+    fails_with(&["unseal", "--source", "tpm", "--blob", "00"], "--swtpm");
+    fails_with(
+        &[
+            "seal",
+            "--source",
+            "tpm",
+            "--swtpm",
+            "127.0.0.1:1",
+            "--key",
+            KEY,
+        ],
+        "cannot reach swtpm",
+    );
+}
