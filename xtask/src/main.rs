@@ -196,6 +196,7 @@ fn test() -> Result {
         eprintln!("xtask: cross {target}: {secs:.1} s");
     }
     qemu()?;
+    size()?;
     eprintln!("xtask: all checks passed");
     Ok(())
 }
@@ -242,11 +243,7 @@ fn debian_cargo(target_dir: &str) -> Command {
 fn cross() -> Result<Vec<(&'static str, f64)>> {
     check_cross_toolchain()?;
     let crates = library_crates();
-    let sims: Vec<String> = crates
-        .iter()
-        .filter(|c| has_feature(c, "sim"))
-        .map(|c| format!("{c}/sim"))
-        .collect();
+    let sims: Vec<&String> = crates.iter().filter(|c| has_feature(c, "sim")).collect();
     let mut times = Vec::new();
     for target in TARGETS {
         let start = Instant::now();
@@ -256,23 +253,24 @@ fn cross() -> Result<Vec<(&'static str, f64)>> {
             plain.args(["-p", c]);
         });
         run(&format!("cross {target}: {}", crates.join(" ")), &mut plain)?;
-        if !sims.is_empty() {
-            let mut with_sims = debian_cargo("cross");
-            with_sims.args([
+        // One build per crate: `--features crate/sim` across several `-p`
+        // is not applied by every cargo, so each sim gets its own run.
+        for krate in &sims {
+            let mut with_sim = debian_cargo("cross");
+            with_sim.args([
                 "build",
                 "--release",
                 "--target",
                 target,
                 "-Zbuild-std=core",
+                "-p",
+                krate,
                 "--features",
-                &sims.join(","),
+                "sim",
             ]);
-            crates.iter().for_each(|c| {
-                with_sims.args(["-p", c]);
-            });
             run(
-                &format!("cross {target} with sims: {}", sims.join(" ")),
-                &mut with_sims,
+                &format!("cross {target}: {krate} with its sim"),
+                &mut with_sim,
             )?;
         }
         times.push((target, start.elapsed().as_secs_f64()));
@@ -286,6 +284,9 @@ struct QemuRun {
     target: &'static str,
     qemu: &'static str,
     machine: &'static [&'static str],
+    /// Needs a swtpm behind QEMU's `tpm-tis-device` (started and stopped
+    /// around the run).
+    swtpm: bool,
 }
 
 const QEMU_RUNS: &[QemuRun] = &[
@@ -294,12 +295,45 @@ const QEMU_RUNS: &[QemuRun] = &[
         target: "armv7a-none-eabihf",
         qemu: "qemu-system-arm",
         machine: &["-M", "mcimx6ul-evk", "-m", "512M"],
+        swtpm: false,
     },
     QemuRun {
         package: "core-tee",
         target: "aarch64-unknown-none",
         qemu: "qemu-system-aarch64",
         machine: &["-M", "virt", "-cpu", "cortex-a53", "-m", "512M"],
+        swtpm: false,
+    },
+    QemuRun {
+        package: "imx6ull-dcp",
+        target: "armv7a-none-eabihf",
+        qemu: "qemu-system-arm",
+        machine: &["-M", "mcimx6ul-evk", "-m", "512M"],
+        swtpm: false,
+    },
+    // No STM32MP15 machine in QEMU: the i.MX7D's Cortex-A7 with DDR at
+    // 0x8000_0000..0xFFFF_FFFF (2 GiB) runs the image linked at 0xC000_0000.
+    QemuRun {
+        package: "stm32mp1-otp-tee",
+        target: "armv7a-none-eabihf",
+        qemu: "qemu-system-arm",
+        machine: &["-M", "mcimx7d-sabre", "-m", "2G"],
+        swtpm: false,
+    },
+    QemuRun {
+        package: "imx8-caam",
+        target: "aarch64-unknown-none",
+        qemu: "qemu-system-aarch64",
+        machine: &["-M", "virt", "-cpu", "cortex-a53", "-m", "512M"],
+        swtpm: false,
+    },
+    // A real TPM: swtpm behind tpm-tis-device, which only `virt` can host.
+    QemuRun {
+        package: "tpm-spi",
+        target: "aarch64-unknown-none",
+        qemu: "qemu-system-aarch64",
+        machine: &["-M", "virt", "-cpu", "cortex-a53", "-m", "512M"],
+        swtpm: true,
     },
 ];
 
@@ -336,12 +370,24 @@ fn qemu() -> Result {
         let mut cmd = Command::new(run.qemu);
         cmd.args(run.machine)
             .args(["-nographic", "-monitor", "none", "-serial", "null"])
-            .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-            .arg(&image);
+            .args(["-semihosting-config", "enable=on,target=native"]);
+        let tpm = if run.swtpm {
+            let tpm = Swtpm::start(run.package)?;
+            cmd.arg("-chardev")
+                .arg(format!("socket,id=chrtpm,path={}", tpm.socket.display()))
+                .args(["-tpmdev", "emulator,id=tpm0,chardev=chrtpm"])
+                .args(["-device", "tpm-tis-device,tpmdev=tpm0"]);
+            Some(tpm)
+        } else {
+            None
+        };
+        cmd.arg("-kernel").arg(&image);
         let start = Instant::now();
-        let (code, output) = run_with_timeout(&mut cmd, QEMU_TIMEOUT)
-            .map_err(|e| format!("{e}; install QEMU with: apt-get install -y qemu-system-arm"))?;
+        let result = run_with_timeout(&mut cmd, QEMU_TIMEOUT);
         let secs = start.elapsed().as_secs_f64();
+        drop(tpm);
+        let (code, output) = result
+            .map_err(|e| format!("{e}; install QEMU with: apt-get install -y qemu-system-arm"))?;
         let passed = code == Some(0) && output.contains(&format!("{}: PASS", run.package));
         eprintln!(
             "xtask: qemu {} ({} {}): {} exit={code:?} in {secs:.2} s",
@@ -359,6 +405,55 @@ fn qemu() -> Result {
         Ok(())
     } else {
         Err(format!("QEMU examples failed: {}", failures.join(", ")))
+    }
+}
+
+/// A swtpm child serving one QEMU run through a unix socket, with a fresh
+/// state directory; killed, reaped and cleaned up on drop.
+struct Swtpm {
+    child: std::process::Child,
+    dir: PathBuf,
+    socket: PathBuf,
+}
+
+impl Swtpm {
+    fn start(name: &str) -> Result<Self> {
+        let dir = root()
+            .join("target/qemu")
+            .join(format!("swtpm-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let socket = dir.join("swtpm.sock");
+        let child = Command::new("swtpm")
+            .args(["socket", "--tpm2", "--flags", "startup-clear", "--ctrl"])
+            .arg(format!("type=unixio,path={}", socket.display()))
+            .arg("--tpmstate")
+            .arg(format!("dir={}", dir.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start swtpm: {e}; install it with: apt-get install -y swtpm swtpm-tools"
+                )
+            })?;
+        let tpm = Self { child, dir, socket };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !tpm.socket.exists() {
+            if Instant::now() >= deadline {
+                return Err("swtpm did not create its socket within 5 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(tpm)
+    }
+}
+
+impl Drop for Swtpm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -395,17 +490,18 @@ fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<(Option<i32>, 
 /// Size probes under `examples/` and the target each is measured on.
 const PROBES: &[(&str, &str)] = &[("size-tee", "thumbv7em-none-eabihf")];
 
-/// Builds the size probes in `examples/` (their own workspace) and prints
-/// the section sizes of their code.
+/// Builds the size probes and the QEMU examples in `examples/` (their own
+/// workspace; release profile: opt-level "z", LTO, one codegen unit,
+/// panic=abort), prints the section sizes and writes them to `docs/size.md`.
 fn size() -> Result {
     check_cross_toolchain()?;
-    let probes = root().join("examples");
-    let mut report = String::from(
-        "| probe | target | .text | .rodata | .data | .bss |\n|---|---|---:|---:|---:|---:|\n",
-    );
+    let examples = root().join("examples");
+    let header =
+        "| {what} | target | .text | .rodata | .data | .bss |\n|---|---|---:|---:|---:|---:|\n";
+    let mut probes = header.replace("{what}", "probe");
     for &(probe, target) in PROBES {
         let mut cmd = debian_cargo("size");
-        cmd.current_dir(&probes);
+        cmd.current_dir(&examples);
         cmd.args([
             "rustc",
             "--release",
@@ -427,38 +523,134 @@ fn size() -> Result {
             .join(target)
             .join("release")
             .join(format!("lib{}.a", probe.replace('-', "_")));
-        let sizes = section_sizes(&lib, probe)?;
-        report.push_str(&format!(
-            "| {probe} | {target} | {} | {} | {} | {} |\n",
-            sizes[0], sizes[1], sizes[2], sizes[3]
-        ));
+        let sizes = section_sizes(&lib, Some(probe))?;
+        probes.push_str(&size_row(probe, target, sizes));
     }
-    print!("{report}");
+    // Whole firmware images: everything the example links, start-up,
+    // semihosting output, the sim or driver, flash store and boot flow
+    // (.bss includes the 16 KiB DMA pool; the 64 KiB stack is not counted).
+    let mut images = header.replace("{what}", "example (ELF)");
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for run in QEMU_RUNS {
+        if seen.contains(&(run.package, run.target)) {
+            continue;
+        }
+        seen.push((run.package, run.target));
+        let mut cmd = debian_cargo("qemu");
+        cmd.current_dir(&examples);
+        cmd.args([
+            "build",
+            "--release",
+            "-p",
+            run.package,
+            "--target",
+            run.target,
+            "-Zbuild-std=core",
+        ]);
+        eprintln!("xtask: size {} ({})", run.package, run.target);
+        let status = cmd.status().map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("building {} failed", run.package));
+        }
+        let elf = root()
+            .join("target/qemu")
+            .join(run.target)
+            .join("release")
+            .join(run.package);
+        let sizes = section_sizes(&elf, None)?;
+        images.push_str(&size_row(run.package, run.target, sizes));
+        // The same firmware for the real SoC: registers instead of the model.
+        if has_feature(&format!("examples/{}", run.package), "hw") {
+            let mut cmd = debian_cargo("size-hw");
+            cmd.current_dir(&examples);
+            cmd.args([
+                "build",
+                "--release",
+                "-p",
+                run.package,
+                "--no-default-features",
+                "--features",
+                "hw",
+                "--target",
+                run.target,
+                "-Zbuild-std=core",
+            ]);
+            eprintln!("xtask: size {} --features hw ({})", run.package, run.target);
+            let status = cmd.status().map_err(|e| e.to_string())?;
+            if !status.success() {
+                return Err(format!("building {} --features hw failed", run.package));
+            }
+            let elf = root()
+                .join("target/size-hw")
+                .join(run.target)
+                .join("release")
+                .join(run.package);
+            let sizes = section_sizes(&elf, None)?;
+            let name = format!("{} (`hw`)", run.package);
+            images.push_str(&size_row(&name, run.target, sizes));
+        }
+    }
+    print!("{probes}\n{images}");
+    let doc = format!(
+        "# Sizes\n\n\
+         Written by `cargo xtask size` (do not edit): release builds with \
+         opt-level \"z\", LTO, one codegen unit and panic=abort, Debian's \
+         toolchain with `-Zbuild-std=core`; bytes per section as `llvm-size -A` \
+         reports them.\n\n\
+         ## Size probes\n\n\
+         Static libraries with just the seal and unseal entry points, so only \
+         the library code a bootloader links is counted (compiler_builtins \
+         left out).\n\n{probes}\n\
+         ## Firmware examples\n\n\
+         Whole firmware images of `examples/`: the QEMU build (feature `sim`: \
+         the backend's model is linked in place of the device) and, marked \
+         (`hw`), the build for the real SoC (register accesses, spin delay). \
+         They include start-up, semihosting output, the RAM flash store and \
+         the boot flow. `.bss` is the 16 KiB DMA pool of `board-rt` in the \
+         DCP and CAAM examples; the 64 KiB stack is not counted.\n\n{images}"
+    );
+    let path = root().join("docs/size.md");
+    std::fs::create_dir_all(root().join("docs")).map_err(|e| e.to_string())?;
+    std::fs::write(&path, doc).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("xtask: wrote {}", path.display());
     Ok(())
 }
 
-/// Sums .text*, .rodata*, .data*, .bss* of the probe's own object (the LTO
-/// output), leaving out compiler_builtins, which a firmware links anyway.
-fn section_sizes(lib: &Path, probe: &str) -> Result<[u64; 4]> {
+fn size_row(name: &str, target: &str, sizes: [u64; 4]) -> String {
+    format!(
+        "| {name} | {target} | {} | {} | {} | {} |\n",
+        sizes[0], sizes[1], sizes[2], sizes[3]
+    )
+}
+
+/// Sums .text*, .rodata*, .data*, .bss* of `file`. For an archive, pass
+/// the probe: only its own object (the LTO output) counts, leaving out
+/// compiler_builtins, which a firmware links anyway. For an ELF, `None`.
+fn section_sizes(file: &Path, probe: Option<&str>) -> Result<[u64; 4]> {
     let llvm_size = ["/usr/lib/llvm-22/bin/llvm-size", "llvm-size"]
         .into_iter()
         .find(|p| Command::new(p).arg("--version").output().is_ok())
         .ok_or("llvm-size not found: apt-get install -y llvm-22")?;
     let out = Command::new(llvm_size)
         .args(["-A"])
-        .arg(lib)
+        .arg(file)
         .output()
         .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("llvm-size {} failed", file.display()));
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut sums = [0u64; 4];
-    let mut in_probe = false;
+    let mut counted = probe.is_none();
     for line in text.lines() {
         if line.contains("(ex ") || line.ends_with(':') {
-            in_probe =
-                line.contains(&probe.replace('-', "_")) && !line.contains("compiler_builtins");
+            if let Some(probe) = probe {
+                counted =
+                    line.contains(&probe.replace('-', "_")) && !line.contains("compiler_builtins");
+            }
             continue;
         }
-        if !in_probe {
+        if !counted {
             continue;
         }
         let mut cols = line.split_whitespace();

@@ -1,7 +1,9 @@
 //! The blob store: a length-prefixed record at the start of a `NorFlash`.
 //! [`RamFlash`] stands in for the board's flash under QEMU.
 
-use embedded_storage::nor_flash::{ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash};
+use embedded_storage::nor_flash::{
+    ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
+};
 use trusted_core::{Error, MAX_BLOB_SIZE, SealedBlob};
 
 const SIZE: usize = 4096;
@@ -13,7 +15,9 @@ pub struct RamFlash {
 
 impl Default for RamFlash {
     fn default() -> Self {
-        Self { bytes: [0xff; SIZE] }
+        Self {
+            bytes: [0xff; SIZE],
+        }
     }
 }
 
@@ -35,7 +39,10 @@ impl ReadNorFlash for RamFlash {
     const READ_SIZE: usize = 1;
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), FlashError> {
         let start = offset as usize;
-        let src = self.bytes.get(start..start + bytes.len()).ok_or(FlashError(NorFlashErrorKind::OutOfBounds))?;
+        let src = self
+            .bytes
+            .get(start..start + bytes.len())
+            .ok_or(FlashError(NorFlashErrorKind::OutOfBounds))?;
         bytes.copy_from_slice(src);
         Ok(())
     }
@@ -48,13 +55,19 @@ impl NorFlash for RamFlash {
     const WRITE_SIZE: usize = 1;
     const ERASE_SIZE: usize = SIZE;
     fn erase(&mut self, from: u32, to: u32) -> Result<(), FlashError> {
-        let range = self.bytes.get_mut(from as usize..to as usize).ok_or(FlashError(NorFlashErrorKind::OutOfBounds))?;
+        let range = self
+            .bytes
+            .get_mut(from as usize..to as usize)
+            .ok_or(FlashError(NorFlashErrorKind::OutOfBounds))?;
         range.fill(0xff);
         Ok(())
     }
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), FlashError> {
         let start = offset as usize;
-        let dst = self.bytes.get_mut(start..start + bytes.len()).ok_or(FlashError(NorFlashErrorKind::OutOfBounds))?;
+        let dst = self
+            .bytes
+            .get_mut(start..start + bytes.len())
+            .ok_or(FlashError(NorFlashErrorKind::OutOfBounds))?;
         dst.iter_mut().zip(bytes).for_each(|(d, s)| *d &= *s);
         Ok(())
     }
@@ -84,15 +97,21 @@ impl BlobStore {
             return Err(Error::BlobLength);
         }
         let mut blob = SealedBlob::zeroed(len)?;
-        self.flash.read(2, blob.as_mut_bytes()).map_err(|_| Error::Transport)?;
+        self.flash
+            .read(2, blob.as_mut_bytes())
+            .map_err(|_| Error::Transport)?;
         Ok(Some(blob))
     }
 
     /// Erases the store and writes `blob`.
     pub fn write(&mut self, blob: &[u8]) -> Result<(), Error> {
         let len = u16::try_from(blob.len()).map_err(|_| Error::BlobLength)?;
-        self.flash.erase(0, SIZE as u32).map_err(|_| Error::Transport)?;
-        self.flash.write(0, &len.to_le_bytes()).map_err(|_| Error::Transport)?;
+        self.flash
+            .erase(0, SIZE as u32)
+            .map_err(|_| Error::Transport)?;
+        self.flash
+            .write(0, &len.to_le_bytes())
+            .map_err(|_| Error::Transport)?;
         self.flash.write(2, blob).map_err(|_| Error::Transport)
     }
 }

@@ -2,15 +2,21 @@
 //! `_start` (stack, FPU, .bss), a single-core critical section, semihosting
 //! output and exit codes, a RAM-backed `NorFlash` for the blob store, and the
 //! boot flow itself: first boot → new key → seal → store → reboot → unseal.
+//! Also a pool of DMA buffers handed out once each ([`dma_buffer`]) and an
+//! approximate busy-wait delay ([`SpinDelay`]).
 #![no_std]
 
 mod start;
 
+pub mod delay;
+pub mod dma;
 pub mod flash;
 
 use semihosting::println;
 use trusted_core::{Key, TrustSource};
 
+pub use delay::SpinDelay;
+pub use dma::dma_buffer;
 pub use flash::{BlobStore, RamFlash};
 pub use semihosting;
 
@@ -37,9 +43,20 @@ pub enum KeySource<'a> {
 /// model afresh from the same device state, as a reset does; the blob store
 /// survives in `flash`. Returns the blob length.
 pub fn boot_flow<S: TrustSource>(
+    boot: impl FnMut() -> Result<S, trusted_core::Error>,
+    flash: &mut BlobStore,
+    key_source: KeySource<'_>,
+) -> Result<usize, trusted_core::Error> {
+    boot_flow_with_options(boot, flash, key_source, "")
+}
+
+/// [`boot_flow`] with keyctl-style options for seal and unseal (the TPM
+/// needs `keyhandle=`).
+pub fn boot_flow_with_options<S: TrustSource>(
     mut boot: impl FnMut() -> Result<S, trusted_core::Error>,
     flash: &mut BlobStore,
     mut key_source: KeySource<'_>,
+    options: &str,
 ) -> Result<usize, trusted_core::Error> {
     println!("boot 1: reading blob store");
     if flash.read()?.is_some() {
@@ -55,8 +72,12 @@ pub fn boot_flow<S: TrustSource>(
         KeySource::Caller(rng) => rng(key.as_mut_bytes())?,
     }
     println!("boot 1: new 32-byte key");
-    let blob = source.seal(&key, "")?;
-    println!("boot 1: sealed with {}: {} bytes", source.name(), blob.len());
+    let blob = source.seal(&key, options)?;
+    println!(
+        "boot 1: sealed with {}: {} bytes",
+        source.name(),
+        blob.len()
+    );
     flash.write(blob.as_bytes())?;
     println!("boot 1: blob written to flash");
     drop(source);
@@ -66,7 +87,7 @@ pub fn boot_flow<S: TrustSource>(
     source.init()?;
     let stored = flash.read()?.ok_or(trusted_core::Error::BlobLength)?;
     println!("boot 2: blob read from flash: {} bytes", stored.len());
-    let unsealed = source.unseal(stored.as_bytes(), "")?;
+    let unsealed = source.unseal(stored.as_bytes(), options)?;
     println!("boot 2: unsealed {} bytes", unsealed.len());
     if unsealed != key {
         println!("boot 2: MISMATCH");

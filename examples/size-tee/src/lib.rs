@@ -52,7 +52,9 @@ pub fn tk_tee_seal(huk: &[u8; 16], key: &[u8], out: &mut [u8]) -> usize {
     let sealed = Key::from_slice(key).and_then(|k| tee.seal(&k, ""));
     match sealed {
         Ok(blob) if blob.len() <= out.len() => {
-            out.iter_mut().zip(blob.as_bytes()).for_each(|(o, b)| *o = *b);
+            out.iter_mut()
+                .zip(blob.as_bytes())
+                .for_each(|(o, b)| *o = *b);
             blob.len()
         }
         _ => 0,
@@ -65,7 +67,9 @@ pub fn tk_tee_unseal(huk: &[u8; 16], blob: &[u8], out: &mut [u8]) -> usize {
     let mut tee = TeeSealer::new(StaticHuk::new(*huk), PlatformRng);
     match tee.unseal(blob, "") {
         Ok(key) if key.len() <= out.len() => {
-            out.iter_mut().zip(key.as_bytes()).for_each(|(o, b)| *o = *b);
+            out.iter_mut()
+                .zip(key.as_bytes())
+                .for_each(|(o, b)| *o = *b);
             key.len()
         }
         _ => 0,

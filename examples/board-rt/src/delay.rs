@@ -1,0 +1,31 @@
+//! A busy-wait `DelayNs` for boards without a timer driver at hand.
+
+use trusted_core::embedded_hal::delay::DelayNs;
+
+/// An **approximate** delay: spins `ns * cpu_mhz / 1000` loop iterations.
+///
+/// Each iteration takes at least one core cycle, so the wait is never
+/// shorter than asked while the core runs at or below `cpu_mhz`; it is
+/// usually several times longer (caches off, branch costs). Good enough for
+/// driver time-outs (an upper bound on waiting for hardware); use the SoC's
+/// timer (i.MX GPT, ARM generic timer) where time must be accurate.
+#[derive(Clone, Copy, Debug)]
+pub struct SpinDelay {
+    cpu_mhz: u32,
+}
+
+impl SpinDelay {
+    /// A delay for a core clocked at (at most) `cpu_mhz` MHz.
+    pub const fn new(cpu_mhz: u32) -> Self {
+        Self { cpu_mhz }
+    }
+}
+
+impl DelayNs for SpinDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        let spins = u64::from(ns) * u64::from(self.cpu_mhz) / 1000;
+        for _ in 0..spins.max(1) {
+            core::hint::spin_loop();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! i.MX6ULL firmware: the bootloader flow twice on the DCP.
+//!
+//! 1. Linux `trusted.source=dcp` blob (`DcpSource`, UNIQUE key); the DCP has
+//!    no RNG, so the key, blob key and nonce come from the caller's RNG.
+//! 2. Linux `trusted.source=tee` blob over OP-TEE's DCP HUK (`DcpHuk`).
+//!
+//! Feature `sim` (default, for QEMU's `mcimx6ul-evk`, which has no DCP):
+//! the DCP model from `hal_dcp::sim` is the `Mmio`, with a demo UNIQUE key.
+//! Feature `hw`: the DCP registers at 0x0228_0000.
+//!
+//! On hardware the in-process "reboot" is not a power cycle: `DcpHuk` sets
+//! the sticky `CAPABILITY0.DISABLE_UNIQUE_KEY` (as OP-TEE does), so the
+//! second boot of the TEE flow cannot derive the HUK again and fails until a
+//! real reset. A real bootloader derives the HUK once per reset (and, when
+//! it also makes `trusted_dcp` blobs, seals those with `SealingKey::Otp`).
+#![no_std]
+#![no_main]
+
+#[cfg(all(feature = "sim", feature = "hw"))]
+compile_error!("enable only one of the features `sim` and `hw`");
+#[cfg(not(any(feature = "sim", feature = "hw")))]
+compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX6ULL)");
+
+use board_rt::{BlobStore, DemoRng, KeySource, RamFlash, boot_flow, dma_buffer, finish, step};
+use hal_dcp::{Dcp, DcpHuk, DcpSource};
+use rand_core::TryRng;
+use trusted_core::tee::TeeSealer;
+use trusted_core::{Error, NoCache, StaticDma};
+
+#[cfg(feature = "sim")]
+mod board {
+    //! The DCP model in place of the block; a reset makes a new model, as a
+    //! power cycle does (keys from fuses, DISABLE_UNIQUE_KEY clear).
+    use hal_dcp::sim::{DcpSim, NoDelay};
+    use trusted_core::StaticDma;
+
+    pub type Mmio = DcpSim;
+    pub type Delay = NoDelay;
+
+    /// A public test key standing in for the part's fused UNIQUE key.
+    const UNIQUE_KEY: [u8; 16] = *b"imx6ull-demo-key";
+
+    pub fn dcp_mmio(dma: &StaticDma) -> Mmio {
+        DcpSim::new(dma.bus()).with_unique_key(UNIQUE_KEY)
+    }
+
+    pub fn delay() -> Delay {
+        NoDelay
+    }
+}
+
+#[cfg(feature = "hw")]
+mod board {
+    //! The i.MX6ULL DCP. Before this runs: ungate its clock (CCM_CCGR0
+    //! CG5), and with caches on give `StaticDma` a `CacheOps` instead of
+    //! `NoCache` (the examples run with MMU and caches off).
+    use board_rt::SpinDelay;
+    use trusted_core::{StaticDma, VolatileMmio};
+
+    pub type Mmio = VolatileMmio;
+    pub type Delay = SpinDelay;
+
+    /// DCP base on i.MX6ULL (reference manual memory map; OP-TEE imx6-dcp.h).
+    const DCP_BASE: usize = 0x0228_0000;
+
+    pub fn dcp_mmio(_dma: &StaticDma) -> Mmio {
+        // SAFETY: the i.MX6ULL DCP register block, device memory with the
+        // MMU off; this firmware runs one driver on it at a time (each
+        // boot drops the previous one first).
+        unsafe { VolatileMmio::new(DCP_BASE, hal_dcp::regs::BLOCK_SIZE) }
+    }
+
+    /// Cortex-A7 of the i.MX6ULL at up to 900 MHz.
+    pub fn delay() -> Delay {
+        SpinDelay::new(900)
+    }
+}
+
+type DcpDriver = Dcp<board::Mmio, StaticDma, board::Delay>;
+
+/// A DCP driver as after reset, on a fresh DMA buffer from the pool.
+fn dcp() -> Result<DcpDriver, Error> {
+    let buffer = dma_buffer().ok_or(Error::BufferTooSmall)?;
+    // MMU off: the bus address is the buffer's address.
+    let bus = buffer.as_ptr() as u64;
+    let dma = StaticDma::new(buffer, bus, NoCache);
+    let mmio = board::dcp_mmio(&dma);
+    Dcp::new(mmio, dma, board::delay())
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn main() -> ! {
+    step!(
+        "imx6ull-dcp: i.MX6ULL DCP, {}",
+        if cfg!(feature = "sim") {
+            "DCP model (sim)"
+        } else {
+            "hardware"
+        }
+    );
+
+    // NOT random: a real bootloader passes the board's TRNG here.
+    let mut rng = DemoRng::new(0x6011);
+
+    step!("== Linux trusted_dcp blob (DcpSource, UNIQUE key) ==");
+    let mut flash = BlobStore::new(RamFlash::default());
+    let mut seed = 100;
+    let mut key_rng = |out: &mut [u8]| rng.try_fill_bytes(out).map_err(|_| Error::Transport);
+    let dcp_result = boot_flow(
+        || {
+            seed += 1;
+            Ok(DcpSource::new(dcp()?, DemoRng::new(seed)))
+        },
+        &mut flash,
+        KeySource::Caller(&mut key_rng),
+    );
+    match dcp_result {
+        Ok(len) => step!("dcp blob: PASS ({len} bytes)"),
+        Err(_) => finish("imx6ull-dcp", dcp_result),
+    }
+
+    step!("== TEE blob over OP-TEE's DCP HUK (TeeSealer<DcpHuk>) ==");
+    let mut flash = BlobStore::new(RamFlash::default());
+    let tee_result = boot_flow(
+        || {
+            seed += 1;
+            Ok(TeeSealer::new(DcpHuk::new(dcp()?), DemoRng::new(seed)))
+        },
+        &mut flash,
+        KeySource::Source,
+    );
+    if let Ok(len) = tee_result {
+        step!("tee blob (DCP HUK): PASS ({len} bytes)");
+    }
+    finish("imx6ull-dcp", tee_result)
+}

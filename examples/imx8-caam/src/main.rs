@@ -1,0 +1,141 @@
+//! i.MX8M firmware: the bootloader flow twice on the CAAM.
+//!
+//! 1. Linux `trusted.source=caam` blob (`CaamSource`, key modifier
+//!    `SECURE_KEY`). Linux's CAAM source takes keys from the caller's RNG.
+//! 2. Linux `trusted.source=tee` blob over OP-TEE's CAAM HUK (the first 16
+//!    bytes of the master key verification blob, `CaamHuk`), with the CAAM's
+//!    RNG4 as the sealer's RNG.
+//!
+//! Feature `sim` (default, for QEMU `virt` with `-cpu cortex-a53`, which has
+//! no CAAM): the CAAM model from `hal_caam::sim` is the `Mmio`, secure state
+//! with a demo OTPMK; every boot makes a new model from the same fuses, as a
+//! power cycle does. Feature `hw`: the i.MX8M CAAM at 0x3090_0000, job ring
+//! 0 (the ring U-Boot SPL uses; it must belong to this world), MMU and
+//! caches off (else give `StaticDma` a `CacheOps`).
+#![no_std]
+#![no_main]
+
+#[cfg(all(feature = "sim", feature = "hw"))]
+compile_error!("enable only one of the features `sim` and `hw`");
+#[cfg(not(any(feature = "sim", feature = "hw")))]
+compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX8M)");
+
+use board_rt::{BlobStore, DemoRng, KeySource, RamFlash, boot_flow, dma_buffer, finish, step};
+use hal_caam::{Caam, CaamHuk, CaamSource, Config, HukOptions};
+use rand_core::TryRng;
+use trusted_core::tee::TeeSealer;
+use trusted_core::{Error, NoCache, StaticDma};
+
+#[cfg(feature = "sim")]
+mod board {
+    //! The CAAM model in place of the block.
+    use hal_caam::sim::{CaamSim, SimConfig};
+    use trusted_core::StaticDma;
+    use trusted_core::embedded_hal::delay::DelayNs;
+
+    pub type Mmio = CaamSim;
+
+    pub const NAME: &str = "CAAM model (sim)";
+
+    /// A public test key standing in for the part's OTPMK fuses.
+    const OTPMK: [u8; 32] = *b"imx8m-demo-otpmk-not-a-secret!!!";
+
+    pub fn caam_mmio(dma: &StaticDma) -> Mmio {
+        CaamSim::new(dma.bus(), SimConfig::secure(OTPMK))
+    }
+
+    /// The model completes jobs at once.
+    pub struct NoDelay;
+
+    impl DelayNs for NoDelay {
+        fn delay_ns(&mut self, _ns: u32) {}
+    }
+
+    pub type Delay = NoDelay;
+
+    pub fn delay() -> Delay {
+        NoDelay
+    }
+}
+
+#[cfg(feature = "hw")]
+mod board {
+    //! The i.MX8M CAAM (Mini/Nano/Plus/Quad); its clocks are on after SPL.
+    use board_rt::SpinDelay;
+    use trusted_core::{StaticDma, VolatileMmio};
+
+    pub type Mmio = VolatileMmio;
+    pub type Delay = SpinDelay;
+
+    pub const NAME: &str = "hardware";
+
+    /// CAAM base on i.MX8M (reference manuals; Linux imx8mm.dtsi).
+    const CAAM_BASE: usize = 0x3090_0000;
+    /// Controller page and the four job-ring pages of 4 KiB, and more.
+    const CAAM_SIZE: usize = 0x1_0000;
+
+    pub fn caam_mmio(_dma: &StaticDma) -> Mmio {
+        // SAFETY: the i.MX8M CAAM register block, device memory with the
+        // MMU off; this firmware runs one driver on it at a time (each boot
+        // drops the previous one first).
+        unsafe { VolatileMmio::new(CAAM_BASE, CAAM_SIZE) }
+    }
+
+    /// Cortex-A53 of the i.MX8M at up to 1.8 GHz.
+    pub fn delay() -> Delay {
+        SpinDelay::new(1800)
+    }
+}
+
+type CaamDriver = Caam<board::Mmio, StaticDma, board::Delay>;
+
+/// A CAAM driver as after reset (job ring 0), on a fresh DMA buffer.
+fn caam() -> Result<CaamDriver, Error> {
+    let buffer = dma_buffer().ok_or(Error::BufferTooSmall)?;
+    // MMU off: the bus address is the buffer's address (below 4 GiB, as
+    // the 32-bit ring pointers need).
+    let bus = buffer.as_ptr() as u64;
+    let dma = StaticDma::new(buffer, bus, NoCache);
+    let mmio = board::caam_mmio(&dma);
+    Ok(Caam::new(mmio, dma, board::delay(), Config::new(0))?)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn main() -> ! {
+    step!("imx8-caam: i.MX8M CAAM, {}", board::NAME);
+
+    // NOT random: stands in for the bootloader's RNG (which may well be
+    // the CAAM RNG4 itself, as in the TEE flow below).
+    let mut rng = DemoRng::new(0x8caa);
+
+    step!("== Linux trusted_caam blob (CaamSource) ==");
+    let mut flash = BlobStore::new(RamFlash::default());
+    let mut key_rng = |out: &mut [u8]| rng.try_fill_bytes(out).map_err(|_| Error::Transport);
+    let caam_result = boot_flow(
+        || Ok(CaamSource::new(caam()?)),
+        &mut flash,
+        KeySource::Caller(&mut key_rng),
+    );
+    match caam_result {
+        Ok(len) => step!("caam blob: PASS ({len} bytes)"),
+        Err(_) => finish("imx8-caam", caam_result),
+    }
+
+    step!("== TEE blob over OP-TEE's CAAM MKVB HUK (TeeSealer<CaamHuk, CAAM RNG4>) ==");
+    let mut flash = BlobStore::new(RamFlash::default());
+    let tee_result = boot_flow(
+        || {
+            let mut caam = caam()?;
+            caam.init()?;
+            caam.rng_instantiate()?;
+            let huk = CaamHuk::read(&mut caam, HukOptions::default())?;
+            Ok(TeeSealer::new(huk, caam))
+        },
+        &mut flash,
+        KeySource::Source,
+    );
+    if let Ok(len) = tee_result {
+        step!("tee blob (CAAM HUK): PASS ({len} bytes)");
+    }
+    finish("imx8-caam", tee_result)
+}

@@ -1,0 +1,199 @@
+//! STM32MP15 firmware: OP-TEE's HUK from BSEC OTP words 60..63, provisioned
+//! on the first boot, and Linux `trusted.source=tee` blobs keyed by it.
+//!
+//! Each boot resets the BSEC (shadows reloaded from the fuses, sticky locks
+//! cleared), makes a new `Bsec` driver, and if the HUK words are blank burns
+//! a new HUK into them (`provision_huk`: program, verify, permanent lock).
+//! The fuses outlive the "reboot", as on a device: the model is kept and
+//! only reset, the drivers are made again.
+//!
+//! Feature `sim` (default; QEMU has no STM32MP15 machine, so the Cortex-A7
+//! `mcimx7d-sabre` runs it with its DDR at 0xC000_0000): the BSEC model with
+//! blank HUK words. Feature `hw`: the BSEC at 0x5C00_5000, secure world; it
+//! never burns fuses (this example has only a deterministic demo RNG and a
+//! public HUK must not be fused into a device): it stops on blank words.
+#![no_std]
+#![no_main]
+
+#[cfg(all(feature = "sim", feature = "hw"))]
+compile_error!("enable only one of the features `sim` and `hw`");
+#[cfg(not(any(feature = "sim", feature = "hw")))]
+compile_error!("enable one of the features `sim` (QEMU) and `hw` (STM32MP15)");
+
+use board_rt::{BlobStore, DemoRng, KeySource, RamFlash, boot_flow, finish, step};
+use hal_stm32mp1_otp::{Bsec, HukConfig, OtpAccess, ProvisionOptions, Stm32mp15Huk, provision_huk};
+use trusted_core::Error;
+use trusted_core::tee::TeeSealer;
+
+#[cfg(feature = "sim")]
+mod board {
+    //! The BSEC model standing in for the SoC's fuse box.
+    use hal_stm32mp1_otp::regs::UID_OTP;
+    use hal_stm32mp1_otp::sim::BsecSim;
+    use trusted_core::embedded_hal::delay::DelayNs;
+    use trusted_core::{Mmio, Shared};
+
+    pub const NAME: &str = "BSEC model (sim)";
+
+    /// The device: fuses (kept across reboots) and BSEC registers.
+    pub struct Device(Shared<BsecSim>);
+
+    impl Device {
+        /// A secured open part fresh from the factory: UID burnt, the HUK
+        /// words 60..63 blank.
+        pub fn new() -> Self {
+            let [u0, u1, u2] = UID_OTP;
+            let uid = [(u0, 0x0032_0041), (u1, 0x3037_5113), (u2, 0x3838_3735)];
+            Self(Shared::new(BsecSim::with_fuses(&uid)))
+        }
+
+        /// A system reset: the boot ROM reloads the shadows, sticky locks
+        /// clear, fuses and permanent locks stay.
+        pub fn power_on_reset(&self) {
+            let _ = self.0.with(|sim| sim.reset());
+        }
+
+        /// The secure-world register view for a `Bsec` driver.
+        pub fn mmio(&self) -> Fuses<'_> {
+            Fuses(&self.0)
+        }
+
+        /// Fuse program operations so far (to show the second boot burns
+        /// nothing).
+        pub fn program_ops(&self) -> u32 {
+            self.0.with(|sim| sim.program_ops()).unwrap_or(0)
+        }
+    }
+
+    /// Register access to the shared model, one critical section per access.
+    pub struct Fuses<'a>(&'a Shared<BsecSim>);
+
+    impl Mmio for Fuses<'_> {
+        fn read32(&mut self, offset: usize) -> u32 {
+            self.0.with(|sim| sim.read32(offset)).unwrap_or(0)
+        }
+        fn write32(&mut self, offset: usize, value: u32) {
+            let _ = self.0.with(|sim| sim.write32(offset, value));
+        }
+    }
+
+    /// The model needs no real time: BUSY clears after a few reads.
+    pub struct NoDelay;
+
+    impl DelayNs for NoDelay {
+        fn delay_ns(&mut self, _ns: u32) {}
+    }
+
+    pub fn delay() -> NoDelay {
+        NoDelay
+    }
+
+    /// The model may be provisioned with the demo RNG's HUK.
+    pub const MAY_PROVISION: bool = true;
+}
+
+#[cfg(feature = "hw")]
+mod board {
+    //! The STM32MP15 BSEC, secure world (BL2/BL32 or bare metal before a
+    //! secure monitor), APB5 clock on as after reset.
+    use board_rt::SpinDelay;
+    use hal_stm32mp1_otp::regs::{BSEC_BASE, BSEC_SIZE};
+    use trusted_core::VolatileMmio;
+
+    pub const NAME: &str = "hardware";
+
+    /// The SoC; a real reset already reloaded the shadows.
+    pub struct Device;
+
+    impl Device {
+        pub fn new() -> Self {
+            Self
+        }
+
+        /// Nothing to do: software cannot power-cycle the BSEC; the
+        /// in-process "reboot" only makes the drivers again.
+        pub fn power_on_reset(&self) {}
+
+        pub fn mmio(&self) -> VolatileMmio {
+            // SAFETY: the STM32MP15 BSEC register block (0x5C00_5000, 4 KiB),
+            // device memory with the MMU off; one driver at a time uses it
+            // (each boot drops the previous one first).
+            unsafe { VolatileMmio::new(BSEC_BASE, BSEC_SIZE) }
+        }
+
+        pub fn program_ops(&self) -> u32 {
+            0
+        }
+    }
+
+    /// Cortex-A7 of the STM32MP15 at up to 800 MHz.
+    pub fn delay() -> SpinDelay {
+        SpinDelay::new(800)
+    }
+
+    /// Never burn the demo RNG's (public) HUK into real fuses.
+    pub const MAY_PROVISION: bool = false;
+}
+
+/// True when every HUK word reads back zero (never programmed).
+fn huk_words_blank(access: &mut impl OtpAccess, words: [u8; 4]) -> Result<bool, Error> {
+    let mut blank = true;
+    for word in words {
+        blank &= access.read_fuse(word)? == 0;
+    }
+    Ok(blank)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn main() -> ! {
+    step!("stm32mp1-otp-tee: STM32MP15 BSEC HUK, {}", board::NAME);
+    let device = board::Device::new();
+    let config = HukConfig::default();
+    // NOT random: the HUK and keys come from the SoC's RNG1 on a device.
+    let mut huk_rng = DemoRng::new(0x5732);
+    let mut flash = BlobStore::new(RamFlash::default());
+    let mut seed = 200;
+    let mut boot = 0;
+
+    let result = boot_flow(
+        || {
+            boot += 1;
+            seed += 1;
+            device.power_on_reset();
+            let mut bsec = Bsec::new(device.mmio(), board::delay());
+            if huk_words_blank(&mut bsec, config.words)? {
+                step!(
+                    "boot {boot}: HUK words {:?} blank: provisioning",
+                    config.words
+                );
+                if !board::MAY_PROVISION {
+                    return Err(Error::Unsupported(
+                        "provisioning needs a TRNG; burn the HUK with provision_huk and the SoC's RNG",
+                    ));
+                }
+                let mut huk = [0u8; 16];
+                rand_core::TryRng::try_fill_bytes(&mut huk_rng, &mut huk)
+                    .map_err(|_| Error::Transport)?;
+                let report = provision_huk(&mut bsec, &huk, ProvisionOptions::default());
+                huk.fill(0);
+                let report = report?;
+                step!(
+                    "boot {boot}: HUK programmed {:?}, verified {}, locked {:?}",
+                    report.programmed,
+                    report.verified,
+                    report.locked
+                );
+            } else {
+                step!(
+                    "boot {boot}: HUK words present (fuse program ops so far: {})",
+                    device.program_ops()
+                );
+            }
+            let huk = Stm32mp15Huk::new(bsec, config)?;
+            Ok(TeeSealer::new(huk, DemoRng::new(seed)))
+        },
+        &mut flash,
+        KeySource::Source,
+    );
+    finish("stm32mp1-otp-tee", result)
+}
