@@ -340,33 +340,40 @@ const QEMU_RUNS: &[QemuRun] = &[
 /// Longest a QEMU example may run before it counts as hung.
 const QEMU_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Builds the firmware example `package` for `target` in `examples/` with
+/// extra cargo `flags`, into `target/<target_dir>`; returns the ELF path.
+fn build_example(package: &str, target: &str, target_dir: &str, flags: &[&str]) -> Result<PathBuf> {
+    let mut cmd = debian_cargo(target_dir);
+    cmd.current_dir(root().join("examples"));
+    cmd.args([
+        "build",
+        "--release",
+        "-p",
+        package,
+        "--target",
+        target,
+        "-Zbuild-std=core",
+    ]);
+    cmd.args(flags);
+    let status = cmd.status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("building {package} {} failed", flags.join(" ")));
+    }
+    Ok(root()
+        .join("target")
+        .join(target_dir)
+        .join(target)
+        .join("release")
+        .join(package))
+}
+
 /// Builds every firmware example and runs it under QEMU with semihosting;
 /// fails on a non-zero exit, a missing PASS line or a time-out.
 fn qemu() -> Result {
     check_cross_toolchain()?;
-    let examples = root().join("examples");
     let mut failures = Vec::new();
     for run in QEMU_RUNS {
-        let mut build = debian_cargo("qemu");
-        build.current_dir(&examples);
-        build.args([
-            "build",
-            "--release",
-            "-p",
-            run.package,
-            "--target",
-            run.target,
-            "-Zbuild-std=core",
-        ]);
-        let status = build.status().map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err(format!("building {} failed", run.package));
-        }
-        let image = root()
-            .join("target/qemu")
-            .join(run.target)
-            .join("release")
-            .join(run.package);
+        let image = build_example(run.package, run.target, "qemu", &[])?;
         let mut cmd = Command::new(run.qemu);
         cmd.args(run.machine)
             .args(["-nographic", "-monitor", "none", "-serial", "null"])
@@ -536,55 +543,19 @@ fn size() -> Result {
             continue;
         }
         seen.push((run.package, run.target));
-        let mut cmd = debian_cargo("qemu");
-        cmd.current_dir(&examples);
-        cmd.args([
-            "build",
-            "--release",
-            "-p",
-            run.package,
-            "--target",
-            run.target,
-            "-Zbuild-std=core",
-        ]);
         eprintln!("xtask: size {} ({})", run.package, run.target);
-        let status = cmd.status().map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err(format!("building {} failed", run.package));
-        }
-        let elf = root()
-            .join("target/qemu")
-            .join(run.target)
-            .join("release")
-            .join(run.package);
+        let elf = build_example(run.package, run.target, "qemu", &[])?;
         let sizes = section_sizes(&elf, None)?;
         images.push_str(&size_row(run.package, run.target, sizes));
         // The same firmware for the real SoC: registers instead of the model.
         if has_feature(&format!("examples/{}", run.package), "hw") {
-            let mut cmd = debian_cargo("size-hw");
-            cmd.current_dir(&examples);
-            cmd.args([
-                "build",
-                "--release",
-                "-p",
-                run.package,
-                "--no-default-features",
-                "--features",
-                "hw",
-                "--target",
-                run.target,
-                "-Zbuild-std=core",
-            ]);
             eprintln!("xtask: size {} --features hw ({})", run.package, run.target);
-            let status = cmd.status().map_err(|e| e.to_string())?;
-            if !status.success() {
-                return Err(format!("building {} --features hw failed", run.package));
-            }
-            let elf = root()
-                .join("target/size-hw")
-                .join(run.target)
-                .join("release")
-                .join(run.package);
+            let elf = build_example(
+                run.package,
+                run.target,
+                "size-hw",
+                &["--no-default-features", "--features", "hw"],
+            )?;
             let sizes = section_sizes(&elf, None)?;
             let name = format!("{} (`hw`)", run.package);
             images.push_str(&size_row(&name, run.target, sizes));
