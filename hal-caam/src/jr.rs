@@ -696,15 +696,11 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> rand_core::TryRng for Caam<M, D, T> {
     type Error = trusted_core::Error;
 
     fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0u8; 4];
-        self.random(&mut b)?;
-        Ok(u32::from_le_bytes(b))
+        rand_core::utils::next_word_via_fill(self)
     }
 
     fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0u8; 8];
-        self.random(&mut b)?;
-        Ok(u64::from_le_bytes(b))
+        rand_core::utils::next_word_via_fill(self)
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {

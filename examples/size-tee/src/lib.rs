@@ -26,14 +26,10 @@ impl core::error::Error for RngFailed {}
 impl rand_core::TryRng for PlatformRng {
     type Error = RngFailed;
     fn try_next_u32(&mut self) -> Result<u32, RngFailed> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
+        rand_core::utils::next_word_via_fill(self)
     }
     fn try_next_u64(&mut self) -> Result<u64, RngFailed> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
+        rand_core::utils::next_word_via_fill(self)
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RngFailed> {
         // SAFETY: `dst` is a valid writable buffer of `dst.len()` bytes.

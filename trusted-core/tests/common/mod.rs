@@ -21,14 +21,10 @@ impl ScriptRng {
 impl rand_core::TryRng for ScriptRng {
     type Error = Infallible;
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
+        rand_core::utils::next_word_via_fill(self)
     }
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
+        rand_core::utils::next_word_via_fill(self)
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         for b in dst {
