@@ -11,12 +11,13 @@
 //! on success and on error.
 
 use embedded_hal::delay::DelayNs;
-use trusted_core::{DmaRegion, Mmio, poll_until};
+use trusted_core::poll::{Budget, poll_until};
+use trusted_core::{DmaRegion, Mmio};
 use zeroize::Zeroize;
 
 use crate::desc::{self, BlobDirection, Descriptor, KeyModifier, LengthForm, PointerSize};
 use crate::error::{Error, JobStatus};
-use crate::fmt::{debug, trace};
+use trusted_core::{debug, trace};
 use crate::regs::{blob as blobsz, cmd, csta, ctrl, jr};
 
 /// Most ring entries this driver sets up (its DMA layout reserves this many).
@@ -294,23 +295,23 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         let jr_base = self.jr_base;
         self.jr_write(jr::JRCFGR_LS, jr::JRCFGR_LS_IMSK);
         self.jr_write(jr::JRCR, jr::JRCR_RESET);
+        let budget = Budget::fixed(self.cfg.timeout_us, self.cfg.poll_step_us);
         let (mmio, delay) = (&mut self.mmio, &mut self.delay);
-        poll_until(delay, self.cfg.timeout_us, self.cfg.poll_step_us, || {
+        poll_until(delay, budget, Error::Timeout, || {
             let halt =
                 (mmio.read32(jr_base + jr::JRINTR) >> jr::JRINTR_HALT_SHIFT) & jr::JRINTR_HALT_MASK;
             Ok(halt != jr::JRINTR_HALT_IN_PROGRESS)
-        })
-        .map_err(|_| Error::Timeout)?;
+        })?;
         let halt = (self.jr_read(jr::JRINTR) >> jr::JRINTR_HALT_SHIFT) & jr::JRINTR_HALT_MASK;
         if halt != jr::JRINTR_HALT_DONE {
             return Err(Error::JobRing(self.jr_read(jr::JRINTR)));
         }
         self.jr_write(jr::JRCR, jr::JRCR_RESET);
+        let budget = Budget::fixed(self.cfg.timeout_us, self.cfg.poll_step_us);
         let (mmio, delay) = (&mut self.mmio, &mut self.delay);
-        poll_until(delay, self.cfg.timeout_us, self.cfg.poll_step_us, || {
+        poll_until(delay, budget, Error::Timeout, || {
             Ok(mmio.read32(jr_base + jr::JRCR) & jr::JRCR_RESET == 0)
-        })
-        .map_err(|_| Error::Timeout)?;
+        })?;
         // Acknowledge the halt and any stale interrupt.
         let jrintr = self.jr_read(jr::JRINTR);
         self.jr_write(jr::JRINTR, jrintr);
@@ -384,22 +385,18 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
 
         let jr_base = self.jr_base;
         let ring = u32::from(n);
+        let budget = Budget::fixed(self.cfg.timeout_us, self.cfg.poll_step_us);
         let (mmio, delay) = (&mut self.mmio, &mut self.delay);
-        poll_until(delay, self.cfg.timeout_us, self.cfg.poll_step_us, || {
+        poll_until(delay, budget, Error::Timeout, || {
             let jrintr = mmio.read32(jr_base + jr::JRINTR);
             if jrintr & jr::JRINTR_JRE != 0 {
-                return Err(trusted_core::Error::Hardware(jrintr));
+                return Err(Error::JobRing(jrintr));
             }
             let full = mmio.read32(jr_base + jr::ORSFR);
             if full > ring {
-                return Err(trusted_core::Error::Malformed("output ring overflow"));
+                return Err(Error::OutputRingOverflow);
             }
             Ok(full > 0)
-        })
-        .map_err(|e| match e {
-            trusted_core::Error::Hardware(jrintr) => Error::JobRing(jrintr),
-            trusted_core::Error::Malformed(_) => Error::OutputRingOverflow,
-            _ => Error::Timeout,
         })?;
 
         let out_entry = layout::OUTPUT_RING + usize::from(self.tail) * ptr.output_entry_bytes();

@@ -2,7 +2,6 @@
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
 
-mod fmt;
 
 pub mod desc;
 pub mod error;

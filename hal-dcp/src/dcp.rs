@@ -8,9 +8,10 @@
 //! (the doorbell), poll STAT.IRQ\[0\] with a bounded wait, then check CH0STAT.
 
 use embedded_hal::delay::DelayNs;
-use trusted_core::{DmaRegion, Error, Mmio, Result, poll_until};
+use trusted_core::poll::{Budget, poll_until};
+use trusted_core::{DmaRegion, Error, Mmio, Result};
 
-use crate::fmt::{debug, trace, warning};
+use trusted_core::{debug, trace, warning};
 use crate::regs::{self, AES_BLOCK, CLR, SET};
 
 /// DMA region offset of the work packet.
@@ -163,7 +164,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         self.mmio.write32(regs::CTRL + SET, reset);
         self.mmio.write32(regs::CTRL + CLR, reset);
         let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, self.timeout_us, POLL_STEP_US, || {
+        poll_until(&mut self.delay, Budget::fixed(self.timeout_us, POLL_STEP_US), Error::Timeout, || {
             Ok(mmio.read32(regs::CTRL) & reset == 0)
         })?;
         if self.mmio.read32(regs::CAPABILITY1) & regs::CAPABILITY1_AES128 == 0 {
@@ -364,7 +365,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         self.jobs = self.jobs.wrapping_add(1);
         self.mmio.write32(regs::ch_sema(CHANNEL), 1);
         let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, self.timeout_us, POLL_STEP_US, || {
+        poll_until(&mut self.delay, Budget::fixed(self.timeout_us, POLL_STEP_US), Error::Timeout, || {
             Ok(mmio.read32(regs::STAT) & bit != 0)
         })?;
         let status = self.mmio.read32(regs::ch_stat(CHANNEL));
@@ -380,7 +381,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
     /// hardware key; the key is loaded from SNVS after reset.
     fn wait_otp_key_ready(&mut self) -> Result<()> {
         let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, self.timeout_us, POLL_STEP_US, || {
+        poll_until(&mut self.delay, Budget::fixed(self.timeout_us, POLL_STEP_US), Error::Timeout, || {
             Ok(mmio.read32(regs::STAT) & regs::STAT_OTP_KEY_READY != 0)
         })
     }

@@ -14,7 +14,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::cipher::DcpAes;
 use crate::dcp::{AesKey, Dcp};
-use crate::fmt::{debug, warning};
+use trusted_core::{debug, warning};
 
 /// `DCP_BLOB_VERSION` of Linux `trusted_dcp.c`.
 pub const DCP_BLOB_VERSION: u8 = 1;

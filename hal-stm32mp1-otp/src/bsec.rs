@@ -8,16 +8,18 @@
 
 use embedded_hal::delay::DelayNs;
 use subtle::ConstantTimeEq;
-use trusted_core::{Mmio, poll_until};
+use trusted_core::Mmio;
+use trusted_core::poll::{Budget, poll_until};
 
 use crate::error::{LockKind, OtpError};
-use crate::fmt::trace;
+use trusted_core::trace;
 use crate::regs;
 
 /// Bounded wait on BUSY and PWRON (OP-TEE `BSEC_TIMEOUT_US`).
 pub const BSEC_TIMEOUT_US: u32 = 10_000;
 /// Poll interval while waiting.
 pub const BSEC_POLL_US: u32 = 10;
+const BSEC_BUDGET: Budget = Budget::fixed(BSEC_TIMEOUT_US, BSEC_POLL_US);
 
 type Result<T> = core::result::Result<T, OtpError>;
 
@@ -334,10 +336,9 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
         }
         self.mmio.write32(regs::OTP_CONTROL, control);
         let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, BSEC_TIMEOUT_US, BSEC_POLL_US, || {
+        poll_until(&mut self.delay, BSEC_BUDGET, OtpError::Timeout, || {
             Ok(mmio.read32(regs::OTP_STATUS) & regs::STATUS_BUSY == 0)
-        })
-        .map_err(|_| OtpError::Timeout)?;
+        })?;
         if writes && self.status().program_failed() {
             return Err(OtpError::ProgramFailed(word));
         }
@@ -371,10 +372,9 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
 
     fn wait_power(&mut self, on: bool) -> Result<()> {
         let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, BSEC_TIMEOUT_US, BSEC_POLL_US, || {
+        poll_until(&mut self.delay, BSEC_BUDGET, OtpError::Timeout, || {
             Ok((mmio.read32(regs::OTP_STATUS) & regs::STATUS_PWRON != 0) == on)
         })
-        .map_err(|_| OtpError::Timeout)
     }
 }
 

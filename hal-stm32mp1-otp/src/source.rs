@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::access::OtpAccess;
 use crate::error::{LockKind, OtpError};
-use crate::fmt::{debug, warning};
+use trusted_core::{debug, warning};
 use crate::regs;
 
 /// Which OP-TEE HUK derivation to reproduce.

@@ -5,7 +5,6 @@
 #[cfg(feature = "swtpm")]
 extern crate std;
 
-mod fmt;
 mod marshal;
 
 pub mod blob;

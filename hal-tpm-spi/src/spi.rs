@@ -12,7 +12,7 @@ use embedded_hal::digital::OutputPin;
 use embedded_hal::spi::SpiBus;
 
 use crate::error::{Result, TpmError, Wait};
-use crate::fmt::trace;
+use trusted_core::trace;
 use crate::regs::{SPI_HEADER_LEN, SPI_MAX_FRAME, SPI_READ, SPI_WRITE, spi_address};
 use crate::tis::TisAccess;
 

@@ -12,7 +12,7 @@ use embedded_hal::delay::DelayNs;
 use zeroize::Zeroize;
 
 use crate::error::{Result, TpmError, Wait};
-use crate::fmt::{debug, trace};
+use trusted_core::{debug, trace};
 use crate::regs::*;
 use crate::tpm2::Transport;
 

@@ -87,3 +87,19 @@ impl core::error::Error for Error {}
 
 /// Result with this crate's [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
+
+/// A hal crate's own error: keeps the detail (which wait, which bus error,
+/// which TPM response code) and names its kind as the core [`Error`] that
+/// source selection and callers act on (embedded-hal's `Error::kind`
+/// shape). Each hal crate also implements `From<its Error> for Error` as
+/// `e.kind()`.
+pub trait DriverError: fmt::Debug + fmt::Display {
+    /// What kind of failure this is, as the one core error type.
+    fn kind(&self) -> Error;
+}
+
+impl DriverError for Error {
+    fn kind(&self) -> Error {
+        *self
+    }
+}

@@ -2,7 +2,7 @@
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
 
-mod fmt;
+pub mod log;
 
 pub mod dma;
 pub mod error;
@@ -15,14 +15,16 @@ pub mod poll;
 pub mod shared;
 pub mod source;
 pub mod tee;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 pub mod trusted;
 
 pub use dma::{CacheOps, DmaBus, DmaRegion, NoCache, StaticDma};
-pub use error::{Error, Result};
+pub use error::{DriverError, Error, Result};
 pub use huk::{HUK_LEN, Huk, HukBytes, StaticHuk, huk_subkey_derive, ta_unique_key};
 pub use key::{Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, SealedBlob};
 pub use mmio::{Mmio, RegisterFile, VolatileMmio};
-pub use poll::poll_until;
+pub use poll::{Budget, poll_until};
 pub use shared::Shared;
 pub use source::{RngChoice, Sources, TrustSource};
 

@@ -1,35 +1,29 @@
 //! SP 800-108 counter-mode CMAC KDF against Python `cryptography` answers.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod common;
 
 use aes::Aes128;
 use cipher::KeyInit;
-use common::{unhex, vectors};
 use trusted_core::Error;
 use trusted_core::kdf::{FieldWidths, kdf_counter_cmac};
+use trusted_core::test_util::{sections_with, vectors};
 
 #[test]
 fn kdf_matches_independent_vectors() {
-    let rows = vectors("kdf");
-    assert_eq!(rows.len(), 2);
-    for row in rows {
-        let key: [u8; 16] = unhex(&row[0]).try_into().unwrap();
+    let all = vectors(include_str!("vectors/vectors.txt"));
+    let cases = sections_with(&all, "kdf-");
+    assert_eq!(cases.len(), 2);
+    for v in cases {
+        let key: [u8; 16] = v.array("key");
         let widths = FieldWidths {
-            counter: row[3].parse().unwrap(),
-            length: row[4].parse().unwrap(),
+            counter: v.get("counter_bytes").parse().unwrap(),
+            length: v.get("length_bytes").parse().unwrap(),
         };
-        let expected = unhex(&row[5]);
+        let expected = v.bytes("out");
         let mut out = vec![0u8; expected.len()];
         kdf_counter_cmac(
             Aes128::new(&key.into()),
-            &unhex(&row[1]),
-            &unhex(&row[2]),
+            &v.bytes("label"),
+            &v.bytes("context"),
             widths,
             &mut out,
         )

@@ -1,11 +1,5 @@
 //! The keyctl grammar: every rule of Linux's `datablob_parse` and the TPM
 //! `getoptions`, with what each rejects.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use trusted_core::Error;
 use trusted_core::keyctl::{Command, HashAlgo, Payload, TpmOptions};

@@ -1,16 +1,11 @@
 //! The hardware seams: volatile MMIO, the DMA region and its bus view,
 //! bounded polling.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use embedded_hal::delay::DelayNs;
 use trusted_core::{
-    DmaRegion, Error, Mmio, NoCache, RegisterFile, StaticDma, VolatileMmio, poll_until,
+    DmaRegion, Error, Mmio, NoCache, RegisterFile, StaticDma, VolatileMmio,
 };
+use trusted_core::poll::{Budget, poll_until};
 
 /// Counts the time the code under test asked to sleep.
 #[derive(Default)]
@@ -74,7 +69,7 @@ fn dma_region_and_bus_see_the_same_memory_at_their_addresses() {
 fn poll_until_returns_when_ready_and_times_out_within_budget() {
     let mut clock = FakeClock::default();
     let mut polls = 0;
-    poll_until(&mut clock, 1000, 10, || {
+    poll_until(&mut clock, Budget::fixed(1000, 10), Error::Timeout, || {
         polls += 1;
         Ok(polls == 5)
     })
@@ -83,7 +78,7 @@ fn poll_until_returns_when_ready_and_times_out_within_budget() {
 
     let mut clock = FakeClock::default();
     assert_eq!(
-        poll_until(&mut clock, 1000, 10, || Ok(false)),
+        poll_until(&mut clock, Budget::fixed(1000, 10), Error::Timeout, || Ok(false)),
         Err(Error::Timeout)
     );
     assert_eq!(
@@ -94,8 +89,28 @@ fn poll_until_returns_when_ready_and_times_out_within_budget() {
 
     let mut clock = FakeClock::default();
     assert_eq!(
-        poll_until(&mut clock, 1000, 10, || Err(Error::Hardware(3))),
+        poll_until(&mut clock, Budget::fixed(1000, 10), Error::Timeout, || {
+            Err(Error::Hardware(3))
+        }),
         Err(Error::Hardware(3))
     );
     assert_eq!(clock.slept_ns, 0, "an error status ends the wait at once");
+}
+
+#[test]
+fn poll_until_backs_off_to_its_ceiling_and_keeps_the_callers_error() {
+    #[derive(Debug, PartialEq)]
+    enum Wait {
+        DataAvail,
+    }
+    let mut clock = FakeClock::default();
+    let mut polls = 0u32;
+    let waited = poll_until(&mut clock, Budget::backoff(1000, 10, 80), Wait::DataAvail, || {
+        polls += 1;
+        Ok(false)
+    });
+    assert_eq!(waited, Err(Wait::DataAvail));
+    // 10 + 20 + 40 + 12 * 80 = 1030 µs in 15 sleeps: the first total past the budget ends it.
+    assert_eq!(clock.slept_ns, 1_030_000);
+    assert_eq!(polls, 16, "doubling steps poll far less than 1000/10 times");
 }

@@ -1,15 +1,7 @@
 //! Source selection with Linux's semantics: probe order, forced prefix,
 //! fall-through only on "no device", and the `trusted.rng=` choice.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod common;
-
-use common::{BrokenRng, ScriptRng};
+use trusted_core::test_util::{BrokenRng, ScriptRng};
 use trusted_core::trusted::{instantiate, update};
 use trusted_core::{Error, Key, RngChoice, SealedBlob, Sources, TrustSource};
 
@@ -63,7 +55,7 @@ impl TrustSource for Fake {
             .iter()
             .position(|&b| b == b':')
             .ok_or(Error::AuthFailed)?;
-        Key::from_slice(&blob[at + 1..])
+        Key::from_slice(blob.get(at + 1..).ok_or(Error::AuthFailed)?)
     }
 }
 

@@ -1,11 +1,5 @@
 //! One driver instance shared between contexts through a critical section
 //! (std's critical-section implementation stands in for IRQ masking).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::thread;
 

@@ -1,17 +1,13 @@
 //! TEE sealer: known answers checked against Python `cryptography`
 //! (vectors/make_vectors.py), tamper and length rejection, zeroing.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod common;
-
-use common::{BrokenRng, ScriptRng, unhex, vectors};
+use trusted_core::test_util::{
+    BrokenRng, ScriptRng, hex, section, sections_with, unhex, vectors,
+};
 use trusted_core::tee::{TEE_BLOB_OVERHEAD, TeeSealer};
 use trusted_core::{Error, Key, StaticHuk, TrustSource, huk, ta_unique_key};
+
+const VECTORS: &str = include_str!("vectors/vectors.txt");
 
 fn sealer(huk: [u8; 16], iv: &[u8]) -> TeeSealer<StaticHuk, ScriptRng> {
     TeeSealer::new(StaticHuk::new(huk), ScriptRng::new(iv))
@@ -19,15 +15,16 @@ fn sealer(huk: [u8; 16], iv: &[u8]) -> TeeSealer<StaticHuk, ScriptRng> {
 
 #[test]
 fn seal_matches_independent_vectors_including_vector_f() {
-    let rows = vectors("tee");
-    assert_eq!(rows.len(), 3);
-    for row in rows {
-        let huk: [u8; 16] = unhex(&row[0]).try_into().unwrap();
-        let key = Key::from_slice(&unhex(&row[1])).unwrap();
-        let blob = sealer(huk, &unhex(&row[2])).seal(&key, "").unwrap();
-        assert_eq!(blob.to_string(), row[3]);
+    let all = vectors(VECTORS);
+    let cases = sections_with(&all, "tee-");
+    assert_eq!(cases.len(), 3);
+    for v in cases {
+        let huk = v.array("huk");
+        let key = Key::from_slice(&v.bytes("key")).unwrap();
+        let blob = sealer(huk, &v.bytes("iv")).seal(&key, "").unwrap();
+        assert_eq!(blob.to_string(), v.get("blob"));
         assert_eq!(blob.len(), key.len() + TEE_BLOB_OVERHEAD);
-        let back = sealer(huk, &[]).unseal(&unhex(&row[3]), "").unwrap();
+        let back = sealer(huk, &[]).unseal(&v.bytes("blob"), "").unwrap();
         assert_eq!(back, key);
     }
 }
@@ -43,10 +40,11 @@ fn vector_f_from_the_research_notes() {
 
 #[test]
 fn ta_unique_key_matches_vector_c() {
-    let row = &vectors("takey")[0];
+    let all = vectors(VECTORS);
+    let v = section(&all, "takey");
     let mut out = [0u8; 32];
-    ta_unique_key(&[0; 16], &huk::TRUSTED_KEYS_TA_UUID, &[], &mut out).unwrap();
-    assert_eq!(hex(&out), row[1]);
+    ta_unique_key(&v.array("huk"), &huk::TRUSTED_KEYS_TA_UUID, &[], &mut out).unwrap();
+    assert_eq!(hex(&out), v.get("ta_key"));
 }
 
 #[test]
@@ -148,6 +146,3 @@ fn two_seals_of_one_key_differ_by_iv() {
     assert_ne!(a, b);
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
-}

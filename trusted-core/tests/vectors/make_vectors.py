@@ -39,9 +39,16 @@ cases = [
     (bytes(range(16)), bytes([0x5a]) * 64, bytes([0x11]) * 16),
     (bytes.fromhex("11474a5a5c78ef24224da96237ebbd3d"), bytes(range(128)), bytes(range(16))),
 ]
-for huk, key, iv in cases:
-    print("tee", h(huk), h(key), h(iv), h(tee_blob(huk, key, iv)))
-print("takey", h(bytes(16)), h(ta_key(bytes(16))))
-print("kdf", h(bytes(16)), h(b"huk"), h(b"opteeosdcp"), 1, 1, h(kdf(bytes(16), b"huk", b"opteeosdcp", 16, 1, 1)))
+print("# written by make_vectors.py (Python cryptography); do not edit")
+for n, (huk, key, iv) in enumerate(cases, 1):
+    print(f"[tee-{n}]")
+    print("huk =", h(huk)); print("key =", h(key)); print("iv =", h(iv)); print("blob =", h(tee_blob(huk, key, iv)))
+print("[takey]")
+print("huk =", h(bytes(16))); print("ta_key =", h(ta_key(bytes(16))))
 k = bytes(range(16))
-print("kdf", h(k), h(b"label"), h(b"context"), 4, 4, h(kdf(k, b"label", b"context", 40, 4, 4)))
+kdf_cases = [(bytes(16), b"huk", b"opteeosdcp", 16, 1, 1), (k, b"label", b"context", 40, 4, 4)]
+for n, (key, label, context, out_len, cw, lw) in enumerate(kdf_cases, 1):
+    print(f"[kdf-{n}]")
+    print("key =", h(key)); print("label =", h(label)); print("context =", h(context))
+    print("counter_bytes =", cw); print("length_bytes =", lw)
+    print("out =", h(kdf(key, label, context, out_len, cw, lw)))
