@@ -45,8 +45,8 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("cross") => cross().map(|_| ()),
         Some("size") => size(),
-        Some("qemu") => qemu(),
-        _ => Err("usage: cargo xtask <test|cross|qemu|size>".into()),
+        Some("qemu") => qemu(args.get(1).map(String::as_str)),
+        _ => Err("usage: cargo xtask <test|cross|qemu [EXAMPLE]|size>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -195,7 +195,7 @@ fn test() -> Result {
     for (target, secs) in times {
         eprintln!("xtask: cross {target}: {secs:.1} s");
     }
-    qemu()?;
+    qemu(None)?;
     size()?;
     eprintln!("xtask: all checks passed");
     Ok(())
@@ -367,12 +367,13 @@ fn build_example(package: &str, target: &str, target_dir: &str, flags: &[&str]) 
         .join(package))
 }
 
-/// Builds every firmware example and runs it under QEMU with semihosting;
-/// fails on a non-zero exit, a missing PASS line or a time-out.
-fn qemu() -> Result {
+/// Builds every firmware example (or only `only`, by package name) and
+/// runs it under QEMU with semihosting; fails on a non-zero exit, a missing
+/// PASS line or a time-out.
+fn qemu(only: Option<&str>) -> Result {
     check_cross_toolchain()?;
     let mut failures = Vec::new();
-    for run in QEMU_RUNS {
+    for run in QEMU_RUNS.iter().filter(|r| only.is_none_or(|p| p == r.package)) {
         let image = build_example(run.package, run.target, "qemu", &[])?;
         let mut cmd = Command::new(run.qemu);
         cmd.args(run.machine)
