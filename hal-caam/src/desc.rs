@@ -22,7 +22,10 @@
 
 use heapless::Vec;
 
-use crate::regs::{blob as blobsz, cmd};
+use crate::regs::cmd;
+
+mod jobs;
+pub use jobs::{KeyModifier, blob, master_key_verification_blob, rng_generate, rng_instantiate};
 
 /// Width of DMA addresses in descriptors and ring entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,24 +308,9 @@ impl Descriptor {
         Ok(self)
     }
 
-    /// `append_key_as_imm(desc, key, len, len, class | KEY_DEST_CLASS_REG)`.
-    pub fn key_immediate(&mut self, class: Class, key: &[u8]) -> Built<'_> {
-        let len = u32::try_from(key.len())
-            .ok()
-            .filter(|&l| l <= cmd::KEY_LEN_MASK)
-            .ok_or(DescError::LengthRange)?;
-        self.push(
-            (cmd::KEY << cmd::TYPE_SHIFT)
-                | class.field()
-                | cmd::IMMEDIATE
-                | (cmd::KEY_DEST_CLASS_REG << cmd::KEY_DEST_SHIFT)
-                | len,
-        )?;
-        self.push_bytes(key)
-    }
-
-    /// `append_key(desc, address, len, class)`: key loaded by reference.
-    pub fn key_pointer(&mut self, class: Class, address: u64, len: usize) -> Built<'_> {
+    /// A KEY command word into the class key register (`len` bytes,
+    /// `flags` e.g. IMMEDIATE).
+    fn key_command(&mut self, class: Class, len: usize, flags: u32) -> Built<'_> {
         let len = u32::try_from(len)
             .ok()
             .filter(|&l| l <= cmd::KEY_LEN_MASK)
@@ -330,9 +318,21 @@ impl Descriptor {
         self.push(
             (cmd::KEY << cmd::TYPE_SHIFT)
                 | class.field()
+                | flags
                 | (cmd::KEY_DEST_CLASS_REG << cmd::KEY_DEST_SHIFT)
                 | len,
-        )?;
+        )
+    }
+
+    /// `append_key_as_imm(desc, key, len, len, class | KEY_DEST_CLASS_REG)`.
+    pub fn key_immediate(&mut self, class: Class, key: &[u8]) -> Built<'_> {
+        self.key_command(class, key.len(), cmd::IMMEDIATE)?;
+        self.push_bytes(key)
+    }
+
+    /// `append_key(desc, address, len, class)`: key loaded by reference.
+    pub fn key_pointer(&mut self, class: Class, address: u64, len: usize) -> Built<'_> {
+        self.key_command(class, len, 0)?;
         self.push_ptr(address)
     }
 
@@ -410,120 +410,4 @@ impl Descriptor {
         }
         Ok(n)
     }
-}
-
-/// How the key modifier reaches the class-2 key register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyModifier<'a> {
-    /// Inline in the descriptor (Linux: `SECURE_KEY`, 10 bytes). At most 16.
-    Immediate(&'a [u8]),
-    /// By bus address (U-Boot `blob`: 16 bytes in memory).
-    Pointer {
-        /// Bus address of the key modifier.
-        address: u64,
-        /// Its length (16 for U-Boot).
-        len: usize,
-    },
-}
-
-/// The blob job of Linux `caam_process_blob` (immediate key modifier,
-/// internal lengths) or of U-Boot `inline_cnstr_jobdesc_blob_encap/decap`
-/// (key modifier by pointer, extended lengths): KEY, SEQ IN PTR,
-/// SEQ OUT PTR, OPERATION.
-#[allow(clippy::too_many_arguments)]
-pub fn blob(
-    direction: BlobDirection,
-    keymod: KeyModifier<'_>,
-    input: u64,
-    input_len: u32,
-    output: u64,
-    output_len: u32,
-    form: LengthForm,
-    ptr: PointerSize,
-) -> Result<Descriptor, DescError> {
-    let mut d = Descriptor::job(ptr);
-    match keymod {
-        KeyModifier::Immediate(bytes) => {
-            if bytes.len() > blobsz::KEYMOD_MAX {
-                return Err(DescError::LengthRange);
-            }
-            d.key_immediate(Class::Class2, bytes)?;
-        }
-        KeyModifier::Pointer { address, len } => {
-            if len > blobsz::KEYMOD_MAX {
-                return Err(DescError::LengthRange);
-            }
-            d.key_pointer(Class::Class2, address, len)?;
-        }
-    }
-    d.seq_in_ptr(input, input_len, form)?
-        .seq_out_ptr(output, output_len, form)?
-        .operation(Operation::Blob {
-            direction,
-            format: BlobFormat::Normal,
-        })?;
-    Ok(d)
-}
-
-/// OP-TEE `caam_blob_mkvb_init`: SEQ OUT PTR (32 bytes), OPERATION encap MKVB.
-pub fn master_key_verification_blob(
-    output: u64,
-    ptr: PointerSize,
-) -> Result<Descriptor, DescError> {
-    let mut d = Descriptor::job(ptr);
-    d.seq_out_ptr(output, blobsz::MKVB_LEN as u32, LengthForm::Internal)?
-        .operation(Operation::Blob {
-            direction: BlobDirection::Encapsulate,
-            format: BlobFormat::MasterKeyVerification,
-        })?;
-    Ok(d)
-}
-
-/// OP-TEE `prepare_inst_desc`: for each handle in `handles`, instantiate
-/// with prediction resistance, wait for class 1, clear the done state; then
-/// generate the secure keys when `secure_keys` (RDSTA.SKVN was clear).
-pub fn rng_instantiate(
-    handles: &[StateHandle],
-    secure_keys: bool,
-    ptr: PointerSize,
-) -> Result<Descriptor, DescError> {
-    let mut d = Descriptor::job(ptr);
-    for &handle in handles {
-        d.operation(Operation::Rng {
-            handle,
-            state: RngState::Instantiate,
-            prediction_resistance: true,
-            secure_keys: false,
-        })?
-        .jump_wait_done(Class::Class1)?
-        .load_clear_written(cmd::CLRW_CLR_C1MODE)?;
-    }
-    if secure_keys {
-        d.operation(Operation::Rng {
-            handle: StateHandle::Sh0,
-            state: RngState::Generate,
-            prediction_resistance: false,
-            secure_keys: true,
-        })?;
-    }
-    Ok(d)
-}
-
-/// OP-TEE `do_rng_read` / U-Boot `inline_cnstr_jobdesc_rng`: generate on SH0,
-/// FIFO STORE `len` random bytes to `output`.
-pub fn rng_generate(
-    output: u64,
-    len: u16,
-    prediction_resistance: bool,
-    ptr: PointerSize,
-) -> Result<Descriptor, DescError> {
-    let mut d = Descriptor::job(ptr);
-    d.operation(Operation::Rng {
-        handle: StateHandle::Sh0,
-        state: RngState::Generate,
-        prediction_resistance,
-        secure_keys: false,
-    })?
-    .fifo_store_rng(output, len)?;
-    Ok(d)
 }

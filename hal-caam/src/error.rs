@@ -1,7 +1,10 @@
-//! Driver errors and the job status word, converted into
+//! Driver errors and the job status word. The driver reports [`Error`]
+//! end to end; [`trusted_core::DriverError::kind`] names it as a
 //! [`trusted_core::Error`] at the `TrustSource` boundary.
 
 use core::fmt;
+
+use trusted_core::DriverError;
 
 use crate::desc::DescError;
 use crate::regs::status as st;
@@ -139,13 +142,27 @@ impl fmt::Display for JobStatus {
     }
 }
 
+/// Which bounded wait on the CAAM ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Wait {
+    /// JRINTR.HALT to leave "flush in progress" after the first JRCR.RESET
+    /// write (Linux `caam_reset_hw_jr`).
+    RingFlush,
+    /// JRCR.RESET to clear after the second write.
+    RingReset,
+    /// ORSFR to report the job's output-ring entry.
+    Job,
+}
+
 /// What the CAAM driver can report.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Error {
-    /// The job did not complete (or the ring did not reset) in time.
-    Timeout,
+    /// A wait on the CAAM ran out: the job did not complete, or the ring
+    /// did not flush or reset, within `Config::timeout_us`.
+    Timeout(Wait),
     /// The job completed with a non-zero status.
     Job(JobStatus),
     /// The job ring raised an error (JRINTR.JRE); the JRINTR value is kept.
@@ -180,7 +197,9 @@ impl From<DescError> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Timeout => f.write_str("CAAM job did not complete in time"),
+            Error::Timeout(Wait::Job) => f.write_str("CAAM job did not complete in time"),
+            Error::Timeout(Wait::RingFlush) => f.write_str("CAAM job ring did not flush in time"),
+            Error::Timeout(Wait::RingReset) => f.write_str("CAAM job ring did not reset in time"),
             Error::Job(status) => write!(f, "CAAM job failed: {status}"),
             Error::JobRing(jrintr) => write!(f, "CAAM job ring error, JRINTR {jrintr:#010x}"),
             Error::OutputRingOverflow => f.write_str("CAAM output ring overflow"),
@@ -200,11 +219,11 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-impl From<Error> for trusted_core::Error {
-    fn from(e: Error) -> Self {
+impl DriverError for Error {
+    fn kind(&self) -> trusted_core::Error {
         use trusted_core::Error as E;
-        match e {
-            Error::Timeout => E::Timeout,
+        match *self {
+            Error::Timeout(_) => E::Timeout,
             Error::Job(status) if status.is_icv_failure() => E::AuthFailed,
             Error::Job(status) => E::Hardware(status.raw()),
             Error::JobRing(jrintr) => E::Hardware(jrintr),
@@ -220,5 +239,11 @@ impl From<Error> for trusted_core::Error {
             Error::PriblobExhausted => E::Locked,
             Error::Unsupported(what) => E::Unsupported(what),
         }
+    }
+}
+
+impl From<Error> for trusted_core::Error {
+    fn from(e: Error) -> Self {
+        e.kind()
     }
 }

@@ -9,17 +9,18 @@ use trusted_core::{
 };
 use zeroize::Zeroizing;
 
-use crate::jr::{Caam, KeyMod, SecurityState};
+use crate::blob::KeyMod;
+use crate::jr::{Caam, SecurityState};
 use crate::regs::blob as blobsz;
 
 /// Linux `trusted_caam.c` `KEYMOD`: the ASCII bytes `SECURE_KEY`, 10 bytes,
 /// no terminator, passed inline in the descriptor.
 pub const LINUX_KEYMOD: &[u8] = b"SECURE_KEY";
 
-fn check_state(state: SecurityState, allow_test_key: bool) -> Result<()> {
+fn check_state(state: SecurityState, allow_insecure: bool) -> Result<()> {
     match state {
         SecurityState::Secure | SecurityState::Trusted => Ok(()),
-        _ if allow_test_key => Ok(()),
+        _ if allow_insecure => Ok(()),
         SecurityState::Fail => Err(Error::InsecureState(
             "CAAM is in fail state (security violation); refusing to use the test key",
         )),
@@ -35,11 +36,11 @@ fn check_state(state: SecurityState, allow_test_key: bool) -> Result<()> {
 ///
 /// Unlike Linux, which only warns, it refuses to seal or unseal while the
 /// CAAM is non-secure or failed (blobs would use the common test key)
-/// unless [`CaamSource::allow_test_key`] was set.
+/// unless `allow_insecure` (feature `hazmat`) was called.
 pub struct CaamSource<M, D, T> {
     caam: Caam<M, D, T>,
     keymod: Vec<u8, { blobsz::KEYMOD_MAX }>,
-    allow_test_key: bool,
+    allow_insecure: bool,
     ready: bool,
 }
 
@@ -52,7 +53,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
         Self {
             caam,
             keymod,
-            allow_test_key: false,
+            allow_insecure: false,
             ready: false,
         }
     }
@@ -66,10 +67,13 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
         Ok(self)
     }
 
-    /// Allows sealing in non-secure or fail state, with the common test key.
-    /// For development boards only: such blobs are not bound to the device.
-    pub fn allow_test_key(mut self, allow: bool) -> Self {
-        self.allow_test_key = allow;
+    /// Allows `init`, seal and unseal while CSTA.MOO is non-secure or fail,
+    /// where the CAAM uses its common test key instead of the OTPMK: such
+    /// blobs open on every non-secure CAAM and are not bound to the device.
+    /// For development boards (HAB open) only.
+    #[cfg(feature = "hazmat")]
+    pub fn allow_insecure(mut self) -> Self {
+        self.allow_insecure = true;
         self
     }
 
@@ -87,7 +91,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
         if !self.ready {
             self.init()?;
         }
-        check_state(self.caam.security_state(), self.allow_test_key)
+        check_state(self.caam.security_state(), self.allow_insecure)
     }
 }
 
@@ -112,7 +116,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> TrustSource for CaamSource<M, D, T> {
         if !self.caam.blob_present() {
             return Err(Error::NoDevice);
         }
-        check_state(self.caam.security_state(), self.allow_test_key)?;
+        check_state(self.caam.security_state(), self.allow_insecure)?;
         self.caam.rng_instantiate()?;
         self.ready = true;
         Ok(())
@@ -149,16 +153,39 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> TrustSource for CaamSource<M, D, T> {
     }
 }
 
-/// How [`CaamHuk::read`] behaves.
+/// How [`CaamHuk::new`] behaves. The default: PRIBLOB left as it is, a
+/// non-secure or failed CAAM refused.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct HukOptions {
-    /// Accept a non-secure or failed CAAM (the MKVB then derives from the
-    /// test key and is the same on every such chip).
-    pub allow_test_key: bool,
-    /// Raise SCFGR.PRIBLOB afterwards (OP-TEE `CFG_CAAM_INC_PRIBLOB`), so
-    /// later software cannot reproduce this MKVB.
-    pub increment_priblob: bool,
+    allow_insecure: bool,
+    increment_priblob: bool,
+}
+
+impl HukOptions {
+    /// The default options.
+    pub const fn new() -> Self {
+        Self {
+            allow_insecure: false,
+            increment_priblob: false,
+        }
+    }
+
+    /// Raise SCFGR.PRIBLOB after reading the MKVB (OP-TEE
+    /// `CFG_CAAM_INC_PRIBLOB`), so later software cannot reproduce it.
+    pub const fn increment_priblob(mut self) -> Self {
+        self.increment_priblob = true;
+        self
+    }
+
+    /// Accept a CAAM whose CSTA.MOO is non-secure or fail: the MKVB, and so
+    /// the HUK, then derives from the common test key and is the same on
+    /// every such chip. For development boards (HAB open) only.
+    #[cfg(feature = "hazmat")]
+    pub const fn allow_insecure(mut self) -> Self {
+        self.allow_insecure = true;
+        self
+    }
 }
 
 /// OP-TEE's CAAM hardware unique key: the first 16 bytes of the 32-byte
@@ -172,14 +199,14 @@ impl CaamHuk {
     /// Runs the MKVB job on `caam` (initialising it first if needed), keeps
     /// the first 16 bytes, then optionally raises PRIBLOB. As in OP-TEE,
     /// the PRIBLOB increment happens whether or not the MKVB job succeeded.
-    pub fn read<M: Mmio, D: DmaRegion, T: DelayNs>(
+    pub fn new<M: Mmio, D: DmaRegion, T: DelayNs>(
         caam: &mut Caam<M, D, T>,
         options: HukOptions,
     ) -> Result<Self> {
-        if !caam.is_initialized() {
+        if !caam.is_ready() {
             caam.init()?;
         }
-        check_state(caam.security_state(), options.allow_test_key)?;
+        check_state(caam.security_state(), options.allow_insecure)?;
         let mut mkvb = Zeroizing::new([0u8; blobsz::MKVB_LEN]);
         let result = caam.master_key_verification_blob(&mut mkvb);
         if options.increment_priblob {

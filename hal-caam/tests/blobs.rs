@@ -1,11 +1,5 @@
 //! Linux trusted_caam blobs, the MKVB HUK and the RNG, driven through the
 //! driver against the behavioural sim.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 mod common;
 
@@ -17,6 +11,7 @@ use hal_caam::{
 };
 use rand_core::TryRng;
 use trusted_core::tee::TeeSealer;
+use trusted_core::test_util::{CountingDelay, leaked_dma};
 use trusted_core::{Error, Huk, Key, TrustSource};
 
 #[test]
@@ -46,22 +41,31 @@ fn two_seals_of_one_key_differ_because_the_blob_key_is_random() {
     assert_ne!(a, b);
 }
 
+/// Seals under Linux's key modifier, then unseals on another CAAM with the
+/// same OTPMK under `keymod`.
+fn unseal_under_modifier(keymod: &[u8]) -> Result<Key, Error> {
+    let (mut source, _) = secure_source();
+    let blob = source.seal(&key(32, 3), "")?;
+    let (other, _) = secure_source();
+    other.with_key_modifier(keymod)?.unseal(blob.as_bytes(), "")
+}
+
 #[test]
 fn wrong_key_modifier_fails_authentication() {
-    let (mut source, _) = secure_source();
-    let blob = source.seal(&key(32, 3), "").unwrap();
-    let (other, _) = secure_source();
-    let mut other = other.with_key_modifier(b"kernel:trusted").unwrap();
-    assert_eq!(other.unseal(blob.as_bytes(), ""), Err(Error::AuthFailed));
+    assert_eq!(
+        unseal_under_modifier(b"kernel:trusted"),
+        Err(Error::AuthFailed)
+    );
+    // The same path with the same modifier works.
+    assert_eq!(unseal_under_modifier(b"SECURE_KEY"), Ok(key(32, 3)));
 }
 
 #[test]
 fn zero_padded_key_modifier_is_a_different_modifier_in_the_sim() {
-    let (mut source, _) = secure_source();
-    let blob = source.seal(&key(32, 3), "").unwrap();
-    let (other, _) = secure_source();
-    let mut other = other.with_key_modifier(b"SECURE_KEY\0\0\0\0\0\0").unwrap();
-    assert_eq!(other.unseal(blob.as_bytes(), ""), Err(Error::AuthFailed));
+    assert_eq!(
+        unseal_under_modifier(b"SECURE_KEY\0\0\0\0\0\0"),
+        Err(Error::AuthFailed)
+    );
 }
 
 #[test]
@@ -140,13 +144,13 @@ fn non_secure_state_is_refused_unless_the_test_key_is_allowed() {
         source.unseal(&[0u8; 80], ""),
         Err(Error::InsecureState(_))
     ));
-    let mut source = source.allow_test_key(true);
+    let mut source = source.allow_insecure();
     let key = key(32, 1);
     let blob = source.seal(&key, "").unwrap();
     assert_eq!(source.unseal(blob.as_bytes(), "").unwrap(), key);
     // Test-key blobs open on any non-secure CAAM, whatever its OTPMK ...
     let (other, _) = source_with(SimConfig::non_secure([0x99; 32]));
-    let mut other = other.allow_test_key(true);
+    let mut other = other.allow_insecure();
     assert_eq!(other.unseal(blob.as_bytes(), "").unwrap(), key);
     // ... and never on a secure one.
     let (mut secure, _) = secure_source();
@@ -157,7 +161,7 @@ fn non_secure_state_is_refused_unless_the_test_key_is_allowed() {
 fn fail_state_is_refused() {
     let (mut source, _) = secure_source();
     source.init().unwrap();
-    source.caam().mmio().set_moo(Moo::Fail);
+    source.caam().regs_mut().set_moo(Moo::Fail);
     assert_eq!(source.caam().security_state(), SecurityState::Fail);
     assert!(matches!(
         source.seal(&key(32, 1), ""),
@@ -184,7 +188,7 @@ fn sixty_four_bit_pointer_mode_round_trips_above_4_gib() {
     let key = key(128, 2);
     let blob = source.seal(&key, "").unwrap();
     assert_eq!(source.unseal(blob.as_bytes(), "").unwrap(), key);
-    assert_eq!(source.caam().mmio().last_descriptor()[0], 0xB080_000C);
+    assert_eq!(source.caam().regs().last_descriptor()[0], 0xB080_000C);
 }
 
 #[test]
@@ -199,8 +203,7 @@ fn sixty_four_bit_mode_needs_ctpr_ps() {
 
 #[test]
 fn thirty_two_bit_mode_refuses_a_dma_region_above_4_gib() {
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; DMA_LEN].into_boxed_slice());
-    let dma = trusted_core::StaticDma::new(buffer, 0x1_0000_0000, trusted_core::NoCache);
+    let dma = leaked_dma(DMA_LEN, 0x1_0000_0000);
     let sim = CaamSim::new(dma.bus(), SimConfig::secure(OTPMK));
     let r = hal_caam::Caam::new(sim, dma, CountingDelay::default(), Config::new(0));
     assert!(matches!(r, Err(CaamError::DmaRegion)));
@@ -225,7 +228,7 @@ fn rng_must_be_instantiated_before_use() {
 
     assert_eq!(caam.rng_instantiate().unwrap(), RngInit::Instantiated(2));
     assert_eq!(
-        caam.mmio().rdsta() & 0x4000_0033,
+        caam.regs().rdsta() & 0x4000_0033,
         0x4000_0033,
         "IF0/1, PR0/1, SKVN"
     );
@@ -256,7 +259,7 @@ fn rng_instantiation_retries_with_longer_entropy_delay() {
 
 fn caam_fresh(sim: SimConfig) -> (SimCaam, trusted_core::DmaBus) {
     let (mut c, b) = caam(sim, config(), BUS);
-    c.init().unwrap();
+    assert_eq!(c.init(), Ok(()));
     (c, b)
 }
 
@@ -279,32 +282,29 @@ fn huk_is_the_first_16_bytes_of_the_mkvb() {
     let mut mkvb = [0u8; 32];
     caam.master_key_verification_blob(&mut mkvb).unwrap();
     assert_dma_zeroed(&bus);
-    let mut huk = CaamHuk::read(&mut caam, HukOptions::default()).unwrap();
+    let mut huk = CaamHuk::new(&mut caam, HukOptions::default()).unwrap();
     assert_eq!(*huk.hardware_unique_key().unwrap(), mkvb[..16]);
     // Same OTPMK, same HUK; other OTPMK, other HUK.
     let (mut again, _) = caam_fresh(SimConfig::secure(OTPMK));
-    let mut other = CaamHuk::read(&mut again, HukOptions::default()).unwrap();
+    let mut other = CaamHuk::new(&mut again, HukOptions::default()).unwrap();
     assert_eq!(*other.hardware_unique_key().unwrap(), mkvb[..16]);
     let (mut third, _) = caam_fresh(SimConfig::secure([0x33; 32]));
-    let mut third = CaamHuk::read(&mut third, HukOptions::default()).unwrap();
+    let mut third = CaamHuk::new(&mut third, HukOptions::default()).unwrap();
     assert_ne!(*third.hardware_unique_key().unwrap(), mkvb[..16]);
 }
 
 #[test]
 fn priblob_increment_changes_the_mkvb_and_stops_at_3() {
     let (mut caam, _) = caam_fresh(SimConfig::secure(OTPMK));
-    let opts = HukOptions {
-        allow_test_key: false,
-        increment_priblob: true,
-    };
-    let mut first = CaamHuk::read(&mut caam, opts).unwrap();
-    let mut second = CaamHuk::read(&mut caam, opts).unwrap();
+    let opts = HukOptions::new().increment_priblob();
+    let mut first = CaamHuk::new(&mut caam, opts).unwrap();
+    let mut second = CaamHuk::new(&mut caam, opts).unwrap();
     assert_ne!(
         *first.hardware_unique_key().unwrap(),
         *second.hardware_unique_key().unwrap()
     );
     // PRIBLOB is now 3: reading works, incrementing again is refused.
-    assert_eq!(CaamHuk::read(&mut caam, opts).err(), Some(Error::Locked));
+    assert_eq!(CaamHuk::new(&mut caam, opts).err(), Some(Error::Locked));
     assert_eq!(caam.increment_priblob(), Err(CaamError::PriblobExhausted));
 }
 
@@ -312,21 +312,18 @@ fn priblob_increment_changes_the_mkvb_and_stops_at_3() {
 fn huk_refuses_non_secure_state_unless_allowed() {
     let (mut caam, _) = caam_fresh(SimConfig::non_secure(OTPMK));
     assert!(matches!(
-        CaamHuk::read(&mut caam, HukOptions::default()),
+        CaamHuk::new(&mut caam, HukOptions::default()),
         Err(Error::InsecureState(_))
     ));
-    let opts = HukOptions {
-        allow_test_key: true,
-        increment_priblob: false,
-    };
-    assert!(CaamHuk::read(&mut caam, opts).is_ok());
+    let opts = HukOptions::new().allow_insecure();
+    assert!(CaamHuk::new(&mut caam, opts).is_ok());
 }
 
 #[test]
 fn tee_sealer_runs_on_the_caam_huk_and_rng() {
     let (mut caam, _) = caam_fresh(SimConfig::secure(OTPMK));
     caam.rng_instantiate().unwrap();
-    let huk = CaamHuk::read(&mut caam, HukOptions::default()).unwrap();
+    let huk = CaamHuk::new(&mut caam, HukOptions::default()).unwrap();
     let mut tee = TeeSealer::new(huk, &mut caam);
     let key = Key::from_slice(&[0x42; 48]).unwrap();
     let blob = tee.seal(&key, "").unwrap();

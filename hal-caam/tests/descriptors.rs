@@ -2,12 +2,6 @@
 //! U-Boot and OP-TEE build (research linux-formats.md §3.3, §6.4, §7;
 //! hw-registers.md §1.6, §1.7), both from the builder and as the sim
 //! fetched them from DMA during a real job.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 mod common;
 
@@ -22,7 +16,7 @@ fn le_words(bytes: &[u8]) -> Vec<u32> {
         .chunks(4)
         .map(|c| {
             let mut w = [0u8; 4];
-            w[..c.len()].copy_from_slice(c);
+            w.iter_mut().zip(c).for_each(|(w, b)| *w = *b);
             u32::from_le_bytes(w)
         })
         .collect()
@@ -96,12 +90,12 @@ fn driver_seal_and_unseal_emit_the_linux_descriptor() {
     let input = (BUS + layout::INPUT as u64) as u32;
     let output = (BUS + layout::OUTPUT as u64) as u32;
     assert_eq!(
-        source.caam().mmio().last_descriptor(),
+        source.caam().regs().last_descriptor(),
         linux_blob_words(true, input, 32, output, 80).as_slice()
     );
     source.unseal(blob.as_bytes(), "").unwrap();
     assert_eq!(
-        source.caam().mmio().last_descriptor(),
+        source.caam().regs().last_descriptor(),
         linux_blob_words(false, input, 80, output, 32).as_slice()
     );
 }
@@ -161,7 +155,7 @@ fn driver_uboot_style_emits_the_uboot_descriptor_and_round_trips() {
     );
     let at = |off: usize| (BUS + off as u64) as u32;
     assert_eq!(
-        caam.mmio().last_descriptor(),
+        caam.regs().last_descriptor(),
         uboot_words(
             true,
             at(layout::KEYMOD),
@@ -180,7 +174,7 @@ fn driver_uboot_style_emits_the_uboot_descriptor_and_round_trips() {
     );
     assert_eq!(back, data);
     assert_eq!(
-        caam.mmio().last_descriptor(),
+        caam.regs().last_descriptor(),
         uboot_words(
             false,
             at(layout::KEYMOD),

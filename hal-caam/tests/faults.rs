@@ -1,19 +1,14 @@
 //! Every fault hook of the sim: the right error, a bounded wait (no hang),
 //! no panic, the DMA region and output buffers zeroed, and the ring usable
 //! again afterwards. Plus ring wrap-around and ring-level error behaviour.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 mod common;
 
 use common::*;
 use hal_caam::regs::jr;
 use hal_caam::sim::Fault;
-use hal_caam::{Error as CaamError, JobStatus, KeyMod};
+use hal_caam::{Error as CaamError, JobStatus, KeyMod, Wait};
+use trusted_core::test_util::CountingDelay;
 use trusted_core::{Error, Mmio, TrustSource};
 
 const KM: KeyMod<'static> = KeyMod::Immediate(b"SECURE_KEY");
@@ -21,8 +16,8 @@ const JR0: usize = 0x1000;
 
 fn ready() -> (SimCaam, trusted_core::DmaBus) {
     let (mut caam, bus) = secure_caam();
-    caam.init().unwrap();
-    caam.rng_instantiate().unwrap();
+    assert_eq!(caam.init(), Ok(()));
+    assert!(caam.rng_instantiate().is_ok());
     (caam, bus)
 }
 
@@ -30,9 +25,9 @@ fn ready() -> (SimCaam, trusted_core::DmaBus) {
 fn works(caam: &mut SimCaam) {
     let data = [0x3cu8; 32];
     let mut blob = [0u8; 80];
-    caam.encapsulate(KM, &data, &mut blob).unwrap();
+    assert_eq!(caam.encapsulate(KM, &data, &mut blob), Ok(80));
     let mut back = [0u8; 32];
-    caam.decapsulate(KM, &blob, &mut back).unwrap();
+    assert_eq!(caam.decapsulate(KM, &blob, &mut back), Ok(32));
     assert_eq!(back, data);
 }
 
@@ -41,7 +36,7 @@ fn error_status_fault_reports_the_status_and_zeroes_buffers() {
     let (mut caam, bus) = ready();
     let data = [0x77u8; 32];
     let mut blob = [0xEEu8; 80];
-    caam.mmio().inject(Fault::ErrorStatus(0x4000_0016)); // DECO DMA error
+    caam.regs_mut().inject(Fault::ErrorStatus(0x4000_0016)); // DECO DMA error
     let err = caam.encapsulate(KM, &data, &mut blob).unwrap_err();
     assert_eq!(err, CaamError::Job(JobStatus::decode(0x4000_0016).unwrap()));
     assert_eq!(Error::from(err), Error::Hardware(0x4000_0016));
@@ -51,11 +46,23 @@ fn error_status_fault_reports_the_status_and_zeroes_buffers() {
 }
 
 #[test]
+fn clear_faults_disarms_a_fault_not_used_yet() {
+    let (mut caam, bus) = ready();
+    caam.regs_mut().inject(Fault::NoCompletion);
+    caam.regs_mut().clear_faults();
+    works(&mut caam);
+    assert_dma_zeroed(&bus);
+}
+
+#[test]
 fn injected_icv_status_maps_to_auth_failed_and_zeroes_the_key() {
     let (mut source, bus) = secure_source();
     let key = key(32, 5);
     let blob = source.seal(&key, "").unwrap();
-    source.caam().mmio().inject(Fault::ErrorStatus(0x2000_071A));
+    source
+        .caam()
+        .regs_mut()
+        .inject(Fault::ErrorStatus(0x2000_071A));
     assert_eq!(source.unseal(blob.as_bytes(), ""), Err(Error::AuthFailed));
     assert_dma_zeroed(&bus);
     assert_eq!(source.unseal(blob.as_bytes(), "").unwrap(), key);
@@ -69,19 +76,19 @@ fn no_completion_times_out_after_a_bounded_wait_then_recovers() {
         caam.encapsulate(KM, &[9; 32], &mut b).unwrap();
         b
     };
-    let before = caam.release();
+    let before = caam.into_inner();
     let (sim, dma, _) = before;
     let mut caam = hal_caam::Caam::new(sim, dma, CountingDelay::default(), config()).unwrap();
     caam.init().unwrap();
-    caam.mmio().inject(Fault::NoCompletion);
+    caam.regs_mut().inject(Fault::NoCompletion);
     let mut out = [0xEEu8; 32];
     let err = caam.decapsulate(KM, &blob_src, &mut out).unwrap_err();
-    assert_eq!(err, CaamError::Timeout);
+    assert_eq!(err, CaamError::Timeout(Wait::Job));
     assert_eq!(Error::from(err), Error::Timeout);
     assert_eq!(out, [0u8; 32]);
     assert_dma_zeroed(&bus);
     // The wait was the configured timeout (10 ms), counted, not spun forever.
-    let (sim, dma, delay) = caam.release();
+    let (sim, dma, delay) = caam.into_inner();
     assert!(
         delay.waited_ns >= 10_000_000 && delay.waited_ns <= 10_100_000,
         "{}",
@@ -97,9 +104,9 @@ fn no_completion_times_out_after_a_bounded_wait_then_recovers() {
 #[test]
 fn no_completion_recovers_without_reinit_because_the_driver_resets_the_ring() {
     let (mut caam, bus) = ready();
-    caam.mmio().inject(Fault::NoCompletion);
+    caam.regs_mut().inject(Fault::NoCompletion);
     let mut out = [0u8; 32];
-    assert_eq!(caam.random(&mut out), Err(CaamError::Timeout));
+    assert_eq!(caam.random(&mut out), Err(CaamError::Timeout(Wait::Job)));
     assert_dma_zeroed(&bus);
     works(&mut caam);
 }
@@ -108,7 +115,7 @@ fn no_completion_recovers_without_reinit_because_the_driver_resets_the_ring() {
 fn output_ring_overflow_is_a_job_ring_error_and_recovers() {
     let (mut source, bus) = secure_source();
     source.init().unwrap();
-    source.caam().mmio().inject(Fault::OutputRingOverflow);
+    source.caam().regs_mut().inject(Fault::OutputRingOverflow);
     let err = source.seal(&key(32, 1), "").unwrap_err();
     // JRINTR: JRE with error type 6 (invalid output-ring write), JRI.
     assert_eq!(err, Error::Hardware(0x0000_0603));
@@ -122,7 +129,7 @@ fn output_ring_overflow_is_a_job_ring_error_and_recovers() {
 fn more_jobs_than_ring_slots_wrap_around() {
     let (mut caam, bus) = ready();
     let slots = u32::from(caam.config().ring_size);
-    let start = caam.mmio().jobs_completed();
+    let start = caam.regs().jobs_completed();
     for round in 0..(3 * slots + 1) {
         let data = [round as u8; 40];
         let mut blob = [0u8; 88];
@@ -131,16 +138,16 @@ fn more_jobs_than_ring_slots_wrap_around() {
         caam.decapsulate(KM, &blob, &mut back).unwrap();
         assert_eq!(back, data);
     }
-    let jobs = caam.mmio().jobs_completed() - start;
+    let jobs = caam.regs().jobs_completed() - start;
     assert_eq!(jobs, 2 * (3 * slots + 1));
     // The hardware read index has wrapped: jobs mod slots, in bytes.
-    let irrir = caam.mmio().read32(JR0 + jr::IRRIR);
-    let orwir = caam.mmio().read32(JR0 + jr::ORWIR);
+    let irrir = caam.regs_mut().read32(JR0 + jr::IRRIR);
+    let orwir = caam.regs_mut().read32(JR0 + jr::ORWIR);
     let expected = (jobs + 1) % slots; // + the RNG instantiation job
     assert_eq!(irrir, expected * 4);
     assert_eq!(orwir, expected * 8);
-    assert_eq!(caam.mmio().read32(JR0 + jr::IRSAR), slots);
-    assert_eq!(caam.mmio().read32(JR0 + jr::ORSFR), 0);
+    assert_eq!(caam.regs_mut().read32(JR0 + jr::IRSAR), slots);
+    assert_eq!(caam.regs_mut().read32(JR0 + jr::ORSFR), 0);
     assert_dma_zeroed(&bus);
 }
 
@@ -163,7 +170,7 @@ fn a_job_waits_while_the_output_ring_is_full() {
     for (i, w) in d.words().iter().enumerate() {
         bus.write_u32_le(desc_at + 4 * i as u64, *w).unwrap();
     }
-    let m = caam.mmio();
+    let m = caam.regs_mut();
     let base_in = m.read32(JR0 + jr::IRRIR) / 4;
     for k in 0..=slots {
         let slot = (base_in + k) % slots;
@@ -203,18 +210,22 @@ fn run_raw(caam: &mut SimCaam, bus: &trusted_core::DmaBus, words: &[u32]) -> u32
     use hal_caam::jr::layout;
     let desc_at = BUS + layout::DESCRIPTOR as u64;
     for (i, w) in words.iter().enumerate() {
-        bus.write_u32_le(desc_at + 4 * i as u64, *w).unwrap();
+        assert_eq!(bus.write_u32_le(desc_at + 4 * i as u64, *w), Ok(()));
     }
-    let m = caam.mmio();
+    let m = caam.regs_mut();
     let slot = u64::from(m.read32(JR0 + jr::IRRIR));
     let out = u64::from(m.read32(JR0 + jr::ORWIR));
-    bus.write_u32_le(BUS + layout::INPUT_RING as u64 + slot, desc_at as u32)
-        .unwrap();
+    let entry = BUS + layout::INPUT_RING as u64 + slot;
+    assert_eq!(bus.write_u32_le(entry, desc_at as u32), Ok(()));
     m.write32(JR0 + jr::IRJAR, 1);
     assert_eq!(m.read32(JR0 + jr::ORSFR), 1);
+    // Output-ring entry: descriptor pointer, then status (32-bit pointers).
+    let mut completion = [0u8; 8];
     let entry = BUS + layout::OUTPUT_RING as u64 + out;
-    assert_eq!(bus.read_u32_le(entry).unwrap(), desc_at as u32);
-    let status = bus.read_u32_le(entry + 4).unwrap();
+    assert_eq!(bus.read(entry, &mut completion), Ok(()));
+    let [d0, d1, d2, d3, s0, s1, s2, s3] = completion;
+    assert_eq!(u32::from_le_bytes([d0, d1, d2, d3]), desc_at as u32);
+    let status = u32::from_le_bytes([s0, s1, s2, s3]);
     m.write32(JR0 + jr::ORJRR, 1);
     status
 }

@@ -9,9 +9,9 @@
 
 use hal_caam::sim::{CaamSim, SimConfig};
 use hal_caam::{Caam, CaamHuk, CaamSource, Config, HukOptions};
-use trusted_core::embedded_hal::delay::DelayNs;
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Huk, Key, NoCache, SealedBlob, StaticDma, TrustSource};
+use trusted_core::test_util::{NoDelay, leaked_dma};
+use trusted_core::{Huk, Key, SealedBlob, StaticDma, TrustSource};
 
 use crate::host::{HostRng, parse_hex_array};
 
@@ -25,13 +25,6 @@ pub struct CaamArgs {
     /// (Linux trusted_caam).
     #[arg(long = "keymod", value_name = "TEXT")]
     pub keymod: Option<String>,
-}
-
-/// The sim answers at once; waits are counted by the driver's bounds only.
-pub struct NoDelay;
-
-impl DelayNs for NoDelay {
-    fn delay_ns(&mut self, _ns: u32) {}
 }
 
 /// The driver type over the simulated CAAM.
@@ -52,8 +45,7 @@ pub fn sim_caam(args: &CaamArgs) -> Result<SimCaam, String> {
     let mut cfg = SimConfig::secure(otpmk);
     let Ok(()) = rand_core::TryRng::try_fill_bytes(&mut HostRng, &mut cfg.entropy_seed);
     // One short-lived region per CLI invocation.
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; DMA_LEN].into_boxed_slice());
-    let dma = StaticDma::new(buffer, DMA_BUS, NoCache);
+    let dma = leaked_dma(DMA_LEN, DMA_BUS);
     let sim = CaamSim::new(dma.bus(), cfg);
     let mut caam =
         Caam::new(sim, dma, NoDelay, Config::new(0)).map_err(|e| format!("caam-sim: {e}"))?;
@@ -89,7 +81,7 @@ pub fn unseal(args: &CaamArgs, blob: &[u8]) -> Result<Key, String> {
 
 fn caam_huk(args: &CaamArgs) -> Result<CaamHuk, String> {
     let mut caam = sim_caam(args)?;
-    CaamHuk::read(&mut caam, HukOptions::default()).map_err(|e| format!("caam-sim: {e}"))
+    CaamHuk::new(&mut caam, HukOptions::default()).map_err(|e| format!("caam-sim: {e}"))
 }
 
 /// `trustctl huk --source caam-sim --master-key HEX`: OP-TEE's CAAM HUK

@@ -128,7 +128,7 @@ extern "C" fn main() -> ! {
             let mut caam = caam()?;
             caam.init()?;
             caam.rng_instantiate()?;
-            let huk = CaamHuk::read(&mut caam, HukOptions::default())?;
+            let huk = CaamHuk::new(&mut caam, HukOptions::default())?;
             Ok(TeeSealer::new(huk, caam))
         },
         &mut flash,

@@ -1,44 +1,32 @@
 //! Shared test harness: a driver over the sim, a DMA region with a second
 //! (device-side) view for inspecting it, and a delay that only counts.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing
-)]
+// Each test crate uses a subset of these helpers.
+#![allow(dead_code)]
 
 use hal_caam::sim::{CaamSim, SimConfig};
 use hal_caam::{Caam, CaamSource, Config};
-use trusted_core::embedded_hal::delay::DelayNs;
-use trusted_core::{DmaBus, NoCache, StaticDma};
+use trusted_core::test_util::{CountingDelay, leaked_dma};
+use trusted_core::{DmaBus, Key, StaticDma};
 
 /// Bus address of the DMA region in the 32-bit tests.
 pub const BUS: u64 = 0x8000_0000;
 /// DMA region size.
 pub const DMA_LEN: usize = 4096;
+/// OTPMK of the default sim.
 pub const OTPMK: [u8; 32] = [0x11; 32];
 
-/// A delay that returns at once and adds up what it was asked to wait.
-#[derive(Default)]
-pub struct CountingDelay {
-    pub waited_ns: u64,
-}
-
-impl DelayNs for CountingDelay {
-    fn delay_ns(&mut self, ns: u32) {
-        self.waited_ns += u64::from(ns);
-    }
-}
-
+/// The driver over the sim, as the tests use it.
 pub type SimCaam = Caam<CaamSim, StaticDma, CountingDelay>;
+/// The Linux trusted_caam source over [`SimCaam`].
+pub type SimSource = CaamSource<CaamSim, StaticDma, CountingDelay>;
 
 /// A fresh driver over a fresh sim; the `DmaBus` sees the driver's region.
+#[allow(clippy::expect_used, reason = "a refused test set-up fails the test")]
 pub fn caam(sim: SimConfig, cfg: Config, bus_address: u64) -> (SimCaam, DmaBus) {
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; DMA_LEN].into_boxed_slice());
-    let dma = StaticDma::new(buffer, bus_address, NoCache);
+    let dma = leaked_dma(DMA_LEN, bus_address);
     let bus = dma.bus();
     let sim = CaamSim::new(bus, sim);
-    let caam = Caam::new(sim, dma, CountingDelay::default(), cfg).unwrap();
+    let caam = Caam::new(sim, dma, CountingDelay::default(), cfg).expect("test configuration");
     (caam, bus)
 }
 
@@ -50,27 +38,35 @@ pub fn config() -> Config {
     c
 }
 
+/// A driver over a secure-state sim with [`OTPMK`].
 pub fn secure_caam() -> (SimCaam, DmaBus) {
     caam(SimConfig::secure(OTPMK), config(), BUS)
 }
 
-pub fn source_with(sim: SimConfig) -> (CaamSource<CaamSim, StaticDma, CountingDelay>, DmaBus) {
+/// The Linux source over a sim built from `sim`.
+pub fn source_with(sim: SimConfig) -> (SimSource, DmaBus) {
     let (caam, bus) = caam(sim, config(), BUS);
     (CaamSource::new(caam), bus)
 }
 
-pub fn secure_source() -> (CaamSource<CaamSim, StaticDma, CountingDelay>, DmaBus) {
+/// The Linux source over a secure-state sim with [`OTPMK`].
+pub fn secure_source() -> (SimSource, DmaBus) {
     source_with(SimConfig::secure(OTPMK))
 }
 
-/// The whole DMA region is zero.
+/// Asserts the whole DMA region is zero.
 pub fn assert_dma_zeroed(bus: &DmaBus) {
     let mut all = vec![0xAAu8; DMA_LEN];
-    bus.read(BUS, &mut all).unwrap();
+    assert_eq!(bus.read(BUS, &mut all), Ok(()));
     assert!(all.iter().all(|&b| b == 0), "DMA region not zeroed");
 }
 
-pub fn key(len: usize, seed: u8) -> trusted_core::Key {
+/// A `len`-byte key counting up from `seed`.
+#[allow(
+    clippy::expect_used,
+    reason = "a test key of a bad length fails the test"
+)]
+pub fn key(len: usize, seed: u8) -> Key {
     let bytes: Vec<u8> = (0..len).map(|i| seed.wrapping_add(i as u8)).collect();
-    trusted_core::Key::from_slice(&bytes).unwrap()
+    Key::from_slice(&bytes).expect("test key length 32..=128")
 }

@@ -4,8 +4,9 @@ written from the derivation text, not from the Rust code. Run once:
 
     python3 sim_blob_kat.py > sim_blob_kat.txt
 
-Needs the `cryptography` package. Prints `name = hex` lines the Rust test
-tests/vectors.rs reads.
+Needs the `cryptography` package. Prints the project's one vector format
+(`# comment`, `[section]`, `key = hex`) that tests/vectors.rs reads with
+trusted_core::test_util::vectors.
 """
 import struct
 from cryptography.hazmat.primitives import cmac
@@ -40,6 +41,9 @@ blob = wrapped + ct_tag
 mkvb = kdf(otpmk, b"CAAM MKVB", bytes([priblob]), 32)
 mkvb_priblob1 = kdf(otpmk, b"CAAM MKVB", bytes([1]), 32)
 
+print("# written by sim_blob_kat.py (Python cryptography); do not edit")
+print("# the sim's stated blob crypto (src/sim/crypto.rs), not silicon vectors")
+print("[sim-blob]")
 print("otpmk = " + otpmk.hex())
 print("key = " + key.hex())
 print("blob_key = " + bk.hex())

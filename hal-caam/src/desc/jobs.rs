@@ -1,0 +1,124 @@
+//! The job descriptors of Linux, U-Boot and OP-TEE, built with the typed
+//! builder: blob encap/decap, the MKVB, RNG4 instantiation and generation.
+
+use super::{
+    BlobDirection, BlobFormat, Class, DescError, Descriptor, LengthForm, Operation, PointerSize,
+    RngState, StateHandle,
+};
+use crate::regs::{blob as blobsz, cmd};
+
+/// How the key modifier reaches the class-2 key register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyModifier<'a> {
+    /// Inline in the descriptor (Linux: `SECURE_KEY`, 10 bytes). At most 16.
+    Immediate(&'a [u8]),
+    /// By bus address (U-Boot `blob`: 16 bytes in memory).
+    Pointer {
+        /// Bus address of the key modifier.
+        address: u64,
+        /// Its length (16 for U-Boot).
+        len: usize,
+    },
+}
+
+/// The blob job of Linux `caam_process_blob` (immediate key modifier,
+/// internal lengths) or of U-Boot `inline_cnstr_jobdesc_blob_encap/decap`
+/// (key modifier by pointer, extended lengths): KEY, SEQ IN PTR,
+/// SEQ OUT PTR, OPERATION.
+#[allow(clippy::too_many_arguments)]
+pub fn blob(
+    direction: BlobDirection,
+    keymod: KeyModifier<'_>,
+    input: u64,
+    input_len: u32,
+    output: u64,
+    output_len: u32,
+    form: LengthForm,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    match keymod {
+        KeyModifier::Immediate(bytes) => {
+            if bytes.len() > blobsz::KEYMOD_MAX {
+                return Err(DescError::LengthRange);
+            }
+            d.key_immediate(Class::Class2, bytes)?;
+        }
+        KeyModifier::Pointer { address, len } => {
+            if len > blobsz::KEYMOD_MAX {
+                return Err(DescError::LengthRange);
+            }
+            d.key_pointer(Class::Class2, address, len)?;
+        }
+    }
+    d.seq_in_ptr(input, input_len, form)?
+        .seq_out_ptr(output, output_len, form)?
+        .operation(Operation::Blob {
+            direction,
+            format: BlobFormat::Normal,
+        })?;
+    Ok(d)
+}
+
+/// OP-TEE `caam_blob_mkvb_init`: SEQ OUT PTR (32 bytes), OPERATION encap MKVB.
+pub fn master_key_verification_blob(
+    output: u64,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    d.seq_out_ptr(output, blobsz::MKVB_LEN as u32, LengthForm::Internal)?
+        .operation(Operation::Blob {
+            direction: BlobDirection::Encapsulate,
+            format: BlobFormat::MasterKeyVerification,
+        })?;
+    Ok(d)
+}
+
+/// OP-TEE `prepare_inst_desc`: for each handle in `handles`, instantiate
+/// with prediction resistance, wait for class 1, clear the done state; then
+/// generate the secure keys when `secure_keys` (RDSTA.SKVN was clear).
+pub fn rng_instantiate(
+    handles: &[StateHandle],
+    secure_keys: bool,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    for &handle in handles {
+        d.operation(Operation::Rng {
+            handle,
+            state: RngState::Instantiate,
+            prediction_resistance: true,
+            secure_keys: false,
+        })?
+        .jump_wait_done(Class::Class1)?
+        .load_clear_written(cmd::CLRW_CLR_C1MODE)?;
+    }
+    if secure_keys {
+        d.operation(Operation::Rng {
+            handle: StateHandle::Sh0,
+            state: RngState::Generate,
+            prediction_resistance: false,
+            secure_keys: true,
+        })?;
+    }
+    Ok(d)
+}
+
+/// OP-TEE `do_rng_read` / U-Boot `inline_cnstr_jobdesc_rng`: generate on SH0,
+/// FIFO STORE `len` random bytes to `output`.
+pub fn rng_generate(
+    output: u64,
+    len: u16,
+    prediction_resistance: bool,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    d.operation(Operation::Rng {
+        handle: StateHandle::Sh0,
+        state: RngState::Generate,
+        prediction_resistance,
+        secure_keys: false,
+    })?
+    .fifo_store_rng(output, len)?;
+    Ok(d)
+}
