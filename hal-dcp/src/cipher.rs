@@ -15,9 +15,10 @@ use cipher::{
     BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, InOut, ParBlocksSizeUser,
 };
 use embedded_hal::delay::DelayNs;
-use trusted_core::{DmaRegion, Error, Mmio, Result};
+use trusted_core::{DmaRegion, Mmio};
 
 use crate::dcp::{AesKey, Dcp};
+use crate::error::Error;
 
 /// AES-128 with a DCP-held key (UNIQUE, OTP, a key-RAM slot, or a payload
 /// key), as a `BlockCipherEncrypt + BlockCipherDecrypt`.
@@ -46,7 +47,7 @@ impl<'d, 'k, M: Mmio, D: DmaRegion, T: DelayNs> DcpAes<'d, 'k, M, D, T> {
     }
 
     /// Ends the use of the cipher: `Err` with the latched error, if any.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(self) -> Result<(), Error> {
         match self.error.get() {
             Some(e) => Err(e),
             None => Ok(()),

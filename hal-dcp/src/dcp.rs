@@ -9,9 +9,9 @@
 
 use embedded_hal::delay::DelayNs;
 use trusted_core::poll::{Budget, poll_until};
-use trusted_core::{DmaRegion, Error, Mmio, Result};
+use trusted_core::{DmaRegion, Mmio, debug, trace, warning};
 
-use trusted_core::{debug, trace, warning};
+use crate::error::{Error, Wait};
 use crate::regs::{self, AES_BLOCK, CLR, SET};
 
 /// DMA region offset of the work packet.
@@ -86,7 +86,7 @@ pub enum Direction {
 /// The DCP on channel 0, over a register block `M`, a DMA region `D` and a
 /// delay `T` for bounded waits.
 pub struct Dcp<M, D, T> {
-    mmio: M,
+    regs: M,
     dma: D,
     delay: T,
     timeout_us: u32,
@@ -95,22 +95,21 @@ pub struct Dcp<M, D, T> {
 }
 
 impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
-    /// A driver over the register block `mmio` and the DMA region `dma`.
+    /// A driver over the register block `regs` and the DMA region `dma`.
     ///
     /// The region must be at least [`MIN_DMA_LEN`] bytes, start on a 4-byte
     /// bus address and lie below 4 GiB (the DCP has 32-bit pointers).
-    pub fn new(mmio: M, dma: D, delay: T) -> Result<Self> {
-        let end = dma.bus_address().checked_add(dma.len() as u64);
+    pub fn new(regs: M, dma: D, delay: T) -> Result<Self, Error> {
+        let bus_address = dma.bus_address();
+        let end = bus_address.checked_add(dma.len() as u64);
         if dma.len() < MIN_DMA_LEN {
-            return Err(Error::InvalidArgument("DCP DMA region is too small"));
+            return Err(Error::DmaTooSmall { len: dma.len() });
         }
-        if !dma.bus_address().is_multiple_of(4) || end.is_none_or(|e| e > 1 << 32) {
-            return Err(Error::InvalidArgument(
-                "DCP DMA region must be 4-byte aligned and below 4 GiB",
-            ));
+        if !bus_address.is_multiple_of(4) || end.is_none_or(|e| e > 1 << 32) {
+            return Err(Error::DmaPlacement { bus_address });
         }
         Ok(Self {
-            mmio,
+            regs,
             dma,
             delay,
             timeout_us: DEFAULT_TIMEOUT_US,
@@ -121,12 +120,12 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
 
     /// The register block, DMA region and delay back.
     pub fn into_inner(self) -> (M, D, T) {
-        (self.mmio, self.dma, self.delay)
+        (self.regs, self.dma, self.delay)
     }
 
     /// The register block (tests reach the sim's fault hooks through it).
-    pub fn mmio_mut(&mut self) -> &mut M {
-        &mut self.mmio
+    pub fn regs_mut(&mut self) -> &mut M {
+        &mut self.regs
     }
 
     /// The DMA region (tests check it is zero after every job).
@@ -153,32 +152,36 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
     ///
     /// The soft reset makes the DCP reload its OTP key from SNVS. Returns
     /// [`Error::NoDevice`] when CTRL does not report the crypto engine.
-    pub fn init(&mut self) -> Result<()> {
+    pub fn init(&mut self) -> Result<(), Error> {
         self.ready = false;
-        let ctrl = self.mmio.read32(regs::CTRL);
+        let ctrl = self.regs.read32(regs::CTRL);
         if ctrl & regs::CTRL_PRESENT_CRYPTO == 0 {
             debug!("dcp: CTRL {=u32:#x}: no crypto engine", ctrl);
-            return Err(Error::NoDevice);
+            return Err(Error::NoDevice { ctrl });
         }
         let reset = regs::CTRL_SFTRST | regs::CTRL_CLKGATE;
-        self.mmio.write32(regs::CTRL + SET, reset);
-        self.mmio.write32(regs::CTRL + CLR, reset);
-        let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, Budget::fixed(self.timeout_us, POLL_STEP_US), Error::Timeout, || {
-            Ok(mmio.read32(regs::CTRL) & reset == 0)
-        })?;
-        if self.mmio.read32(regs::CAPABILITY1) & regs::CAPABILITY1_AES128 == 0 {
-            return Err(Error::Unsupported("this DCP has no AES-128 engine"));
+        self.regs.write32(regs::CTRL + SET, reset);
+        self.regs.write32(regs::CTRL + CLR, reset);
+        let block = &mut self.regs;
+        poll_until(
+            &mut self.delay,
+            Budget::fixed(self.timeout_us, POLL_STEP_US),
+            Error::Timeout(Wait::Reset),
+            || Ok(block.read32(regs::CTRL) & reset == 0),
+        )?;
+        let capability1 = self.regs.read32(regs::CAPABILITY1);
+        if capability1 & regs::CAPABILITY1_AES128 == 0 {
+            return Err(Error::NoAes128 { capability1 });
         }
-        self.mmio.write32(
+        self.regs.write32(
             regs::CTRL + SET,
             regs::CTRL_GATHER_RESIDUAL_WRITES | regs::CTRL_ENABLE_CONTEXT_SWITCHING,
         );
         // Only channel 0 is used; the others stay off.
-        self.mmio.write32(regs::CHANNELCTRL, 1 << CHANNEL);
-        self.mmio.write32(regs::STAT + CLR, 0xFFFF_FFFF);
-        self.dma.zero()?;
-        self.mmio
+        self.regs.write32(regs::CHANNELCTRL, 1 << CHANNEL);
+        self.regs.write32(regs::STAT + CLR, 0xFFFF_FFFF);
+        self.dma.zero().map_err(Error::Dma)?;
+        self.regs
             .write32(regs::CONTEXT, self.bus(DMA_CONTEXT) as u32);
         self.ready = true;
         trace!("dcp: initialised");
@@ -187,16 +190,16 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
 
     /// Loads `key` into key-RAM slot 0..=3, word order and byte order as
     /// OP-TEE `dcp_store_key` (subword 0 first, each word big-endian).
-    pub fn load_key(&mut self, slot: u8, key: &[u8; AES_BLOCK]) -> Result<()> {
+    pub fn load_key(&mut self, slot: u8, key: &[u8; AES_BLOCK]) -> Result<(), Error> {
         if slot >= regs::KEY_SLOTS {
-            return Err(Error::InvalidArgument("DCP key slot must be 0..=3"));
+            return Err(Error::KeySlot(slot));
         }
-        self.mmio
+        self.regs
             .write32(regs::KEY, u32::from(slot) << regs::KEY_INDEX_SHIFT);
         for word in key.chunks_exact(4) {
             let mut w = [0u8; 4];
             w.copy_from_slice(word);
-            self.mmio.write32(regs::KEYDATA, u32::from_be_bytes(w));
+            self.regs.write32(regs::KEYDATA, u32::from_be_bytes(w));
         }
         Ok(())
     }
@@ -205,8 +208,8 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
     /// after deriving its HUK (`dcp_disable_unique_key`, a read-modify-write
     /// of CAPABILITY0). Later jobs with key 0xFE fail until a power cycle.
     pub fn disable_unique_key(&mut self) {
-        let cap = self.mmio.read32(regs::CAPABILITY0);
-        self.mmio.write32(
+        let cap = self.regs.read32(regs::CAPABILITY0);
+        self.regs.write32(
             regs::CAPABILITY0,
             cap | regs::CAPABILITY0_DISABLE_UNIQUE_KEY,
         );
@@ -214,16 +217,16 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
 
     /// True when CAPABILITY0.DISABLE_UNIQUE_KEY is set.
     pub fn unique_key_disabled(&mut self) -> bool {
-        self.mmio.read32(regs::CAPABILITY0) & regs::CAPABILITY0_DISABLE_UNIQUE_KEY != 0
+        self.regs.read32(regs::CAPABILITY0) & regs::CAPABILITY0_DISABLE_UNIQUE_KEY != 0
     }
 
     /// AES-128-ECB encrypts `data` in place (a multiple of 16 bytes).
-    pub fn ecb_encrypt(&mut self, key: AesKey<'_>, data: &mut [u8]) -> Result<()> {
+    pub fn ecb_encrypt(&mut self, key: AesKey<'_>, data: &mut [u8]) -> Result<(), Error> {
         self.crypt(key, Mode::Ecb, Direction::Encrypt, data)
     }
 
     /// AES-128-ECB decrypts `data` in place.
-    pub fn ecb_decrypt(&mut self, key: AesKey<'_>, data: &mut [u8]) -> Result<()> {
+    pub fn ecb_decrypt(&mut self, key: AesKey<'_>, data: &mut [u8]) -> Result<(), Error> {
         self.crypt(key, Mode::Ecb, Direction::Decrypt, data)
     }
 
@@ -236,20 +239,16 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         mut mode: Mode<'_>,
         direction: Direction,
         data: &mut [u8],
-    ) -> Result<()> {
+    ) -> Result<(), Error> {
         if !self.ready {
-            return Err(Error::InvalidArgument("DCP used before init"));
+            return Err(Error::NotReady);
         }
         if !data.len().is_multiple_of(AES_BLOCK) {
-            return Err(Error::InvalidArgument(
-                "DCP AES data must be a multiple of 16 bytes",
-            ));
+            return Err(Error::DataLength(data.len()));
         }
         let (mut ctrl0, key_select) = match key {
             AesKey::Slot(n) if n < regs::KEY_SLOTS => (0, n),
-            AesKey::Slot(_) => {
-                return Err(Error::InvalidArgument("DCP key slot must be 0..=3"));
-            }
+            AesKey::Slot(n) => return Err(Error::KeySlot(n)),
             // Linux (after commit caa9dbb76ff5) and OP-TEE select UNIQUE by
             // key select alone: with OTP_KEY set the DCP uses the OTP key.
             AesKey::Unique => (0, regs::KEY_SELECT_UNIQUE),
@@ -278,15 +277,15 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
                 break;
             }
         }
-        if result == Err(Error::Timeout) {
+        if matches!(result, Err(Error::Timeout(_))) {
             warning!("dcp: job timed out; soft-resetting the block");
             // Stop the DMA master before the memory it may still write is
             // wiped and handed back.
-            self.mmio
+            self.regs
                 .write32(regs::CTRL + SET, regs::CTRL_SFTRST | regs::CTRL_CLKGATE);
             self.ready = false;
         }
-        let wiped = self.dma.zero();
+        let wiped = self.dma.zero().map_err(Error::Dma);
         result.and(wiped)
     }
 
@@ -299,7 +298,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         mode: &mut Mode<'_>,
         direction: Direction,
         part: &mut [u8],
-    ) -> Result<()> {
+    ) -> Result<(), Error> {
         let n = part.len();
         let src = DMA_DATA;
         let dst = DMA_DATA + self.max_chunk();
@@ -308,18 +307,22 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         // mxs-dcp maps `aes_key + 16` as payload for referenced keys).
         let mut iv_offset = 0;
         if let AesKey::Payload(k) = key {
-            self.dma.write(DMA_PAYLOAD, k.as_slice())?;
+            self.dma
+                .write(DMA_PAYLOAD, k.as_slice())
+                .map_err(Error::Dma)?;
             iv_offset = AES_BLOCK;
         }
         let mut next_iv = [0u8; AES_BLOCK];
         if let Mode::Cbc(iv) = mode {
-            self.dma.write(DMA_PAYLOAD + iv_offset, iv.as_slice())?;
+            self.dma
+                .write(DMA_PAYLOAD + iv_offset, iv.as_slice())
+                .map_err(Error::Dma)?;
             if direction == Direction::Decrypt {
                 // The next IV is the last ciphertext block of this input.
                 next_iv.copy_from_slice(part.get(n - AES_BLOCK..).unwrap_or(&[0; AES_BLOCK]));
             }
         }
-        self.dma.write(src, part)?;
+        self.dma.write(src, part).map_err(Error::Dma)?;
         let mut packet = [0u8; regs::PACKET_SIZE];
         let words = [
             0,
@@ -336,7 +339,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         for (bytes, word) in packet.chunks_exact_mut(4).zip(words) {
             bytes.copy_from_slice(&word.to_le_bytes());
         }
-        self.dma.write(DMA_PACKET, &packet)?;
+        self.dma.write(DMA_PACKET, &packet).map_err(Error::Dma)?;
         self.dma
             .clean(DMA_PACKET, regs::PACKET_SIZE + 2 * AES_BLOCK);
         self.dma.clean(src, n);
@@ -345,7 +348,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         self.run_packet()?;
 
         self.dma.invalidate(dst, n);
-        self.dma.read(dst, part)?;
+        self.dma.read(dst, part).map_err(Error::Dma)?;
         if let Mode::Cbc(iv) = mode {
             if direction == Direction::Encrypt {
                 next_iv.copy_from_slice(part.get(n - AES_BLOCK..).unwrap_or(&[0; AES_BLOCK]));
@@ -356,34 +359,39 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
     }
 
     /// Rings channel 0 for the packet at [`DMA_PACKET`] and waits for it.
-    fn run_packet(&mut self) -> Result<()> {
+    fn run_packet(&mut self) -> Result<(), Error> {
         let bit = 1u32 << CHANNEL;
-        self.mmio.write32(regs::STAT + CLR, bit);
-        self.mmio.write32(regs::ch_stat(CHANNEL) + CLR, 0xFFFF_FFFF);
-        self.mmio
+        self.regs.write32(regs::STAT + CLR, bit);
+        self.regs.write32(regs::ch_stat(CHANNEL) + CLR, 0xFFFF_FFFF);
+        self.regs
             .write32(regs::ch_cmdptr(CHANNEL), self.bus(DMA_PACKET) as u32);
         self.jobs = self.jobs.wrapping_add(1);
-        self.mmio.write32(regs::ch_sema(CHANNEL), 1);
-        let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, Budget::fixed(self.timeout_us, POLL_STEP_US), Error::Timeout, || {
-            Ok(mmio.read32(regs::STAT) & bit != 0)
-        })?;
-        let status = self.mmio.read32(regs::ch_stat(CHANNEL));
-        self.mmio.write32(regs::STAT + CLR, bit);
+        self.regs.write32(regs::ch_sema(CHANNEL), 1);
+        self.wait_stat(bit, Wait::Channel)?;
+        let status = self.regs.read32(regs::ch_stat(CHANNEL));
+        self.regs.write32(regs::STAT + CLR, bit);
         if status & regs::CH_STAT_ERROR_MASK != 0 {
             debug!("dcp: CH0STAT {=u32:#x}", status);
-            return Err(Error::Hardware(status));
+            return Err(Error::ChannelStatus(status));
         }
         Ok(())
     }
 
     /// mcu-boot `DCP_AES_SetKey` checks STAT.OTP_KEY_READY before using a
     /// hardware key; the key is loaded from SNVS after reset.
-    fn wait_otp_key_ready(&mut self) -> Result<()> {
-        let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, Budget::fixed(self.timeout_us, POLL_STEP_US), Error::Timeout, || {
-            Ok(mmio.read32(regs::STAT) & regs::STAT_OTP_KEY_READY != 0)
-        })
+    fn wait_otp_key_ready(&mut self) -> Result<(), Error> {
+        self.wait_stat(regs::STAT_OTP_KEY_READY, Wait::OtpKeyReady)
+    }
+
+    /// Polls until any of `bits` is set in STAT, bounded by the timeout.
+    fn wait_stat(&mut self, bits: u32, wait: Wait) -> Result<(), Error> {
+        let block = &mut self.regs;
+        poll_until(
+            &mut self.delay,
+            Budget::fixed(self.timeout_us, POLL_STEP_US),
+            Error::Timeout(wait),
+            || Ok(block.read32(regs::STAT) & bits != 0),
+        )
     }
 
     /// Largest data size of one packet: half the data area, whole blocks.

@@ -1,10 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(test), no_std)]
-#![warn(missing_docs)]
-
+#![deny(missing_docs)]
 
 pub mod cipher;
 pub mod dcp;
+pub mod error;
 pub mod regs;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -12,4 +12,5 @@ pub mod source;
 
 pub use cipher::DcpAes;
 pub use dcp::{AesKey, Dcp, Direction, MIN_DMA_LEN, Mode};
+pub use error::{Error, Wait};
 pub use source::{DcpHuk, DcpSource, SealingKey};

@@ -1,5 +1,6 @@
 //! Policy: Linux `trusted_dcp` blobs ([`DcpSource`]) and OP-TEE's DCP
-//! hardware unique key ([`DcpHuk`]).
+//! hardware unique key ([`DcpHuk`]). The driver's [`crate::Error`] becomes a
+//! [`trusted_core::Error`] here, at the `TrustSource` / `Huk` boundary.
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Nonce, Tag};
@@ -89,10 +90,13 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
         self
     }
 
-    /// Skips the zero-key self test (Linux `trusted.dcp_skip_zk_test`).
-    /// Blobs sealed on an open part are readable by anyone with an open
-    /// part: use this for development only.
-    pub fn skip_zero_key_test(mut self) -> Self {
+    /// Skips the zero-key self test at init (Linux
+    /// `trusted.dcp_skip_zk_test`): allows sealing and unsealing with a
+    /// hardware key that is the all-zero test key of an open part. Blobs
+    /// sealed then are readable by anyone with an open part: use this for
+    /// development only. Nothing else is relaxed.
+    #[cfg(feature = "hazmat")]
+    pub fn allow_insecure(mut self) -> Self {
         self.zero_key_test = false;
         self
     }
@@ -102,8 +106,8 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
         self.key
     }
 
-    /// The driver (job counts, sim hooks).
-    pub fn dcp_mut(&mut self) -> &mut Dcp<M, D, T> {
+    /// The wrapped driver (job counts, sim hooks).
+    pub fn driver_mut(&mut self) -> &mut Dcp<M, D, T> {
         &mut self.dcp
     }
 
@@ -289,8 +293,8 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> DcpHuk<M, D, T> {
         }
     }
 
-    /// The driver (job counts, sim hooks).
-    pub fn dcp_mut(&mut self) -> &mut Dcp<M, D, T> {
+    /// The wrapped driver (job counts, sim hooks).
+    pub fn driver_mut(&mut self) -> &mut Dcp<M, D, T> {
         &mut self.dcp
     }
 
@@ -309,7 +313,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> DcpHuk<M, D, T> {
             FieldWidths::BYTES,
             huk.as_mut(),
         );
-        let result = kdf.and(aes.finish());
+        let result = kdf.and(aes.finish().map_err(Error::from));
         // OP-TEE disables the key after the attempt, successful or not.
         self.dcp.disable_unique_key();
         result.map(|()| huk)

@@ -1,12 +1,5 @@
 //! AES known answers through the sim-backed driver and the RustCrypto
 //! modes (cmac, ctr, aes-gcm) on top of the hardware cipher.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 mod common;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -18,12 +11,17 @@ use common::*;
 use ctr::CtrCore;
 use digest::{InnerInit, Mac};
 use hal_dcp::dcp::{Direction, Mode};
-use hal_dcp::{AesKey, DcpAes};
-use trusted_core::Error;
+use hal_dcp::sim::{DcpSim, Fault, KeyUsed};
+use hal_dcp::{AesKey, Dcp, DcpAes, Error, Wait, regs};
+use trusted_core::test_util::{NoDelay, Section, leaked_dma};
+
+fn aes128() -> &'static Section {
+    vector("aes-128")
+}
 
 fn all_keys(key: &[u8; 16]) -> Vec<(SimDcp, AesKey<'_>)> {
     let mut slot = ready_dcp([0; 16], [0; 16]);
-    slot.load_key(2, key).unwrap();
+    assert_eq!(slot.load_key(2, key), Ok(()));
     vec![
         (ready_dcp([0; 16], [0; 16]), AesKey::Payload(key)),
         (slot, AesKey::Slot(2)),
@@ -34,14 +32,14 @@ fn all_keys(key: &[u8; 16]) -> Vec<(SimDcp, AesKey<'_>)> {
 
 #[test]
 fn ecb_matches_sp800_38a_for_every_key_source() {
-    let key = vector16("aes_key");
+    let key = aes128().array("key");
     for (mut dcp, k) in all_keys(&key) {
-        let mut data = vector("aes_pt");
+        let mut data = aes128().bytes("pt");
         dcp.ecb_encrypt(k, &mut data).unwrap();
-        assert_eq!(data, vector("aes_ecb_ct"), "{k:?}");
+        assert_eq!(data, aes128().bytes("ecb_ct"), "{k:?}");
         assert!(dma_is_zero(&dcp));
         dcp.ecb_decrypt(k, &mut data).unwrap();
-        assert_eq!(data, vector("aes_pt"), "{k:?}");
+        assert_eq!(data, aes128().bytes("pt"), "{k:?}");
         assert_eq!(dcp.jobs(), 2, "{k:?}: one packet each way");
         assert!(dma_is_zero(&dcp));
     }
@@ -49,18 +47,18 @@ fn ecb_matches_sp800_38a_for_every_key_source() {
 
 #[test]
 fn cbc_matches_sp800_38a_for_every_key_source() {
-    let key = vector16("aes_key");
+    let key = aes128().array("key");
     for (mut dcp, k) in all_keys(&key) {
-        let mut iv = vector16("aes_cbc_iv");
-        let mut data = vector("aes_pt");
+        let mut iv = aes128().array("cbc_iv");
+        let mut data = aes128().bytes("pt");
         dcp.crypt(k, Mode::Cbc(&mut iv), Direction::Encrypt, &mut data)
             .unwrap();
-        assert_eq!(data, vector("aes_cbc_ct"), "{k:?}");
-        assert_eq!(iv[..], vector("aes_cbc_ct")[48..], "IV chains on");
-        let mut iv = vector16("aes_cbc_iv");
+        assert_eq!(data, aes128().bytes("cbc_ct"), "{k:?}");
+        assert_eq!(iv[..], aes128().bytes("cbc_ct")[48..], "IV chains on");
+        let mut iv = aes128().array("cbc_iv");
         dcp.crypt(k, Mode::Cbc(&mut iv), Direction::Decrypt, &mut data)
             .unwrap();
-        assert_eq!(data, vector("aes_pt"), "{k:?}");
+        assert_eq!(data, aes128().bytes("pt"), "{k:?}");
         assert!(dma_is_zero(&dcp));
     }
 }
@@ -70,9 +68,9 @@ fn data_larger_than_the_dma_region_is_split_into_packets_and_chains() {
     // 304-byte region: one block per packet.
     let mut dcp = dcp_with(hal_dcp::MIN_DMA_LEN, [0; 16], [0; 16]);
     dcp.init().unwrap();
-    let key = vector16("aes_key");
-    let mut iv = vector16("aes_cbc_iv");
-    let mut data = vector("aes_pt");
+    let key = aes128().array("key");
+    let mut iv = aes128().array("cbc_iv");
+    let mut data = aes128().bytes("pt");
     dcp.crypt(
         AesKey::Payload(&key),
         Mode::Cbc(&mut iv),
@@ -80,17 +78,17 @@ fn data_larger_than_the_dma_region_is_split_into_packets_and_chains() {
         &mut data,
     )
     .unwrap();
-    assert_eq!(data, vector("aes_cbc_ct"));
+    assert_eq!(data, aes128().bytes("cbc_ct"));
     assert_eq!(dcp.jobs(), 4);
-    assert_eq!(dcp.mmio_mut().job_count(), 4);
+    assert_eq!(dcp.regs_mut().job_count(), 4);
 }
 
 #[test]
 fn cbc_split_across_calls_chains_like_one_call() {
-    let key = vector16("aes_key");
+    let key = aes128().array("key");
     let mut dcp = ready_dcp([0; 16], [0; 16]);
-    let mut iv = vector16("aes_cbc_iv");
-    let mut data = vector("aes_pt");
+    let mut iv = aes128().array("cbc_iv");
+    let mut data = aes128().bytes("pt");
     let (a, b) = data.split_at_mut(32);
     dcp.crypt(
         AesKey::Payload(&key),
@@ -106,58 +104,66 @@ fn cbc_split_across_calls_chains_like_one_call() {
         b,
     )
     .unwrap();
-    assert_eq!(data, vector("aes_cbc_ct"));
+    assert_eq!(data, aes128().bytes("cbc_ct"));
 }
 
 #[test]
 fn bad_arguments_are_refused_without_a_job() {
     let key = [0u8; 16];
     let mut dcp = dcp([0; 16], [0; 16]);
-    assert!(matches!(
+    assert_eq!(
         dcp.ecb_encrypt(AesKey::Payload(&key), &mut [0; 16]),
-        Err(Error::InvalidArgument(_))
-    ));
+        Err(Error::NotReady)
+    );
     dcp.init().unwrap();
-    assert!(matches!(
+    assert_eq!(
         dcp.ecb_encrypt(AesKey::Payload(&key), &mut [0; 15]),
-        Err(Error::InvalidArgument(_))
-    ));
-    assert!(matches!(
+        Err(Error::DataLength(15))
+    );
+    assert_eq!(
         dcp.ecb_encrypt(AesKey::Slot(4), &mut [0; 16]),
-        Err(Error::InvalidArgument(_))
-    ));
-    assert!(dcp.load_key(4, &key).is_err());
+        Err(Error::KeySlot(4))
+    );
+    assert_eq!(dcp.load_key(4, &key), Err(Error::KeySlot(4)));
     assert_eq!(dcp.jobs(), 0);
 }
 
 #[test]
 fn hardware_cipher_blocks_match_software_aes() {
-    let key = vector16("aes_key");
+    let key = aes128().array("key");
     let mut dcp = ready_dcp(key, [0; 16]);
     let aes = DcpAes::new(&mut dcp, AesKey::Unique);
-    let first: [u8; 16] = vector("aes_pt")[..16].try_into().unwrap();
+    let first: [u8; 16] = aes128().bytes("pt")[..16].try_into().unwrap();
     let mut block = cipher::Array::from(first);
     aes.encrypt_block(&mut block);
-    assert_eq!(block[..], vector("aes_ecb_ct")[..16]);
+    assert_eq!(block[..], aes128().bytes("ecb_ct")[..16]);
     aes.decrypt_block(&mut block);
-    assert_eq!(block[..], vector("aes_pt")[..16]);
+    assert_eq!(block[..], aes128().bytes("pt")[..16]);
     aes.finish().unwrap();
 }
 
 #[test]
 fn cmac_over_the_hardware_cipher_matches_rfc4493() {
-    let key = vector16("aes_key");
+    let key = aes128().array("key");
     for i in 1..=4 {
         let mut dcp = ready_dcp(key, [0; 16]);
         let aes = DcpAes::new(&mut dcp, AesKey::Unique);
         let mut mac = <Cmac<&DcpAes<_, _, _>> as InnerInit>::inner_init(&aes);
-        mac.update(&vector(&format!("cmac_msg{i}")));
+        mac.update(&vector(&format!("cmac-{i}")).bytes("msg"));
         let tag = mac.finalize().into_bytes();
         assert!(aes.error().is_none());
-        assert_eq!(tag[..], vector(&format!("cmac_tag{i}")), "example {i}");
+        assert_eq!(
+            tag[..],
+            vector(&format!("cmac-{i}")).bytes("tag"),
+            "example {i}"
+        );
         aes.finish().unwrap();
         // Subkey L = E(0), one job per full message block, the last block.
-        let blocks = vector(&format!("cmac_msg{i}")).len().div_ceil(16).max(1);
+        let blocks = vector(&format!("cmac-{i}"))
+            .bytes("msg")
+            .len()
+            .div_ceil(16)
+            .max(1);
         assert_eq!(dcp.jobs() as usize, 1 + blocks, "example {i}");
     }
 }
@@ -197,15 +203,15 @@ fn ctr_and_gcm_on_the_hardware_cipher_match_software() {
 #[test]
 fn cipher_latches_an_error_status_and_outputs_zero() {
     let mut dcp = ready_dcp([1; 16], [0; 16]);
-    dcp.mmio_mut()
-        .fail_next_packet(hal_dcp::regs::CH_STAT_ERROR_SRC);
+    dcp.regs_mut()
+        .inject(Fault::ErrorStatus(regs::CH_STAT_ERROR_SRC));
     let aes = DcpAes::new(&mut dcp, AesKey::Unique);
     let mut blocks = [cipher::Array::from([0xAAu8; 16]); 3];
     aes.encrypt_blocks(&mut blocks);
     assert!(blocks.iter().all(|b| b.iter().all(|&x| x == 0)));
     assert_eq!(
         aes.error(),
-        Some(Error::Hardware(hal_dcp::regs::CH_STAT_ERROR_SRC))
+        Some(Error::ChannelStatus(regs::CH_STAT_ERROR_SRC))
     );
     assert!(aes.finish().is_err());
     // The latched error stopped further jobs.
@@ -216,12 +222,12 @@ fn cipher_latches_an_error_status_and_outputs_zero() {
 #[test]
 fn cipher_latches_a_timeout_and_the_block_is_reset() {
     let mut dcp = ready_dcp([1; 16], [0; 16]);
-    dcp.mmio_mut().hang_next_packet();
+    dcp.regs_mut().inject(Fault::NoCompletion);
     let aes = DcpAes::new(&mut dcp, AesKey::Unique);
     let mut block = cipher::Array::from([0xAAu8; 16]);
     aes.encrypt_block(&mut block);
     assert_eq!(block[..], [0; 16]);
-    assert_eq!(aes.finish(), Err(Error::Timeout));
+    assert_eq!(aes.finish(), Err(Error::Timeout(Wait::Channel)));
     assert!(!dcp.is_ready());
     assert!(dma_is_zero(&dcp));
     // A fresh init recovers the block.
@@ -233,38 +239,127 @@ fn cipher_latches_a_timeout_and_the_block_is_reset() {
 fn corrupt_output_is_passed_through_by_the_engine_layer() {
     // The DCP has no integrity check of its own: a flipped output bit is
     // only caught by the layer above (GCM tag, blob check).
-    let key = vector16("aes_key");
+    let key = aes128().array("key");
     let mut dcp = ready_dcp(key, [0; 16]);
-    dcp.mmio_mut().corrupt_next_output(3, 0x10);
-    let mut data = vector("aes_pt")[..16].to_vec();
+    dcp.regs_mut().inject(Fault::CorruptOutput {
+        index: 3,
+        xor: 0x10,
+    });
+    let mut data = aes128().bytes("pt")[..16].to_vec();
     dcp.ecb_encrypt(AesKey::Unique, &mut data).unwrap();
-    let mut expect = vector("aes_ecb_ct")[..16].to_vec();
+    let mut expect = aes128().bytes("ecb_ct")[..16].to_vec();
     expect[3] ^= 0x10;
     assert_eq!(data, expect);
-    let log = dcp.mmio_mut().jobs().to_vec();
+    let log = dcp.regs_mut().jobs().to_vec();
     assert_eq!(log.len(), 1);
-    assert_eq!(log[0].key, hal_dcp::sim::KeyUsed::Unique);
+    assert_eq!(log[0].key, KeyUsed::Unique);
 }
 
 #[test]
 fn otp_key_not_ready_times_out_before_any_job() {
     let mut dcp = ready_dcp([1; 16], [0; 16]);
-    dcp.mmio_mut().set_otp_key_ready(false);
+    dcp.regs_mut().set_otp_key_ready(false);
     assert_eq!(
         dcp.ecb_encrypt(AesKey::Otp, &mut [0; 16]),
-        Err(Error::Timeout)
+        Err(Error::Timeout(Wait::OtpKeyReady))
     );
     assert_eq!(dcp.jobs(), 0);
 }
 
 #[test]
 fn reading_the_dma_region_size_is_enforced() {
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; 64].into_boxed_slice());
-    let dma = trusted_core::StaticDma::new(buffer, BUS, trusted_core::NoCache);
-    let sim = hal_dcp::sim::DcpSim::new(dma.bus());
-    assert!(hal_dcp::Dcp::new(sim, dma, hal_dcp::sim::NoDelay).is_err());
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; 512].into_boxed_slice());
-    let dma = trusted_core::StaticDma::new(buffer, 0xFFFF_FF00, trusted_core::NoCache);
-    let sim = hal_dcp::sim::DcpSim::new(dma.bus());
-    assert!(hal_dcp::Dcp::new(sim, dma, hal_dcp::sim::NoDelay).is_err());
+    let dma = leaked_dma(64, BUS);
+    let sim = DcpSim::new(dma.bus());
+    assert_eq!(
+        Dcp::new(sim, dma, NoDelay).err(),
+        Some(Error::DmaTooSmall { len: 64 })
+    );
+    let dma = leaked_dma(512, 0xFFFF_FF00);
+    let sim = DcpSim::new(dma.bus());
+    assert_eq!(
+        Dcp::new(sim, dma, NoDelay).err(),
+        Some(Error::DmaPlacement {
+            bus_address: 0xFFFF_FF00
+        })
+    );
+}
+
+#[test]
+fn driver_errors_keep_the_core_error_they_were_before() {
+    use trusted_core::Error as E;
+    let cases = [
+        (Error::NoDevice { ctrl: 0 }, E::NoDevice),
+        (
+            Error::NoAes128 { capability1: 0 },
+            E::Unsupported("this DCP has no AES-128 engine"),
+        ),
+        (Error::Timeout(Wait::Reset), E::Timeout),
+        (Error::Timeout(Wait::Channel), E::Timeout),
+        (Error::Timeout(Wait::OtpKeyReady), E::Timeout),
+        (Error::ChannelStatus(0x20), E::Hardware(0x20)),
+        (
+            Error::DmaTooSmall { len: 1 },
+            E::InvalidArgument("DCP DMA region is too small"),
+        ),
+        (
+            Error::DmaPlacement { bus_address: 1 },
+            E::InvalidArgument("DCP DMA region must be 4-byte aligned and below 4 GiB"),
+        ),
+        (Error::Dma(E::BufferTooSmall), E::BufferTooSmall),
+        (
+            Error::KeySlot(4),
+            E::InvalidArgument("DCP key slot must be 0..=3"),
+        ),
+        (
+            Error::DataLength(15),
+            E::InvalidArgument("DCP AES data must be a multiple of 16 bytes"),
+        ),
+        (Error::NotReady, E::InvalidArgument("DCP used before init")),
+        (Error::Busy, E::Busy),
+    ];
+    for (driver, core) in cases {
+        assert_eq!(trusted_core::DriverError::kind(&driver), core, "{driver}");
+        assert_eq!(E::from(driver), core, "{driver:?}");
+    }
+}
+
+#[test]
+fn init_names_the_wait_or_the_missing_engine() {
+    use trusted_core::RegisterFile;
+    let with_ctrl = |ctrl: u32| {
+        let mut block = RegisterFile::<0x110>::default();
+        block.words[regs::CTRL / 4] = ctrl;
+        Dcp::new(block, leaked_dma(512, BUS), NoDelay).unwrap()
+    };
+    // CTRL keeps SFTRST whatever is written to its aliases: a block stuck
+    // in reset.
+    let mut dcp = with_ctrl(regs::CTRL_PRESENT_CRYPTO | regs::CTRL_SFTRST);
+    assert_eq!(dcp.init(), Err(Error::Timeout(Wait::Reset)));
+    assert!(!dcp.is_ready());
+    // Out of reset, but CAPABILITY1 lists no AES-128.
+    let mut dcp = with_ctrl(regs::CTRL_PRESENT_CRYPTO);
+    assert_eq!(dcp.init(), Err(Error::NoAes128 { capability1: 0 }));
+    assert!(!dcp.is_ready());
+    // No crypto engine at all.
+    let mut dcp = with_ctrl(regs::CTRL_PRESENT_SHA);
+    assert_eq!(
+        dcp.init(),
+        Err(Error::NoDevice {
+            ctrl: regs::CTRL_PRESENT_SHA
+        })
+    );
+}
+
+#[test]
+fn cleared_faults_do_not_fire() {
+    let mut dcp = ready_dcp(aes128().array("key"), [0; 16]);
+    let sim = dcp.regs_mut();
+    sim.inject(Fault::ErrorStatus(regs::CH_STAT_ERROR_SRC));
+    sim.inject(Fault::NoCompletion);
+    sim.inject(Fault::CorruptOutput { index: 0, xor: 1 });
+    sim.clear_faults();
+    let mut data = aes128().bytes("pt")[..16].to_vec();
+    dcp.ecb_encrypt(AesKey::Unique, &mut data).unwrap();
+    assert_eq!(data, aes128().bytes("ecb_ct")[..16]);
+    assert_eq!(dcp.regs_mut().jobs()[0].status, 0);
 }

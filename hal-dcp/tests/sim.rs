@@ -1,26 +1,33 @@
 //! The DCP model's own register behaviour, driven through `Mmio` by hand.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 use hal_dcp::regs::{self, CLR, SET, TOG};
 use hal_dcp::sim::DcpSim;
-use trusted_core::{DmaRegion, Mmio, NoCache, StaticDma};
+use trusted_core::test_util::leaked_dma;
+use trusted_core::{DmaRegion, Mmio, StaticDma};
 
 const BUS: u64 = 0x4000_0000;
 
 fn sim() -> (DcpSim, StaticDma) {
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; 512].into_boxed_slice());
-    let dma = StaticDma::new(buffer, BUS, NoCache);
+    let dma = leaked_dma(512, BUS);
     (DcpSim::new(dma.bus()), dma)
 }
 
 fn out_of_reset(sim: &mut DcpSim) {
     sim.write32(regs::CTRL + CLR, regs::CTRL_SFTRST | regs::CTRL_CLKGATE);
     sim.write32(regs::CHANNELCTRL, 1);
+}
+
+/// A model out of reset with channel 0 enabled.
+fn running() -> (DcpSim, StaticDma) {
+    let (mut sim, dma) = sim();
+    out_of_reset(&mut sim);
+    (sim, dma)
+}
+
+/// Points channel 0 at the packet at the start of the region and adds
+/// `count` to its semaphore (the doorbell).
+fn ring(sim: &mut DcpSim, count: u32) {
+    sim.write32(regs::ch_cmdptr(0), BUS as u32);
+    sim.write32(regs::ch_sema(0), count);
 }
 
 /// An ECB packet with payload key 0 over one block at 0x100 -> 0x110.
@@ -36,7 +43,7 @@ fn packet(dma: &mut StaticDma, ctrl0: u32, next: u32) {
         0,
     ];
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    dma.write(0, &bytes).unwrap();
+    assert_eq!(dma.write(0, &bytes), Ok(()));
 }
 
 #[test]
@@ -75,15 +82,13 @@ fn set_clr_tog_aliases_work_and_writes_in_reset_are_ignored() {
 
 #[test]
 fn doorbell_runs_the_packet_and_raises_the_irq() {
-    let (mut sim, mut dma) = sim();
-    out_of_reset(&mut sim);
+    let (mut sim, mut dma) = running();
     packet(
         &mut dma,
         regs::C0_DECR_SEMAPHORE | regs::C0_INTERRUPT | (0x5A << 24),
         0,
     );
-    sim.write32(regs::ch_cmdptr(0), BUS as u32);
-    sim.write32(regs::ch_sema(0), 1);
+    ring(&mut sim, 1);
     assert_eq!(sim.read32(regs::STAT) & 1, 1);
     assert_eq!(sim.read32(regs::ch_stat(0)), 0x5A << 24, "tag, no error");
     assert_eq!(sim.read32(regs::ch_sema(0)) >> 16, 0);
@@ -96,12 +101,10 @@ fn doorbell_runs_the_packet_and_raises_the_irq() {
 
 #[test]
 fn disabled_channel_never_runs() {
-    let (mut sim, mut dma) = sim();
-    out_of_reset(&mut sim);
+    let (mut sim, mut dma) = running();
     sim.write32(regs::CHANNELCTRL, 0);
     packet(&mut dma, regs::C0_DECR_SEMAPHORE | regs::C0_INTERRUPT, 0);
-    sim.write32(regs::ch_cmdptr(0), BUS as u32);
-    sim.write32(regs::ch_sema(0), 1);
+    ring(&mut sim, 1);
     assert_eq!(sim.read32(regs::STAT) & 1, 0);
     assert_eq!(sim.job_count(), 0);
     // Enabling the channel lets the pending semaphore run.
@@ -111,17 +114,14 @@ fn disabled_channel_never_runs() {
 
 #[test]
 fn chain_errors_use_the_documented_codes() {
-    let (mut sim, mut dma) = sim();
-    out_of_reset(&mut sim);
+    let (mut sim, mut dma) = running();
     // Semaphore 2 but no CHAIN: error code 2.
     packet(&mut dma, regs::C0_DECR_SEMAPHORE | regs::C0_INTERRUPT, 0);
-    sim.write32(regs::ch_cmdptr(0), BUS as u32);
-    sim.write32(regs::ch_sema(0), 2);
+    ring(&mut sim, 2);
     assert_eq!((sim.read32(regs::ch_stat(0)) >> 16) & 0xFF, 2);
     // CHAIN with next = 0 and work left: error code 1.
     packet(&mut dma, regs::C0_DECR_SEMAPHORE | regs::C0_CHAIN, 0);
-    sim.write32(regs::ch_cmdptr(0), BUS as u32);
-    sim.write32(regs::ch_sema(0), 2);
+    ring(&mut sim, 2);
     assert_eq!((sim.read32(regs::ch_stat(0)) >> 16) & 0xFF, 1);
     // A packet outside the DMA region: packet error.
     sim.write32(regs::ch_cmdptr(0), 0x1000);
@@ -131,11 +131,9 @@ fn chain_errors_use_the_documented_codes() {
 
 #[test]
 fn unmodelled_operations_fail_with_invalid_mode() {
-    let (mut sim, mut dma) = sim();
-    out_of_reset(&mut sim);
+    let (mut sim, mut dma) = running();
     packet(&mut dma, regs::C0_DECR_SEMAPHORE | regs::C0_ENABLE_HASH, 0);
-    sim.write32(regs::ch_cmdptr(0), BUS as u32);
-    sim.write32(regs::ch_sema(0), 1);
+    ring(&mut sim, 1);
     let stat = sim.read32(regs::ch_stat(0));
     assert_ne!(stat & regs::CH_STAT_ERROR_SETUP, 0);
     assert_eq!((stat >> 16) & 0xFF, regs::ERROR_CODE_INVALID_MODE);
@@ -143,8 +141,7 @@ fn unmodelled_operations_fail_with_invalid_mode() {
 
 #[test]
 fn capability0_sticky_bits_survive_soft_reset_but_not_power_on() {
-    let (mut sim, _dma) = sim();
-    out_of_reset(&mut sim);
+    let (mut sim, _dma) = running();
     sim.write32(regs::CAPABILITY0, regs::CAPABILITY0_DISABLE_UNIQUE_KEY);
     sim.write32(regs::CAPABILITY0, 0);
     assert!(sim.unique_key_disabled(), "set-only");
@@ -157,8 +154,7 @@ fn capability0_sticky_bits_survive_soft_reset_but_not_power_on() {
 
 #[test]
 fn disable_decrypt_refuses_decryption() {
-    let (mut sim, mut dma) = sim();
-    out_of_reset(&mut sim);
+    let (mut sim, mut dma) = running();
     sim.write32(regs::CAPABILITY0, regs::CAPABILITY0_DISABLE_DECRYPT);
     let mut raw = [0u8; 32];
     dma.read(0, &mut raw).unwrap();
@@ -168,7 +164,6 @@ fn disable_decrypt_refuses_decryption() {
     dma.read(4, &mut c0).unwrap();
     let c0 = u32::from_le_bytes(c0) & !regs::C0_CIPHER_ENCRYPT;
     dma.write(4, &c0.to_le_bytes()).unwrap();
-    sim.write32(regs::ch_cmdptr(0), BUS as u32);
-    sim.write32(regs::ch_sema(0), 1);
+    ring(&mut sim, 1);
     assert_ne!(sim.read32(regs::ch_stat(0)) & regs::CH_STAT_ERROR_SETUP, 0);
 }

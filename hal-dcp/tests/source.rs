@@ -1,51 +1,48 @@
 //! Linux trusted_dcp blobs: known answers, tamper detection, self test,
 //! fault paths and job counts.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 mod common;
 
 use common::*;
 use hal_dcp::regs;
-use hal_dcp::sim::KeyUsed;
-use hal_dcp::source::{DCP_BLOB_OVERHEAD, parse_blob_header};
+use hal_dcp::sim::{DcpSim, Fault, KeyUsed};
+use hal_dcp::source::{DCP_BLOB_OVERHEAD, ZERO_KEY_PROBE, parse_blob_header};
 use hal_dcp::{DcpHuk, DcpSource, SealingKey};
+use trusted_core::StaticDma;
+use trusted_core::test_util::{BrokenRng, NoDelay, ScriptRng, Section};
 use trusted_core::{Error, Huk, Key, TrustSource};
 
-fn script(nonce: &[u8], bek: &[u8]) -> ScriptRng {
-    // Linux draws the nonce first, then the blob key.
-    ScriptRng(vec![nonce.to_vec(), bek.to_vec()])
+/// The RNG script that reproduces blob vector `v`: Linux draws the nonce
+/// first, then the blob key.
+fn script(v: &Section) -> ScriptRng {
+    ScriptRng::new(&[v.bytes("nonce"), v.bytes("bek")].concat())
 }
 
-fn range(a: u8, b: u8) -> Vec<u8> {
-    (a..b).collect()
+fn counting() -> ScriptRng {
+    ScriptRng::counting(0)
 }
 
 #[test]
 fn reproduces_vector_e_of_the_research_notes() {
-    let rng = script(&range(0x20, 0x30), &range(0x10, 0x20));
-    let mut src = DcpSource::new(dcp([0; 16], [0; 16]), rng).skip_zero_key_test();
+    let v = vector("blob-e");
+    let mut src = DcpSource::new(device("device-zero"), script(v)).allow_insecure();
     src.init().unwrap();
-    let key = Key::from_slice(&range(0, 32)).unwrap();
+    let key = Key::from_slice(&v.bytes("key")).unwrap();
     let blob = src.seal(&key, "").unwrap();
-    assert_eq!(blob.as_bytes(), vector("blob_e").as_slice());
+    assert_eq!(blob.as_bytes(), v.bytes("blob").as_slice());
     assert_eq!(blob.len(), 32 + 53);
-    assert_eq!(src.unseal(&vector("blob_e"), "").unwrap(), key);
+    assert_eq!(src.unseal(&v.bytes("blob"), "").unwrap(), key);
 }
 
 #[test]
 fn seals_byte_exact_blobs_under_the_unique_key() {
-    let rng = script(&vector("nonce"), &vector("bek"));
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), rng);
-    let key = Key::from_slice(&vector("key64")).unwrap();
+    let v = vector("blob-unique-1");
+    let unique = vector("device-1").array("unique");
+    let mut src = DcpSource::new(dcp(unique, [0; 16]), script(v));
+    let key = Key::from_slice(&v.bytes("key")).unwrap();
     let blob = src.seal(&key, "").unwrap();
-    assert_eq!(blob.as_bytes(), vector("blob_unique_1_key64").as_slice());
+    assert_eq!(blob.as_bytes(), v.bytes("blob").as_slice());
     assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
-    let log = src.dcp_mut().mmio_mut().jobs().to_vec();
+    let log = src.driver_mut().regs_mut().jobs().to_vec();
     assert!(log.iter().all(|j| j.key == KeyUsed::Unique));
     assert!(log.iter().all(|j| j.ctrl0 & regs::C0_OTP_KEY == 0));
     assert!(
@@ -56,51 +53,50 @@ fn seals_byte_exact_blobs_under_the_unique_key() {
 
 #[test]
 fn seals_byte_exact_blobs_under_the_otp_key() {
-    let rng = script(&vector("nonce"), &vector("bek"));
-    let mut src =
-        DcpSource::new(dcp([0; 16], vector16("otp_1")), rng).with_sealing_key(SealingKey::Otp);
-    let key = Key::from_slice(&vector("key128")).unwrap();
+    let v = vector("blob-otp-1");
+    let otp = vector("device-1").array("otp");
+    let mut src = DcpSource::new(dcp([0; 16], otp), script(v)).with_sealing_key(SealingKey::Otp);
+    let key = Key::from_slice(&v.bytes("key")).unwrap();
     let blob = src.seal(&key, "").unwrap();
-    assert_eq!(blob.as_bytes(), vector("blob_otp_1_key128").as_slice());
+    assert_eq!(blob.as_bytes(), v.bytes("blob").as_slice());
     assert_eq!(blob.len(), 128 + 53);
     assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
-    let log = src.dcp_mut().mmio_mut().jobs().to_vec();
+    let log = src.driver_mut().regs_mut().jobs().to_vec();
     assert!(log.iter().all(|j| j.key == KeyUsed::Otp));
     assert!(log.iter().all(|j| j.ctrl0 & regs::C0_OTP_KEY != 0));
 }
 
 #[test]
 fn a_blob_of_one_hardware_key_does_not_open_under_the_other() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), vector16("otp_1")), CountRng(0))
-        .with_sealing_key(SealingKey::Otp);
+    let mut src = DcpSource::new(device("device-1"), counting()).with_sealing_key(SealingKey::Otp);
     assert_eq!(
-        src.unseal(&vector("blob_unique_1_key64"), ""),
+        src.unseal(&vector("blob-unique-1").bytes("blob"), ""),
         Err(Error::AuthFailed)
     );
 }
 
 #[test]
 fn one_dcp_job_per_seal_and_per_unseal_and_one_for_the_self_test() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), CountRng(0));
+    let mut src = DcpSource::new(unique_1(), counting());
     src.init().unwrap();
-    assert_eq!(src.dcp_mut().jobs(), 1, "zero-key self test");
+    assert_eq!(src.driver_mut().jobs(), 1, "zero-key self test");
     let key = Key::from_slice(&[0x42; 48]).unwrap();
     let blob = src.seal(&key, "").unwrap();
-    assert_eq!(src.dcp_mut().jobs(), 2, "seal");
+    assert_eq!(src.driver_mut().jobs(), 2, "seal");
     assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
-    assert_eq!(src.dcp_mut().jobs(), 3, "unseal");
-    assert_eq!(src.dcp_mut().mmio_mut().job_count(), 3);
-    assert!(dma_is_zero(src.dcp_mut()));
+    assert_eq!(src.driver_mut().jobs(), 3, "unseal");
+    assert_eq!(src.driver_mut().regs_mut().job_count(), 3);
+    assert!(dma_is_zero(src.driver_mut()));
 }
 
 #[test]
 fn zero_hardware_key_is_refused_at_init_and_at_seal() {
-    let mut src = DcpSource::new(dcp([0; 16], vector16("otp_1")), CountRng(0));
+    let mut src = DcpSource::new(dcp([0; 16], vector("device-1").array("otp")), counting());
     assert!(matches!(src.init(), Err(Error::InsecureState(_))));
     let key = Key::from_slice(&[1; 32]).unwrap();
     assert!(matches!(src.seal(&key, ""), Err(Error::InsecureState(_))));
     assert!(matches!(
-        src.unseal(&vector("blob_e"), ""),
+        src.unseal(&vector("blob-e").bytes("blob"), ""),
         Err(Error::InsecureState(_))
     ));
     // The OTP key of the same part is fused: choosing it passes.
@@ -108,27 +104,48 @@ fn zero_hardware_key_is_refused_at_init_and_at_seal() {
     let mut src = DcpSource::new(dcp, rng).with_sealing_key(SealingKey::Otp);
     src.init().unwrap();
     // And an all-zero OTP key is refused too.
-    let mut src = DcpSource::new(dcp_fn_zero_otp(), CountRng(0)).with_sealing_key(SealingKey::Otp);
+    let mut src = DcpSource::new(unique_1(), counting()).with_sealing_key(SealingKey::Otp);
     assert!(matches!(src.init(), Err(Error::InsecureState(_))));
 }
 
-fn dcp_fn_zero_otp() -> SimDcp {
-    dcp(vector16("unique_1"), [0; 16])
+/// The UNIQUE key of `[device-1]`, an all-zero OTP key.
+fn unique_1() -> SimDcp {
+    dcp(vector("device-1").array("unique"), [0; 16])
+}
+
+/// A source on [`unique_1`], initialised, with `fault` armed.
+fn faulty(fault: Fault) -> DcpSource<DcpSim, StaticDma, NoDelay, ScriptRng> {
+    let mut src = DcpSource::new(unique_1(), counting());
+    assert_eq!(src.init(), Ok(()));
+    src.driver_mut().regs_mut().inject(fault);
+    src
+}
+
+#[test]
+fn zero_key_probe_matches_the_independent_reference() {
+    let v = vector("zero-key-probe");
+    assert_eq!(v.bytes("pt"), [0x55; 16]);
+    assert_eq!(ZERO_KEY_PROBE, v.array("ct"));
 }
 
 #[test]
 fn zero_key_test_can_be_skipped_explicitly() {
-    let mut src = DcpSource::new(dcp([0; 16], [0; 16]), CountRng(0)).skip_zero_key_test();
+    let mut src = DcpSource::new(device("device-zero"), counting()).allow_insecure();
     src.init().unwrap();
-    assert_eq!(src.dcp_mut().jobs(), 0);
-    assert_eq!(src.unseal(&vector("blob_e"), "").unwrap().len(), 32);
+    assert_eq!(src.driver_mut().jobs(), 0);
+    assert_eq!(
+        src.unseal(&vector("blob-e").bytes("blob"), "")
+            .unwrap()
+            .len(),
+        32
+    );
 }
 
 #[test]
 fn every_single_bit_flip_is_rejected_except_the_nonce_filler_linux_ignores() {
-    let blob = vector("blob_unique_1_key64");
-    let key = vector("key64");
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), CountRng(0));
+    let blob = vector("blob-unique-1").bytes("blob");
+    let key = vector("blob-unique-1").bytes("key");
+    let mut src = DcpSource::new(unique_1(), counting());
     let mut rejected = 0;
     for bit in 0..blob.len() * 8 {
         let mut bad = blob.clone();
@@ -152,7 +169,7 @@ fn every_single_bit_flip_is_rejected_except_the_nonce_filler_linux_ignores() {
             _ => assert_eq!(result, Err(Error::AuthFailed), "bit {bit}"),
         }
         assert!(out.iter().all(|&b| b == 0), "bit {bit}: output zeroed");
-        assert!(dma_is_zero(src.dcp_mut()));
+        assert!(dma_is_zero(src.driver_mut()));
         rejected += 1;
     }
     assert_eq!(rejected, blob.len() * 8 - 32);
@@ -160,8 +177,8 @@ fn every_single_bit_flip_is_rejected_except_the_nonce_filler_linux_ignores() {
 
 #[test]
 fn malformed_blobs_are_rejected_before_any_dcp_job() {
-    let blob = vector("blob_e");
-    let mut src = DcpSource::new(dcp([0; 16], [0; 16]), CountRng(0)).skip_zero_key_test();
+    let blob = vector("blob-e").bytes("blob");
+    let mut src = DcpSource::new(device("device-zero"), counting()).allow_insecure();
     src.init().unwrap();
     assert_eq!(
         src.unseal(&blob[..84], ""),
@@ -188,58 +205,52 @@ fn malformed_blobs_are_rejected_before_any_dcp_job() {
     let mut huge = blob.clone();
     huge[33..37].copy_from_slice(&u32::MAX.to_le_bytes());
     assert!(matches!(src.unseal(&huge, ""), Err(Error::BlobFormat(_))));
-    assert_eq!(src.dcp_mut().jobs(), 0);
+    assert_eq!(src.driver_mut().jobs(), 0);
     assert_eq!(DCP_BLOB_OVERHEAD, 53);
 }
 
 #[test]
 fn error_status_on_unseal_is_reported_and_output_zeroed() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), CountRng(0));
+    let blob = vector("blob-unique-1").bytes("blob");
+    let mut src = DcpSource::new(unique_1(), counting());
     src.init().unwrap();
     let status = regs::CH_STAT_ERROR_DST | (4 << 16);
-    src.dcp_mut().mmio_mut().fail_next_packet(status);
+    src.driver_mut()
+        .regs_mut()
+        .inject(Fault::ErrorStatus(status));
     let mut out = [0xAAu8; 128];
     assert_eq!(
-        src.unseal_into(&vector("blob_unique_1_key64"), &mut out),
+        src.unseal_into(&blob, &mut out),
         Err(Error::Hardware(status))
     );
     assert!(out.iter().all(|&b| b == 0));
-    assert!(dma_is_zero(src.dcp_mut()));
+    assert!(dma_is_zero(src.driver_mut()));
     // The next unseal works again.
-    assert_eq!(
-        src.unseal_into(&vector("blob_unique_1_key64"), &mut out),
-        Ok(64)
-    );
+    assert_eq!(src.unseal_into(&blob, &mut out), Ok(64));
 }
 
 #[test]
 fn error_status_on_seal_is_reported() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), CountRng(0));
-    src.init().unwrap();
-    src.dcp_mut()
-        .mmio_mut()
-        .fail_next_packet(regs::CH_STAT_ERROR_SETUP);
+    let mut src = faulty(Fault::ErrorStatus(regs::CH_STAT_ERROR_SETUP));
     let key = Key::from_slice(&[7; 32]).unwrap();
     assert_eq!(
         src.seal(&key, ""),
         Err(Error::Hardware(regs::CH_STAT_ERROR_SETUP))
     );
-    assert!(dma_is_zero(src.dcp_mut()));
+    assert!(dma_is_zero(src.driver_mut()));
 }
 
 #[test]
 fn a_job_that_never_completes_times_out_and_the_source_recovers() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), CountRng(0));
-    src.init().unwrap();
-    src.dcp_mut().mmio_mut().hang_next_packet();
+    let mut src = faulty(Fault::NoCompletion);
     let key = Key::from_slice(&[7; 32]).unwrap();
     assert_eq!(src.seal(&key, ""), Err(Error::Timeout));
-    assert!(dma_is_zero(src.dcp_mut()));
-    assert!(!src.dcp_mut().is_ready(), "block was soft-reset");
-    src.dcp_mut().mmio_mut().hang_next_packet();
+    assert!(dma_is_zero(src.driver_mut()));
+    assert!(!src.driver_mut().is_ready(), "block was soft-reset");
+    src.driver_mut().regs_mut().inject(Fault::NoCompletion);
     let mut out = [0xAAu8; 128];
     assert_eq!(
-        src.unseal_into(&vector("blob_unique_1_key64"), &mut out),
+        src.unseal_into(&vector("blob-unique-1").bytes("blob"), &mut out),
         Err(Error::Timeout),
         "the self test of the re-init hangs"
     );
@@ -251,23 +262,25 @@ fn a_job_that_never_completes_times_out_and_the_source_recovers() {
 
 #[test]
 fn corrupt_output_on_unseal_fails_authentication() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), CountRng(0));
-    src.init().unwrap();
-    src.dcp_mut().mmio_mut().corrupt_next_output(0, 0x01);
+    let mut src = faulty(Fault::CorruptOutput {
+        index: 0,
+        xor: 0x01,
+    });
     let mut out = [0xAAu8; 128];
     assert_eq!(
-        src.unseal_into(&vector("blob_unique_1_key64"), &mut out),
+        src.unseal_into(&vector("blob-unique-1").bytes("blob"), &mut out),
         Err(Error::AuthFailed)
     );
     assert!(out.iter().all(|&b| b == 0));
-    assert!(dma_is_zero(src.dcp_mut()));
+    assert!(dma_is_zero(src.driver_mut()));
 }
 
 #[test]
 fn corrupt_output_on_seal_gives_a_blob_that_does_not_unseal() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), CountRng(0));
-    src.init().unwrap();
-    src.dcp_mut().mmio_mut().corrupt_next_output(15, 0x80);
+    let mut src = faulty(Fault::CorruptOutput {
+        index: 15,
+        xor: 0x80,
+    });
     let key = Key::from_slice(&[7; 32]).unwrap();
     let blob = src.seal(&key, "").unwrap();
     assert_eq!(src.unseal(blob.as_bytes(), ""), Err(Error::AuthFailed));
@@ -275,16 +288,16 @@ fn corrupt_output_on_seal_gives_a_blob_that_does_not_unseal() {
 
 #[test]
 fn rng_failure_is_reported_without_a_dcp_job() {
-    let mut src = DcpSource::new(dcp(vector16("unique_1"), [0; 16]), BrokenRng);
+    let mut src = DcpSource::new(unique_1(), BrokenRng);
     src.init().unwrap();
     let key = Key::from_slice(&[7; 32]).unwrap();
     assert_eq!(src.seal(&key, ""), Err(Error::Rng));
-    assert_eq!(src.dcp_mut().jobs(), 1, "only the self test ran");
+    assert_eq!(src.driver_mut().jobs(), 1, "only the self test ran");
 }
 
 #[test]
 fn source_properties_match_linux() {
-    let src = DcpSource::new(dcp([0; 16], [0; 16]), CountRng(0));
+    let src = DcpSource::new(device("device-zero"), counting());
     assert_eq!(src.name(), "dcp");
     assert!(!src.has_rng());
     assert!(!src.migratable());
@@ -293,10 +306,10 @@ fn source_properties_match_linux() {
 
 #[test]
 fn unique_key_sealing_fails_after_the_tee_huk_disabled_it() {
-    let mut huk = DcpHuk::new(dcp(vector16("unique_1"), vector16("otp_1")));
+    let mut huk = DcpHuk::new(device("device-1"));
     huk.hardware_unique_key().unwrap();
     let dcp = huk.into_inner();
-    let mut src = DcpSource::new(dcp, CountRng(0));
+    let mut src = DcpSource::new(dcp, counting());
     assert_eq!(
         src.init(),
         Err(Error::Hardware(regs::CH_STAT_ERROR_SETUP)),

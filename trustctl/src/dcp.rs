@@ -2,10 +2,11 @@
 //! DCP (`--source dcp-sim`), OP-TEE's DCP HUK (`huk --source dcp-sim`) and TEE
 //! blobs from it (`--source tee --huk-from dcp-sim`).
 
-use hal_dcp::sim::{DcpSim, NoDelay};
+use hal_dcp::sim::DcpSim;
 use hal_dcp::{Dcp, DcpHuk, DcpSource, SealingKey};
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Huk, Key, NoCache, SealedBlob, StaticDma, TrustSource};
+use trusted_core::test_util::{NoDelay, leaked_dma};
+use trusted_core::{Huk, Key, SealedBlob, StaticDma, TrustSource};
 
 use crate::host::{HostRng, parse_hex_array};
 
@@ -49,8 +50,7 @@ pub fn sim_dcp(args: &DcpArgs) -> Result<SimDcp, String> {
     let unique = key_arg(&args.unique_key, "--unique-key")?;
     let otp = key_arg(&args.otp_key, "--otp-key")?;
     // One short-lived region per CLI invocation.
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; DMA_LEN].into_boxed_slice());
-    let dma = StaticDma::new(buffer, DMA_BUS, NoCache);
+    let dma = leaked_dma(DMA_LEN, DMA_BUS);
     let sim = DcpSim::new(dma.bus())
         .with_unique_key(unique)
         .with_otp_key(otp);
@@ -66,7 +66,7 @@ pub fn source(args: &DcpArgs) -> Result<DcpSource<DcpSim, StaticDma, NoDelay, Ho
     };
     let mut src = DcpSource::new(sim_dcp(args)?, HostRng).with_sealing_key(key);
     if args.skip_zero_key_test {
-        src = src.skip_zero_key_test();
+        src = src.allow_insecure();
     }
     src.init().map_err(|e| format!("dcp-sim: {e}"))?;
     Ok(src)

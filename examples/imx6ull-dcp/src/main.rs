@@ -31,10 +31,19 @@ use trusted_core::{Error, NoCache, StaticDma};
 mod board {
     //! The DCP model in place of the block; a reset makes a new model, as a
     //! power cycle does (keys from fuses, DISABLE_UNIQUE_KEY clear).
-    use hal_dcp::sim::{DcpSim, NoDelay};
+    use hal_dcp::sim::DcpSim;
     use trusted_core::StaticDma;
+    use trusted_core::embedded_hal::delay::DelayNs;
 
     pub type Mmio = DcpSim;
+
+    /// The model completes jobs at once.
+    pub struct NoDelay;
+
+    impl DelayNs for NoDelay {
+        fn delay_ns(&mut self, _ns: u32) {}
+    }
+
     pub type Delay = NoDelay;
 
     /// A public test key standing in for the part's fused UNIQUE key.
@@ -85,7 +94,7 @@ fn dcp() -> Result<DcpDriver, Error> {
     let bus = buffer.as_ptr() as u64;
     let dma = StaticDma::new(buffer, bus, NoCache);
     let mmio = board::dcp_mmio(&dma);
-    Dcp::new(mmio, dma, board::delay())
+    Ok(Dcp::new(mmio, dma, board::delay())?)
 }
 
 #[unsafe(no_mangle)]
