@@ -3,13 +3,14 @@
 //! world: U-Boot or a bootloader running after TF-A/OP-TEE).
 
 use embedded_hal::delay::DelayNs;
+use subtle::ConstantTimeEq;
 use trusted_core::Mmio;
 
-use crate::bsec::{Bsec, LockState, StickyLock, program_with_rules};
-use crate::error::OtpError;
+use crate::bsec::{Bsec, LockState, StickyLock, check_word, is_lower};
+use crate::error::Error;
 use crate::regs;
 
-type Result<T> = core::result::Result<T, OtpError>;
+type Result<T> = core::result::Result<T, Error>;
 
 /// Word-level OTP access, whatever the path to the BSEC.
 pub trait OtpAccess {
@@ -35,12 +36,12 @@ pub trait OtpAccess {
     /// Burns the permanent program lock of `word`. Irreversible.
     fn permanent_lock(&mut self, word: u8) -> Result<()>;
 
-    /// Every lock on `word`; [`OtpError::Unsupported`] where the path
+    /// Every lock on `word`; [`Error::Unsupported`] where the path
     /// cannot tell.
     fn lock_state(&mut self, word: u8) -> Result<LockState>;
 
     /// Sets the sticky shadow-write lock of `word` until reset;
-    /// [`OtpError::Unsupported`] where the path cannot.
+    /// [`Error::Unsupported`] where the path cannot.
     fn lock_shadow_write(&mut self, word: u8) -> Result<()>;
 }
 
@@ -115,7 +116,7 @@ impl<S: Smc + ?Sized> Smc for &mut S {
 ///
 /// The secure firmware lets the normal world use every lower word, and an
 /// upper word only if its device-tree cell is marked `st,non-secure-otp`.
-/// Other words answer [`OtpError::Smc`] with `INVALID_PARAMS`: the HUK words
+/// Other words answer [`Error::Smc`] with `INVALID_PARAMS`: the HUK words
 /// are normally out of reach from here. The call has no lock queries, so
 /// [`OtpAccess::lock_state`] and [`OtpAccess::lock_shadow_write`] are
 /// unsupported.
@@ -130,13 +131,13 @@ impl<S: Smc> SmcOtp<S> {
     }
 
     /// The SMC conduit back.
-    pub fn release(self) -> S {
+    pub fn into_inner(self) -> S {
         self.smc
     }
 
     fn call(&mut self, service: u32, word: u8, value: u32) -> Result<u32> {
         if usize::from(word) >= regs::OTP_WORDS {
-            return Err(OtpError::BadWord(word));
+            return Err(Error::BadWord(word));
         }
         let [a0, a1, _, _] = self
             .smc
@@ -144,7 +145,7 @@ impl<S: Smc> SmcOtp<S> {
         if a0 == regs::SMC_OK {
             Ok(a1)
         } else {
-            Err(OtpError::Smc(a0))
+            Err(Error::Smc(a0))
         }
     }
 }
@@ -167,13 +168,43 @@ impl<S: Smc> OtpAccess for SmcOtp<S> {
         self.call(regs::SMC_WRLOCK_OTP, word, 0).map(|_| ())
     }
     fn lock_state(&mut self, _word: u8) -> Result<LockState> {
-        Err(OtpError::Unsupported(
+        Err(Error::Unsupported(
             "STM32_SMC_BSEC has no lock query (the BSEC PTA has; not implemented)",
         ))
     }
     fn lock_shadow_write(&mut self, _word: u8) -> Result<()> {
-        Err(OtpError::Unsupported(
-            "STM32_SMC_BSEC cannot set sticky locks",
-        ))
+        Err(Error::Unsupported("STM32_SMC_BSEC cannot set sticky locks"))
+    }
+}
+
+/// The word rules of [`Bsec::program`], shared by every [`OtpAccess`]:
+/// read the fuse, decide (nothing to do / refuse / burn), burn, read back.
+pub(crate) fn program_with_rules<A: OtpAccess + ?Sized>(
+    access: &mut A,
+    word: u8,
+    value: u32,
+) -> Result<()> {
+    check_word(word)?;
+    let current = access.read_fuse(word)?;
+    if is_lower(word) {
+        if bool::from((current & value).ct_eq(&value)) {
+            return Ok(());
+        }
+    } else if bool::from(current.ct_eq(&value)) {
+        return Ok(());
+    } else if current != 0 {
+        return Err(Error::AlreadyProgrammed(word));
+    }
+    access.program_bits(word, value)?;
+    let after = access.read_fuse(word)?;
+    let ok = if is_lower(word) {
+        (after & value).ct_eq(&value)
+    } else {
+        after.ct_eq(&value)
+    };
+    if bool::from(ok) {
+        Ok(())
+    } else {
+        Err(Error::VerifyFailed(word))
     }
 }

@@ -7,12 +7,10 @@
 //! (`drivers/misc/stm32mp_bsec.c`): power up only if off, and restore.
 
 use embedded_hal::delay::DelayNs;
-use subtle::ConstantTimeEq;
-use trusted_core::Mmio;
 use trusted_core::poll::{Budget, poll_until};
+use trusted_core::{Mmio, trace};
 
-use crate::error::{LockKind, OtpError};
-use trusted_core::trace;
+use crate::error::{Error, LockKind, Wait};
 use crate::regs;
 
 /// Bounded wait on BUSY and PWRON (OP-TEE `BSEC_TIMEOUT_US`).
@@ -21,7 +19,7 @@ pub const BSEC_TIMEOUT_US: u32 = 10_000;
 pub const BSEC_POLL_US: u32 = 10;
 const BSEC_BUDGET: Budget = Budget::fixed(BSEC_TIMEOUT_US, BSEC_POLL_US);
 
-type Result<T> = core::result::Result<T, OtpError>;
+type Result<T> = core::result::Result<T, Error>;
 
 /// A decoded `BSEC_OTP_STATUS` value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,11 +111,11 @@ pub fn is_lower(word: u8) -> bool {
     word < regs::UPPER_OTP_START
 }
 
-fn check_word(word: u8) -> Result<()> {
+pub(crate) fn check_word(word: u8) -> Result<()> {
     if usize::from(word) < regs::OTP_WORDS {
         Ok(())
     } else {
-        Err(OtpError::BadWord(word))
+        Err(Error::BadWord(word))
     }
 }
 
@@ -136,8 +134,20 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
     }
 
     /// The register block and delay back.
-    pub fn release(self) -> (M, D) {
+    pub fn into_inner(self) -> (M, D) {
         (self.mmio, self.delay)
+    }
+
+    /// The register block, for what the driver does not wrap (DENABLE,
+    /// FENABLE, SCRATCH) or for a test that bypasses the driver's checks.
+    pub fn regs_mut(&mut self) -> &mut M {
+        &mut self.mmio
+    }
+
+    /// True when a BSEC2 answers ([`Bsec::probe`]) and it is not in
+    /// OTP-invalid mode, so fuse and shadow accesses can work.
+    pub fn is_ready(&mut self) -> bool {
+        self.probe().is_ok() && !self.status().invalid()
     }
 
     /// Checks the IP identification registers (TF-A `bsec_probe`): a BSEC2
@@ -148,7 +158,7 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
         if id == regs::IP_ID_BSEC2 && regs::IPVR_VERSIONS.contains(&version) {
             Ok(())
         } else {
-            Err(OtpError::NoDevice)
+            Err(Error::NoDevice)
         }
     }
 
@@ -159,7 +169,7 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
 
     fn check_valid(&mut self) -> Result<()> {
         if self.status().invalid() {
-            Err(OtpError::InvalidMode)
+            Err(Error::InvalidMode)
         } else {
             Ok(())
         }
@@ -193,7 +203,7 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
         check_word(word)?;
         self.check_valid()?;
         if self.lock_bit(regs::OTP_SWLOCK, word) {
-            return Err(OtpError::Locked(word, LockKind::StickyShadowWrite));
+            return Err(Error::Locked(word, LockKind::StickyShadowWrite));
         }
         self.mmio.write32(regs::otp_data(word), value);
         Ok(())
@@ -205,7 +215,7 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
         check_word(word)?;
         self.check_valid()?;
         if self.lock_bit(regs::OTP_SRLOCK, word) {
-            return Err(OtpError::Locked(word, LockKind::StickyShadowReload));
+            return Err(Error::Locked(word, LockKind::StickyShadowReload));
         }
         trace!("bsec: reload word {}", word);
         self.operation(word, 0, regs::CONTROL_READ | u32::from(word), true)
@@ -225,7 +235,7 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
         check_word(word)?;
         self.check_valid()?;
         if let Some(kind) = self.lock_state(word)?.program_lock() {
-            return Err(OtpError::Locked(word, kind));
+            return Err(Error::Locked(word, kind));
         }
         trace!("bsec: program word {}", word);
         self.operation(word, value, u32::from(word) | regs::CONTROL_WRITE, true)
@@ -240,11 +250,11 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
     /// - upper words (32..=95) carry ECC and are programmed once with their
     ///   full value: a word that already holds `value` is left alone, one
     ///   that holds anything else is refused with
-    ///   [`OtpError::AlreadyProgrammed`] before any fuse is touched.
+    ///   [`Error::AlreadyProgrammed`] before any fuse is touched.
     ///
     /// Programming is irreversible.
     pub fn program(&mut self, word: u8, value: u32) -> Result<()> {
-        program_with_rules(self, word, value)
+        crate::access::program_with_rules(self, word, value)
     }
 
     /// Permanently locks `word` against programming by burning its bit(s)
@@ -253,7 +263,7 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
         check_word(word)?;
         self.check_valid()?;
         if self.global_program_locked() {
-            return Err(OtpError::Locked(word, LockKind::GlobalProgram));
+            return Err(Error::Locked(word, LockKind::GlobalProgram));
         }
         let (addr, data) = regs::permanent_lock_target(word);
         trace!("bsec: permanent lock word {}", word);
@@ -336,17 +346,20 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
         }
         self.mmio.write32(regs::OTP_CONTROL, control);
         let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, BSEC_BUDGET, OtpError::Timeout, || {
-            Ok(mmio.read32(regs::OTP_STATUS) & regs::STATUS_BUSY == 0)
-        })?;
+        poll_until(
+            &mut self.delay,
+            BSEC_BUDGET,
+            Error::Timeout(Wait::Busy),
+            || Ok(mmio.read32(regs::OTP_STATUS) & regs::STATUS_BUSY == 0),
+        )?;
         if writes && self.status().program_failed() {
-            return Err(OtpError::ProgramFailed(word));
+            return Err(Error::ProgramFailed(word));
         }
         if self.lock_bit(regs::OTP_ERROR, word) {
-            return Err(OtpError::Ecc(word));
+            return Err(Error::Ecc(word));
         }
         if check_disturbed && self.lock_bit(regs::OTP_DISTURBED, word) {
-            return Err(OtpError::Disturbed(word));
+            return Err(Error::Disturbed(word));
         }
         Ok(())
     }
@@ -371,41 +384,10 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
     }
 
     fn wait_power(&mut self, on: bool) -> Result<()> {
+        let wait = if on { Wait::PowerUp } else { Wait::PowerDown };
         let mmio = &mut self.mmio;
-        poll_until(&mut self.delay, BSEC_BUDGET, OtpError::Timeout, || {
+        poll_until(&mut self.delay, BSEC_BUDGET, Error::Timeout(wait), || {
             Ok((mmio.read32(regs::OTP_STATUS) & regs::STATUS_PWRON != 0) == on)
         })
-    }
-}
-
-/// The word rules of [`Bsec::program`], shared by every [`crate::OtpAccess`]:
-/// read the fuse, decide (nothing to do / refuse / burn), burn, read back.
-pub(crate) fn program_with_rules<A: crate::OtpAccess + ?Sized>(
-    access: &mut A,
-    word: u8,
-    value: u32,
-) -> Result<()> {
-    check_word(word)?;
-    let current = access.read_fuse(word)?;
-    if is_lower(word) {
-        if bool::from((current & value).ct_eq(&value)) {
-            return Ok(());
-        }
-    } else if bool::from(current.ct_eq(&value)) {
-        return Ok(());
-    } else if current != 0 {
-        return Err(OtpError::AlreadyProgrammed(word));
-    }
-    access.program_bits(word, value)?;
-    let after = access.read_fuse(word)?;
-    let ok = if is_lower(word) {
-        (after & value).ct_eq(&value)
-    } else {
-        after.ct_eq(&value)
-    };
-    if bool::from(ok) {
-        Ok(())
-    } else {
-        Err(OtpError::VerifyFailed(word))
     }
 }

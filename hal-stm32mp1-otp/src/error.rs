@@ -19,19 +19,32 @@ pub enum LockKind {
     GlobalProgram,
 }
 
+/// Which bounded wait ran out (each is bounded by
+/// [`crate::bsec::BSEC_TIMEOUT_US`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Wait {
+    /// `STATUS.BUSY` after starting a reload, program or lock operation.
+    Busy,
+    /// `STATUS.PWRON` to set after `CONF.POWER_UP` was set (SAFMEM power-up).
+    PowerUp,
+    /// `STATUS.PWRON` to clear after `CONF.POWER_UP` was cleared.
+    PowerDown,
+}
+
 /// A BSEC operation failure, per word where the hardware says which.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum OtpError {
+pub enum Error {
     /// No BSEC2 answers at this address (IP_ID / IPVR mismatch).
     NoDevice,
     /// Word index outside 0..=95.
     BadWord(u8),
     /// `STATUS.INVALID`: the BSEC is in OTP-invalid mode and refuses access.
     InvalidMode,
-    /// BUSY (or SAFMEM power-up) did not finish within the bounded wait.
-    Timeout,
+    /// BUSY or SAFMEM power (PWRON) did not settle within the bounded wait.
+    Timeout(Wait),
     /// The `DISTURBED` bit of the word: a marginal read or program.
     Disturbed(u8),
     /// The `ERROR` bit of the word: ECC (upper) or redundancy (lower) error.
@@ -52,44 +65,46 @@ pub enum OtpError {
     Unsupported(&'static str),
 }
 
-impl OtpError {
+impl Error {
     /// The word the error is about, if the hardware named one.
     pub fn word(&self) -> Option<u8> {
         match *self {
-            OtpError::BadWord(w)
-            | OtpError::Disturbed(w)
-            | OtpError::Ecc(w)
-            | OtpError::ProgramFailed(w)
-            | OtpError::Locked(w, _)
-            | OtpError::AlreadyProgrammed(w)
-            | OtpError::VerifyFailed(w) => Some(w),
+            Error::BadWord(w)
+            | Error::Disturbed(w)
+            | Error::Ecc(w)
+            | Error::ProgramFailed(w)
+            | Error::Locked(w, _)
+            | Error::AlreadyProgrammed(w)
+            | Error::VerifyFailed(w) => Some(w),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for OtpError {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OtpError::NoDevice => f.write_str("no STM32MP15 BSEC at this address"),
-            OtpError::BadWord(w) => write!(f, "OTP word {w} does not exist (0..=95)"),
-            OtpError::InvalidMode => f.write_str("BSEC is in OTP-invalid mode"),
-            OtpError::Timeout => f.write_str("BSEC stayed busy"),
-            OtpError::Disturbed(w) => write!(f, "OTP word {w} read disturbed"),
-            OtpError::Ecc(w) => write!(f, "OTP word {w} has an ECC/redundancy error"),
-            OtpError::ProgramFailed(w) => write!(f, "programming OTP word {w} failed"),
-            OtpError::Locked(w, kind) => write!(f, "OTP word {w} is locked ({kind:?})"),
-            OtpError::AlreadyProgrammed(w) => {
+            Error::NoDevice => f.write_str("no STM32MP15 BSEC at this address"),
+            Error::BadWord(w) => write!(f, "OTP word {w} does not exist (0..=95)"),
+            Error::InvalidMode => f.write_str("BSEC is in OTP-invalid mode"),
+            Error::Timeout(Wait::Busy) => f.write_str("BSEC stayed busy"),
+            Error::Timeout(Wait::PowerUp) => f.write_str("BSEC SAFMEM did not power up"),
+            Error::Timeout(Wait::PowerDown) => f.write_str("BSEC SAFMEM did not power down"),
+            Error::Disturbed(w) => write!(f, "OTP word {w} read disturbed"),
+            Error::Ecc(w) => write!(f, "OTP word {w} has an ECC/redundancy error"),
+            Error::ProgramFailed(w) => write!(f, "programming OTP word {w} failed"),
+            Error::Locked(w, kind) => write!(f, "OTP word {w} is locked ({kind:?})"),
+            Error::AlreadyProgrammed(w) => {
                 write!(f, "upper OTP word {w} already holds another value")
             }
-            OtpError::VerifyFailed(w) => write!(f, "OTP word {w} read back differs"),
-            OtpError::Smc(a0) => write!(f, "BSEC SMC failed with {a0:#010x}"),
-            OtpError::Unsupported(what) => write!(f, "not supported: {what}"),
+            Error::VerifyFailed(w) => write!(f, "OTP word {w} read back differs"),
+            Error::Smc(a0) => write!(f, "BSEC SMC failed with {a0:#010x}"),
+            Error::Unsupported(what) => write!(f, "not supported: {what}"),
         }
     }
 }
 
-impl core::error::Error for OtpError {}
+impl core::error::Error for Error {}
 
 /// Hardware codes carried in [`trusted_core::Error::Hardware`]: the kind in
 /// bits 15:8, the word in bits 7:0.
@@ -108,23 +123,29 @@ pub mod code {
     pub const BAD_WORD: u32 = 0x0600;
 }
 
-impl From<OtpError> for trusted_core::Error {
-    fn from(e: OtpError) -> Self {
-        use trusted_core::Error;
-        let hw = |kind: u32, w: u8| Error::Hardware(kind | u32::from(w));
-        match e {
-            OtpError::NoDevice => Error::NoDevice,
-            OtpError::BadWord(w) => hw(code::BAD_WORD, w),
-            OtpError::InvalidMode => Error::InsecureState("BSEC is in OTP-invalid mode"),
-            OtpError::Timeout => Error::Timeout,
-            OtpError::Disturbed(w) => hw(code::DISTURBED, w),
-            OtpError::Ecc(w) => hw(code::ECC, w),
-            OtpError::ProgramFailed(w) => hw(code::PROGFAIL, w),
-            OtpError::Locked(..) => Error::Locked,
-            OtpError::AlreadyProgrammed(w) => hw(code::ALREADY_PROGRAMMED, w),
-            OtpError::VerifyFailed(w) => hw(code::VERIFY, w),
-            OtpError::Smc(a0) => Error::Hardware(a0),
-            OtpError::Unsupported(what) => Error::Unsupported(what),
+impl trusted_core::DriverError for Error {
+    fn kind(&self) -> trusted_core::Error {
+        use trusted_core::Error as Core;
+        let hw = |kind: u32, w: u8| Core::Hardware(kind | u32::from(w));
+        match *self {
+            Error::NoDevice => Core::NoDevice,
+            Error::BadWord(w) => hw(code::BAD_WORD, w),
+            Error::InvalidMode => Core::InsecureState("BSEC is in OTP-invalid mode"),
+            Error::Timeout(_) => Core::Timeout,
+            Error::Disturbed(w) => hw(code::DISTURBED, w),
+            Error::Ecc(w) => hw(code::ECC, w),
+            Error::ProgramFailed(w) => hw(code::PROGFAIL, w),
+            Error::Locked(..) => Core::Locked,
+            Error::AlreadyProgrammed(w) => hw(code::ALREADY_PROGRAMMED, w),
+            Error::VerifyFailed(w) => hw(code::VERIFY, w),
+            Error::Smc(a0) => Core::Hardware(a0),
+            Error::Unsupported(what) => Core::Unsupported(what),
         }
+    }
+}
+
+impl From<Error> for trusted_core::Error {
+    fn from(e: Error) -> Self {
+        trusted_core::DriverError::kind(&e)
     }
 }

@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(test), no_std)]
-#![warn(missing_docs)]
-
+#![deny(missing_docs)]
 
 pub mod access;
 pub mod bsec;
@@ -14,7 +13,7 @@ pub mod source;
 
 pub use access::{OtpAccess, Smc, SmcOtp};
 pub use bsec::{Bsec, BsecStatus, LockState, SecurityState, StickyLock};
-pub use error::{LockKind, OtpError};
+pub use error::{Error, LockKind, Wait};
 pub use provision::{
     ProvisionError, ProvisionOptions, ProvisionReport, ProvisionStep, huk_words_image,
     provision_huk,

@@ -11,7 +11,7 @@ use trusted_core::HUK_LEN;
 use zeroize::Zeroizing;
 
 use crate::access::OtpAccess;
-use crate::error::OtpError;
+use crate::error::Error;
 use crate::regs;
 
 /// The (word, value) pairs an integrator burns for `huk` in `words`: the
@@ -70,7 +70,7 @@ pub struct ProvisionError {
     /// The word it failed on, if it was about one word.
     pub word: Option<u8>,
     /// The BSEC's answer.
-    pub error: OtpError,
+    pub error: Error,
     /// Everything done before the failure.
     pub report: ProvisionReport,
 }
@@ -94,6 +94,12 @@ impl core::fmt::Display for ProvisionError {
 }
 
 impl core::error::Error for ProvisionError {}
+
+impl trusted_core::DriverError for ProvisionError {
+    fn kind(&self) -> trusted_core::Error {
+        trusted_core::DriverError::kind(&self.error)
+    }
+}
 
 impl From<ProvisionError> for trusted_core::Error {
     fn from(e: ProvisionError) -> Self {
@@ -154,7 +160,7 @@ pub fn provision_huk<A: OtpAccess>(
         return Err(fail(
             ProvisionStep::Precheck,
             Some(w),
-            OtpError::BadWord(w),
+            Error::BadWord(w),
             report,
         ));
     }
@@ -163,7 +169,7 @@ pub fn provision_huk<A: OtpAccess>(
         return Err(fail(
             ProvisionStep::Precheck,
             None,
-            OtpError::Unsupported("the four HUK words must differ"),
+            Error::Unsupported("the four HUK words must differ"),
             report,
         ));
     }
@@ -171,7 +177,7 @@ pub fn provision_huk<A: OtpAccess>(
         return Err(fail(
             ProvisionStep::Precheck,
             None,
-            OtpError::Unsupported("an all-zero HUK is not a key"),
+            Error::Unsupported("an all-zero HUK is not a key"),
             report,
         ));
     }
@@ -187,13 +193,13 @@ pub fn provision_huk<A: OtpAccess>(
             return Err(fail(
                 ProvisionStep::Precheck,
                 Some(word),
-                OtpError::AlreadyProgrammed(word),
+                Error::AlreadyProgrammed(word),
                 report,
             ));
         }
         let lock = match access.lock_state(word) {
             Ok(state) => Some(state),
-            Err(OtpError::Unsupported(_)) => None,
+            Err(Error::Unsupported(_)) => None,
             Err(e) => return Err(fail(ProvisionStep::Precheck, Some(word), e, report)),
         };
         if let Some(state) = lock {
@@ -204,7 +210,7 @@ pub fn provision_huk<A: OtpAccess>(
                 return Err(fail(
                     ProvisionStep::Precheck,
                     Some(word),
-                    OtpError::Locked(word, kind),
+                    Error::Locked(word, kind),
                     report,
                 ));
             }
@@ -243,10 +249,7 @@ pub fn provision_huk<A: OtpAccess>(
             .zip(readback.chunks_exact(4))
             .find(|((_, v), got)| v.to_le_bytes().as_slice() != *got)
             .map(|((w, _), _)| *w);
-        let error = word.map_or(
-            OtpError::Unsupported("read-back differs"),
-            OtpError::VerifyFailed,
-        );
+        let error = word.map_or(Error::Unsupported("read-back differs"), Error::VerifyFailed);
         return Err(fail(ProvisionStep::Verify, word, error, report));
     }
     report.verified = true;
@@ -282,7 +285,7 @@ pub fn provision_huk<A: OtpAccess>(
                 return Err(fail(
                     ProvisionStep::VerifyLock,
                     Some(word),
-                    OtpError::VerifyFailed(word),
+                    Error::VerifyFailed(word),
                     report,
                 ));
             }

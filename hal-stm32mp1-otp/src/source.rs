@@ -5,12 +5,11 @@ use aes::Aes128;
 use aes_gcm::aead::array::typenum::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{AesGcm, Nonce};
-use trusted_core::{Error, HUK_LEN, Huk, HukBytes, Result, tee::TeeSealer};
+use trusted_core::{Error, HUK_LEN, Huk, HukBytes, Result, debug, tee::TeeSealer, warning};
 use zeroize::Zeroizing;
 
 use crate::access::OtpAccess;
-use crate::error::{LockKind, OtpError};
-use trusted_core::{debug, warning};
+use crate::error::LockKind;
 use crate::regs;
 
 /// Which OP-TEE HUK derivation to reproduce.
@@ -41,9 +40,6 @@ pub struct HukConfig {
     /// Refuse an HUK whose words are not locked (OP-TEE only logs
     /// "HUK unlocked"). Off by default, as in OP-TEE.
     pub require_locked: bool,
-    /// Accept all-zero key words (an unprovisioned device). Off by default:
-    /// blobs sealed with a blank HUK are not bound to anything secret.
-    pub allow_blank: bool,
 }
 
 impl Default for HukConfig {
@@ -53,7 +49,6 @@ impl Default for HukConfig {
             mode: HukMode::BsecKey,
             uid_words: regs::UID_OTP,
             require_locked: false,
-            allow_blank: false,
         }
     }
 }
@@ -74,11 +69,14 @@ pub enum HukLockState {
 
 /// The STM32MP15 HUK provider over any [`OtpAccess`].
 ///
-/// Nothing is cached: every call reads the fuses, as OP-TEE does.
+/// Nothing is cached: every call reads the fuses, as OP-TEE does. All-zero
+/// key words (an unprovisioned device) are refused; only
+/// `allow_insecure` (feature `hazmat`) accepts them.
 pub struct Stm32mp15Huk<A> {
     access: A,
     config: HukConfig,
     lock_state: Option<HukLockState>,
+    allow_blank: bool,
 }
 
 /// A TEE sealer (OP-TEE trusted_keys TA blobs, Linux `trusted.source=tee`)
@@ -102,7 +100,18 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             access,
             config,
             lock_state: None,
+            allow_blank: false,
         })
+    }
+
+    /// Accepts all-zero HUK key words (an unprovisioned device) as the HUK
+    /// instead of refusing them with [`Error::InsecureState`]. Blobs sealed
+    /// then are keyed by a public value and bound to nothing secret: for
+    /// bring-up and tests only. Nothing else is relaxed (locks, UID, modes).
+    #[cfg(feature = "hazmat")]
+    pub fn allow_insecure(mut self) -> Self {
+        self.allow_blank = true;
+        self
     }
 
     /// The configuration in use.
@@ -131,7 +140,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             let value = Zeroizing::new(fuse_or_locked_shadow(&mut self.access, word)?);
             chunk.copy_from_slice(&value.to_le_bytes());
         }
-        if !self.config.allow_blank && key.iter().all(|&b| b == 0) {
+        if !self.allow_blank && key.iter().all(|&b| b == 0) {
             return Err(Error::InsecureState(
                 "HUK OTP words are blank (device not provisioned)",
             ));
@@ -160,7 +169,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
         for &word in self.config.words.iter() {
             match self.access.lock_state(word) {
                 Ok(state) => locked &= state.permanent && state.sticky_shadow_write,
-                Err(OtpError::Unsupported(_)) => return Ok(HukLockState::Unknown),
+                Err(crate::Error::Unsupported(_)) => return Ok(HukLockState::Unknown),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -177,7 +186,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             // OP-TEE write-locks the UID shadows first so nobody can swap
             // the UID in after the fact; the SMC path cannot, and goes on.
             match self.access.lock_shadow_write(word) {
-                Ok(()) | Err(OtpError::Unsupported(_)) => {}
+                Ok(()) | Err(crate::Error::Unsupported(_)) => {}
                 Err(e) => return Err(e.into()),
             }
             let value = fuse_or_locked_shadow(&mut self.access, word)?;
@@ -198,7 +207,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
 /// ignores then) effectively does.
 fn fuse_or_locked_shadow<A: OtpAccess>(access: &mut A, word: u8) -> Result<u32> {
     match access.read_fuse(word) {
-        Err(OtpError::Locked(_, LockKind::StickyShadowReload)) => Ok(access.read_shadow(word)?),
+        Err(crate::Error::Locked(_, LockKind::StickyShadowReload)) => Ok(access.read_shadow(word)?),
         other => Ok(other?),
     }
 }

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::drop_non_drop
-)]
 //! The BSEC driver against the model: fuse vs shadow, program rules,
 //! locks, register-level details.
 
@@ -12,12 +5,22 @@ mod common;
 
 use common::*;
 use hal_stm32mp1_otp::sim::BsecSim;
-use hal_stm32mp1_otp::{LockKind, OtpAccess, OtpError, SecurityState, StickyLock, regs};
+use hal_stm32mp1_otp::{Bsec, Error, LockKind, OtpAccess, SecurityState, StickyLock, regs};
+use trusted_core::test_util::CountingDelay;
 
 #[test]
 fn probe_finds_a_bsec2() {
     let mut sim = BsecSim::new();
     secure(&mut sim).probe().unwrap();
+}
+
+#[test]
+fn is_ready_needs_a_bsec2_outside_otp_invalid_mode() {
+    let mut sim = BsecSim::new();
+    assert!(secure(&mut sim).is_ready());
+    assert!(!Bsec::new(sim.non_secure(), CountingDelay::default()).is_ready());
+    sim.set_invalid(true);
+    assert!(!secure(&mut sim).is_ready());
 }
 
 #[test]
@@ -44,7 +47,6 @@ fn shadows_are_distinct_from_fuses_until_reload() {
     assert_eq!(bsec.read_fuse(70).unwrap(), 0xCAFE_F00D);
     assert_eq!(bsec.read_shadow(70).unwrap(), 0xCAFE_F00D);
     assert_eq!(bsec.read_fuse(5).unwrap(), 0x1234);
-    drop(bsec);
     assert_eq!(sim.fuse(70), 0xCAFE_F00D);
 }
 
@@ -74,7 +76,6 @@ fn lower_words_only_set_bits_and_can_be_programmed_again() {
     // for are set, so this succeeds and the word keeps its other ones
     bsec.program(10, 0x0000_0010).unwrap();
     assert_eq!(bsec.read_fuse(10).unwrap(), 0x0000_0FF0);
-    drop(bsec);
     assert_eq!(
         sim.program_ops(),
         2,
@@ -90,9 +91,8 @@ fn upper_words_are_programmed_once_and_a_different_value_is_refused_before_burni
     bsec.program(60, 0x1234_5678).unwrap(); // same value: no-op
     assert_eq!(
         bsec.program(60, 0x1234_5679),
-        Err(OtpError::AlreadyProgrammed(60))
+        Err(Error::AlreadyProgrammed(60))
     );
-    drop(bsec);
     assert_eq!(sim.program_ops(), 1);
     assert_eq!(sim.fuse(60), 0x1234_5678);
 }
@@ -103,7 +103,7 @@ fn a_raw_second_program_of_an_upper_word_breaks_its_ecc() {
     let mut bsec = secure(&mut sim);
     bsec.program_bits(70, 0x0000_0001).unwrap();
     bsec.program_bits(70, 0x0000_0100).unwrap();
-    assert_eq!(bsec.read_fuse(70), Err(OtpError::Ecc(70)));
+    assert_eq!(bsec.read_fuse(70), Err(Error::Ecc(70)));
 }
 
 #[test]
@@ -113,28 +113,27 @@ fn program_refuses_locked_words_without_touching_fuses() {
     bsec.set_sticky_lock(3, StickyLock::Program).unwrap();
     assert_eq!(
         bsec.program(3, 1),
-        Err(OtpError::Locked(3, LockKind::StickyProgram))
+        Err(Error::Locked(3, LockKind::StickyProgram))
     );
     bsec.permanent_lock(4).unwrap();
     assert_eq!(
         bsec.program(4, 1),
-        Err(OtpError::Locked(4, LockKind::Permanent))
+        Err(Error::Locked(4, LockKind::Permanent))
     );
     bsec.set_sticky_lock(5, StickyLock::ShadowReload).unwrap();
     assert_eq!(
         bsec.program(5, 1),
-        Err(OtpError::Locked(5, LockKind::StickyShadowReload))
+        Err(Error::Locked(5, LockKind::StickyShadowReload))
     );
     bsec.set_global_program_lock().unwrap();
     assert_eq!(
         bsec.program(6, 1),
-        Err(OtpError::Locked(6, LockKind::GlobalProgram))
+        Err(Error::Locked(6, LockKind::GlobalProgram))
     );
     assert_eq!(
         bsec.permanent_lock(7),
-        Err(OtpError::Locked(7, LockKind::GlobalProgram))
+        Err(Error::Locked(7, LockKind::GlobalProgram))
     );
-    drop(bsec);
     assert_eq!(sim.program_ops(), 0);
     assert!((3..8).all(|w| sim.fuse(w) == 0));
 }
@@ -145,13 +144,13 @@ fn the_hardware_ignores_programming_under_splock_so_verification_catches_a_bypas
     let mut bsec = secure(&mut sim);
     bsec.set_sticky_lock(70, StickyLock::Program).unwrap();
     // bypassing the driver's check: write the registers by hand
-    drop(bsec);
     use trusted_core::Mmio;
-    sim.write32(regs::OTP_CONF, regs::CONF_POWER_UP);
-    while sim.read32(regs::OTP_STATUS) & regs::STATUS_PWRON == 0 {}
-    sim.write32(regs::OTP_WRDATA, 0xFFFF);
-    sim.write32(regs::OTP_CONTROL, 70 | regs::CONTROL_WRITE);
-    while sim.read32(regs::OTP_STATUS) & regs::STATUS_BUSY != 0 {}
+    let regs_mut = bsec.regs_mut();
+    regs_mut.write32(regs::OTP_CONF, regs::CONF_POWER_UP);
+    while regs_mut.read32(regs::OTP_STATUS) & regs::STATUS_PWRON == 0 {}
+    regs_mut.write32(regs::OTP_WRDATA, 0xFFFF);
+    regs_mut.write32(regs::OTP_CONTROL, 70 | regs::CONTROL_WRITE);
+    while regs_mut.read32(regs::OTP_STATUS) & regs::STATUS_BUSY != 0 {}
     assert_eq!(sim.fuse(70), 0);
 }
 
@@ -162,13 +161,13 @@ fn swlock_makes_the_shadow_read_only_and_srlock_stops_reloads() {
     bsec.set_sticky_lock(20, StickyLock::ShadowWrite).unwrap();
     assert_eq!(
         bsec.write_shadow(20, 9),
-        Err(OtpError::Locked(20, LockKind::StickyShadowWrite))
+        Err(Error::Locked(20, LockKind::StickyShadowWrite))
     );
     assert_eq!(bsec.read_shadow(20).unwrap(), 7);
     bsec.set_sticky_lock(21, StickyLock::ShadowReload).unwrap();
     assert_eq!(
         bsec.reload(21),
-        Err(OtpError::Locked(21, LockKind::StickyShadowReload))
+        Err(Error::Locked(21, LockKind::StickyShadowReload))
     );
     let state = bsec.lock_state(20).unwrap();
     assert!(state.sticky_shadow_write && !state.sticky_shadow_reload && !state.permanent);
@@ -181,7 +180,6 @@ fn sticky_locks_clear_on_reset_and_permanent_locks_stay() {
     bsec.set_sticky_lock(50, StickyLock::Program).unwrap();
     bsec.permanent_lock(51).unwrap();
     bsec.permanent_lock(2).unwrap();
-    drop(bsec);
     sim.reset();
     let mut bsec = secure(&mut sim);
     assert!(!bsec.lock_state(50).unwrap().sticky_program);
@@ -198,12 +196,12 @@ fn sticky_locks_clear_on_reset_and_permanent_locks_stay() {
 fn every_word_index_is_checked() {
     let mut sim = BsecSim::new();
     let mut bsec = secure(&mut sim);
-    assert_eq!(bsec.read_shadow(96), Err(OtpError::BadWord(96)));
-    assert_eq!(bsec.program(200, 1), Err(OtpError::BadWord(200)));
-    assert_eq!(bsec.permanent_lock(96), Err(OtpError::BadWord(96)));
+    assert_eq!(bsec.read_shadow(96), Err(Error::BadWord(96)));
+    assert_eq!(bsec.program(200, 1), Err(Error::BadWord(200)));
+    assert_eq!(bsec.permanent_lock(96), Err(Error::BadWord(96)));
     assert_eq!(
         bsec.set_sticky_lock(255, StickyLock::Program),
-        Err(OtpError::BadWord(255))
+        Err(Error::BadWord(255))
     );
     bsec.read_shadow(95).unwrap();
 }
@@ -215,7 +213,6 @@ fn safmem_power_is_restored_after_each_operation() {
     bsec.read_fuse(1).unwrap();
     bsec.program(2, 1).unwrap();
     bsec.permanent_lock(2).unwrap();
-    drop(bsec);
     assert!(!sim.powered());
 }
 

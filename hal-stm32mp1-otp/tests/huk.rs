@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::drop_non_drop
-)]
 //! The OP-TEE STM32MP15 HUK in both modes against vectors computed with
 //! Python `cryptography` (tests/vectors/gen_huk_vectors.py), and the lock
 //! state reporting.
@@ -13,8 +6,24 @@ mod common;
 
 use common::*;
 use hal_stm32mp1_otp::sim::BsecSim;
-use hal_stm32mp1_otp::{Bsec, HukConfig, HukLockState, HukMode, SmcOtp, StickyLock, Stm32mp15Huk};
+use hal_stm32mp1_otp::{
+    Bsec, HukConfig, HukLockState, HukMode, OtpAccess, SmcOtp, StickyLock, Stm32mp15Huk,
+};
+use trusted_core::test_util::{CountingDelay, section};
 use trusted_core::{Error, Huk};
+
+/// OTP key words whose BSEC_KEY HUK is 00 01 .. 0f.
+const COUNTING_KEY: [u32; 4] = [0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c];
+
+fn counting_huk() -> Vec<u8> {
+    (0u8..16).collect()
+}
+
+/// The HUK read through `access` with the default configuration.
+fn default_huk<A: OtpAccess>(access: A) -> Result<Vec<u8>, Error> {
+    let mut huk = Stm32mp15Huk::new(access, HukConfig::default())?;
+    Ok(huk.hardware_unique_key()?.to_vec())
+}
 
 fn config(mode: HukMode) -> HukConfig {
     HukConfig {
@@ -25,46 +34,46 @@ fn config(mode: HukMode) -> HukConfig {
 
 #[test]
 fn huk_matches_python_vectors_in_both_modes_over_bsec() {
-    let cases: Vec<_> = vectors().into_iter().filter(|s| s.name != "tee").collect();
+    let cases: Vec<_> = huk_vectors()
+        .into_iter()
+        .filter(|s| s.name != "tee")
+        .collect();
     assert_eq!(cases.len(), 3);
     for case in cases {
         for (mode, field) in [
             (HukMode::BsecKey, "huk_bsec_key"),
             (HukMode::DeriveUid, "huk_derive_uid"),
         ] {
-            let mut sim = sim_with(&case.words("otp_key"), &case.words("uid"));
+            let mut sim = sim_with(&words(&case, "otp_key"), &words(&case, "uid"));
             let mut huk = Stm32mp15Huk::new(secure(&mut sim), config(mode)).unwrap();
             let got = huk.hardware_unique_key().unwrap();
-            assert_eq!(
-                got.as_slice(),
-                hex(case.get(field)),
-                "{} {field}",
-                case.name
-            );
+            assert_eq!(got.as_slice(), case.bytes(field), "{} {field}", case.name);
         }
     }
 }
 
 #[test]
 fn huk_matches_python_vectors_over_smc_when_words_are_granted() {
-    let case = vectors().into_iter().find(|s| s.name == "board").unwrap();
+    let all = huk_vectors();
+    let case = section(&all, "board");
     for (mode, field) in [
         (HukMode::BsecKey, "huk_bsec_key"),
         (HukMode::DeriveUid, "huk_derive_uid"),
     ] {
-        let mut sim = sim_with(&case.words("otp_key"), &case.words("uid"));
+        let mut sim = sim_with(&words(case, "otp_key"), &words(case, "uid"));
         (60..64).for_each(|w| sim.grant_non_secure(w));
         let mut huk = Stm32mp15Huk::new(SmcOtp::new(SimSmc(&mut sim)), config(mode)).unwrap();
         let (got, lock) = huk.read().unwrap();
-        assert_eq!(got.as_slice(), hex(case.get(field)));
+        assert_eq!(got.as_slice(), case.bytes(field));
         assert_eq!(lock, HukLockState::Unknown);
     }
 }
 
 #[test]
 fn huk_words_are_unreachable_over_smc_by_default() {
-    let case = vectors().into_iter().find(|s| s.name == "board").unwrap();
-    let mut sim = sim_with(&case.words("otp_key"), &case.words("uid"));
+    let all = huk_vectors();
+    let case = section(&all, "board");
+    let mut sim = sim_with(&words(case, "otp_key"), &words(case, "uid"));
     let mut huk = Stm32mp15Huk::new(SmcOtp::new(SimSmc(&mut sim)), HukConfig::default()).unwrap();
     assert_eq!(
         huk.hardware_unique_key().err(),
@@ -87,29 +96,24 @@ fn configurable_words_are_read_in_key_order() {
     let mut huk = Stm32mp15Huk::new(secure(&mut sim), cfg).unwrap();
     assert_eq!(
         huk.hardware_unique_key().unwrap().as_slice(),
-        (0u8..16).collect::<Vec<_>>()
+        counting_huk()
     );
 }
 
 #[test]
 fn bad_word_configuration_is_refused() {
     let mut sim = BsecSim::new();
-    let cfg = HukConfig {
-        words: [60, 61, 62, 96],
-        ..HukConfig::default()
-    };
-    assert!(matches!(
-        Stm32mp15Huk::new(secure(&mut sim), cfg),
-        Err(Error::InvalidArgument(_))
-    ));
-    let cfg = HukConfig {
-        words: [60, 61, 61, 63],
-        ..HukConfig::default()
-    };
-    assert!(matches!(
-        Stm32mp15Huk::new(secure(&mut sim), cfg),
-        Err(Error::InvalidArgument(_))
-    ));
+    // a word above 95, then a repeated word
+    for words in [[60, 61, 62, 96], [60, 61, 61, 63]] {
+        let cfg = HukConfig {
+            words,
+            ..HukConfig::default()
+        };
+        assert!(matches!(
+            Stm32mp15Huk::new(secure(&mut sim), cfg),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
 }
 
 #[test]
@@ -120,11 +124,9 @@ fn blank_huk_words_are_refused_unless_allowed() {
         huk.hardware_unique_key(),
         Err(Error::InsecureState(_))
     ));
-    let cfg = HukConfig {
-        allow_blank: true,
-        ..HukConfig::default()
-    };
-    let mut huk = Stm32mp15Huk::new(secure(&mut sim), cfg).unwrap();
+    let mut huk = Stm32mp15Huk::new(secure(&mut sim), HukConfig::default())
+        .unwrap()
+        .allow_insecure();
     assert_eq!(huk.hardware_unique_key().unwrap().as_slice(), [0u8; 16]);
 }
 
@@ -144,7 +146,6 @@ fn lock_state_reports_unlocked_then_locked_after_permanent_and_sw_locks() {
     // Permanent locks alone: OP-TEE still wants the shadow write-locked.
     let mut huk = Stm32mp15Huk::new(&mut bsec, HukConfig::default()).unwrap();
     assert_eq!(huk.read().unwrap().1, HukLockState::Unlocked);
-    drop(huk);
     for w in 60..64 {
         bsec.set_sticky_lock(w, StickyLock::ShadowWrite).unwrap();
     }
@@ -180,39 +181,26 @@ fn closed_device_skips_the_lock_check_as_op_tee_does() {
 
 #[test]
 fn huk_comes_from_the_fuses_not_from_a_rewritten_shadow() {
-    let mut sim = sim_with(
-        &[0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c],
-        &[0, 0, 0],
-    );
+    let mut sim = sim_with(&COUNTING_KEY, &[0, 0, 0]);
     let mut bsec = secure(&mut sim);
     bsec.write_shadow(60, 0xAAAA_AAAA).unwrap();
-    let mut huk = Stm32mp15Huk::new(&mut bsec, HukConfig::default()).unwrap();
-    assert_eq!(
-        huk.hardware_unique_key().unwrap().as_slice(),
-        (0u8..16).collect::<Vec<_>>()
-    );
+    assert_eq!(default_huk(&mut bsec).unwrap(), counting_huk());
 }
 
 #[test]
 fn srlocked_words_fall_back_to_the_shadow_loaded_at_reset() {
-    let mut sim = sim_with(
-        &[0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c],
-        &[0, 0, 0],
-    );
+    let mut sim = sim_with(&COUNTING_KEY, &[0, 0, 0]);
     let mut bsec = secure(&mut sim);
     bsec.set_sticky_lock(61, StickyLock::ShadowReload).unwrap();
     assert!(bsec.reload(61).is_err());
-    let mut huk = Stm32mp15Huk::new(&mut bsec, HukConfig::default()).unwrap();
-    assert_eq!(
-        huk.hardware_unique_key().unwrap().as_slice(),
-        (0u8..16).collect::<Vec<_>>()
-    );
+    assert_eq!(default_huk(&mut bsec).unwrap(), counting_huk());
 }
 
 #[test]
 fn derive_uid_write_locks_the_uid_shadows_first() {
-    let case = vectors().into_iter().find(|s| s.name == "board").unwrap();
-    let mut sim = sim_with(&case.words("otp_key"), &case.words("uid"));
+    let all = huk_vectors();
+    let case = section(&all, "board");
+    let mut sim = sim_with(&words(case, "otp_key"), &words(case, "uid"));
     let mut bsec = secure(&mut sim);
     let mut huk = Stm32mp15Huk::new(&mut bsec, config(HukMode::DeriveUid)).unwrap();
     huk.hardware_unique_key().unwrap();

@@ -1,20 +1,13 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::drop_non_drop
-)]
 //! HUK provisioning: program, verify, lock; refuse before burning; an exact
 //! report on every failure.
 
 mod common;
 
 use common::*;
-use hal_stm32mp1_otp::sim::BsecSim;
+use hal_stm32mp1_otp::sim::{BsecSim, Fault};
 use hal_stm32mp1_otp::{
-    HukConfig, HukLockState, LockKind, OtpError, ProvisionOptions, ProvisionStep, SmcOtp,
-    StickyLock, Stm32mp15Huk, huk_words_image, provision_huk,
+    Error, HukConfig, HukLockState, LockKind, ProvisionOptions, ProvisionStep, SmcOtp, StickyLock,
+    Stm32mp15Huk, huk_words_image, provision_huk,
 };
 use trusted_core::Huk;
 
@@ -75,7 +68,7 @@ fn a_different_value_in_any_word_is_refused_before_any_fuse_is_touched() {
     let err = provision_huk(&mut secure(&mut sim), &HUK, ProvisionOptions::default()).unwrap_err();
     assert_eq!(err.step, ProvisionStep::Precheck);
     assert_eq!(err.word, Some(62));
-    assert_eq!(err.error, OtpError::AlreadyProgrammed(62));
+    assert_eq!(err.error, Error::AlreadyProgrammed(62));
     assert_eq!(err.report.programmed, [false; 4]);
     assert_eq!(sim.program_ops(), 0);
     assert_eq!(sim.fuse(60), 0);
@@ -87,7 +80,7 @@ fn a_locked_blank_word_is_refused_before_any_fuse_is_touched() {
     secure(&mut sim).permanent_lock(63).unwrap();
     let err = provision_huk(&mut secure(&mut sim), &HUK, ProvisionOptions::default()).unwrap_err();
     assert_eq!((err.step, err.word), (ProvisionStep::Precheck, Some(63)));
-    assert_eq!(err.error, OtpError::Locked(63, LockKind::Permanent));
+    assert_eq!(err.error, Error::Locked(63, LockKind::Permanent));
     assert_eq!(sim.program_ops(), 0);
 }
 
@@ -102,7 +95,7 @@ fn zero_huk_and_bad_words_are_refused() {
         ..ProvisionOptions::default()
     };
     let e = provision_huk(&mut secure(&mut sim), &HUK, opts).unwrap_err();
-    assert_eq!(e.error, OtpError::BadWord(99));
+    assert_eq!(e.error, Error::BadWord(99));
     let opts = ProvisionOptions {
         words: [60, 60, 62, 63],
         ..ProvisionOptions::default()
@@ -114,11 +107,13 @@ fn zero_huk_and_bad_words_are_refused() {
 #[test]
 fn a_program_failure_midway_reports_exactly_which_words_were_programmed() {
     let mut sim = BsecSim::new();
-    sim.faults.program_fail = Some(62);
-    sim.faults.partial_burn_mask = 0x0000_FFFF;
+    sim.inject(Fault::PartialBurn {
+        word: 62,
+        mask: 0x0000_FFFF,
+    });
     let err = provision_huk(&mut secure(&mut sim), &HUK, ProvisionOptions::default()).unwrap_err();
     assert_eq!((err.step, err.word), (ProvisionStep::Program, Some(62)));
-    assert_eq!(err.error, OtpError::ProgramFailed(62));
+    assert_eq!(err.error, Error::ProgramFailed(62));
     assert_eq!(err.report.programmed, [true, true, true, false]);
     assert_eq!(err.report.lock_issued, [false; 4]);
     assert!(!err.report.verified);
@@ -133,7 +128,7 @@ fn a_program_failure_midway_reports_exactly_which_words_were_programmed() {
 #[test]
 fn a_lock_failure_reports_which_locks_were_issued() {
     let mut sim = BsecSim::new();
-    sim.faults.lock_fail = Some(61);
+    sim.inject(Fault::LockFail(61));
     let err = provision_huk(&mut secure(&mut sim), &HUK, ProvisionOptions::default()).unwrap_err();
     assert_eq!((err.step, err.word), (ProvisionStep::Lock, Some(61)));
     assert!(err.report.verified);
@@ -142,7 +137,7 @@ fn a_lock_failure_reports_which_locks_were_issued() {
     assert!(sim.permanently_locked(60));
     assert!(!sim.permanently_locked(61) && !sim.permanently_locked(62));
     // running again after the fault is cleared finishes the job
-    sim.faults.lock_fail = None;
+    sim.clear_faults();
     let report = provision_huk(&mut secure(&mut sim), &HUK, ProvisionOptions::default()).unwrap();
     assert_eq!(report.lock_issued, [false, true, true, true]);
     assert_eq!(report.locked, [true; 4]);
@@ -161,10 +156,9 @@ fn a_disturbed_word_stops_provisioning_before_any_lock() {
         },
     )
     .unwrap();
-    drop(bsec);
-    sim.faults.disturbed = Some(61);
+    sim.inject(Fault::Disturbed(61));
     let err = provision_huk(&mut secure(&mut sim), &HUK, ProvisionOptions::default()).unwrap_err();
-    assert_eq!(err.error, OtpError::Disturbed(61));
+    assert_eq!(err.error, Error::Disturbed(61));
     assert_eq!(err.report.lock_issued, [false; 4]);
 }
 
@@ -209,7 +203,7 @@ fn provisioning_through_the_smc_is_refused_on_secure_only_words() {
     assert_eq!(err.step, ProvisionStep::Precheck);
     assert_eq!(
         err.error,
-        OtpError::Smc(hal_stm32mp1_otp::regs::SMC_INVALID_PARAMS)
+        Error::Smc(hal_stm32mp1_otp::regs::SMC_INVALID_PARAMS)
     );
     assert_eq!(sim.program_ops(), 0);
 }

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::drop_non_drop
-)]
 //! Secure versus normal world: the SMC service and its access filter, and
 //! the non-secure register view.
 
@@ -12,8 +5,9 @@ mod common;
 
 use common::*;
 use hal_stm32mp1_otp::sim::BsecSim;
-use hal_stm32mp1_otp::{Bsec, OtpAccess, OtpError, SmcOtp, regs};
+use hal_stm32mp1_otp::{Bsec, Error, OtpAccess, SmcOtp, regs};
 use trusted_core::Mmio;
+use trusted_core::test_util::CountingDelay;
 
 #[test]
 fn smc_reads_lower_words_and_refuses_ungranted_upper_words() {
@@ -24,21 +18,21 @@ fn smc_reads_lower_words_and_refuses_ungranted_upper_words() {
     assert_eq!(otp.read_fuse(57).unwrap(), 0xAABB);
     assert_eq!(
         otp.read_shadow(60),
-        Err(OtpError::Smc(regs::SMC_INVALID_PARAMS))
+        Err(Error::Smc(regs::SMC_INVALID_PARAMS))
     );
     assert_eq!(
         otp.program(60, 1),
-        Err(OtpError::Smc(regs::SMC_INVALID_PARAMS))
+        Err(Error::Smc(regs::SMC_INVALID_PARAMS))
     );
     assert_eq!(
         otp.permanent_lock(60),
-        Err(OtpError::Smc(regs::SMC_INVALID_PARAMS))
+        Err(Error::Smc(regs::SMC_INVALID_PARAMS))
     );
-    assert_eq!(otp.read_shadow(96), Err(OtpError::BadWord(96)));
-    assert!(matches!(otp.lock_state(1), Err(OtpError::Unsupported(_))));
+    assert_eq!(otp.read_shadow(96), Err(Error::BadWord(96)));
+    assert!(matches!(otp.lock_state(1), Err(Error::Unsupported(_))));
     assert!(matches!(
         otp.lock_shadow_write(1),
-        Err(OtpError::Unsupported(_))
+        Err(Error::Unsupported(_))
     ));
 }
 
@@ -57,16 +51,13 @@ fn smc_program_follows_the_word_rules() {
     sim.grant_non_secure(58);
     let mut otp = SmcOtp::new(SimSmc(&mut sim));
     otp.program(58, 0x1000).unwrap();
-    assert_eq!(
-        otp.program(58, 0x2000),
-        Err(OtpError::AlreadyProgrammed(58))
-    );
+    assert_eq!(otp.program(58, 0x2000), Err(Error::AlreadyProgrammed(58)));
     otp.program(3, 0x1).unwrap();
     otp.program(3, 0x2).unwrap();
     assert_eq!(otp.read_fuse(3).unwrap(), 0x3);
     otp.permanent_lock(3).unwrap();
     // the monitor's program is ignored by the locked hardware: read-back catches it
-    assert_eq!(otp.program(3, 0x4), Err(OtpError::VerifyFailed(3)));
+    assert_eq!(otp.program(3, 0x4), Err(Error::VerifyFailed(3)));
 }
 
 #[test]
@@ -90,9 +81,9 @@ fn non_secure_view_reads_lower_shadows_only_and_ignores_writes() {
     ns.write32(regs::OTP_SPLOCK, 0xFFFF_FFFF);
     assert_eq!(sim.shadow(13), 0x1313);
     let mut bsec = Bsec::new(sim.non_secure(), CountingDelay::default());
-    assert_eq!(bsec.probe(), Err(OtpError::NoDevice));
+    assert_eq!(bsec.probe(), Err(Error::NoDevice));
     assert_eq!(
-        trusted_core::Error::from(OtpError::NoDevice),
+        trusted_core::Error::from(Error::NoDevice),
         trusted_core::Error::NoDevice
     );
 }
