@@ -78,7 +78,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
     }
 
     /// The driver, e.g. to use its RNG.
-    pub fn caam(&mut self) -> &mut Caam<M, D, T> {
+    pub fn driver_mut(&mut self) -> &mut Caam<M, D, T> {
         &mut self.caam
     }
 

@@ -161,8 +161,8 @@ fn non_secure_state_is_refused_unless_the_test_key_is_allowed() {
 fn fail_state_is_refused() {
     let (mut source, _) = secure_source();
     source.init().unwrap();
-    source.caam().regs_mut().set_moo(Moo::Fail);
-    assert_eq!(source.caam().security_state(), SecurityState::Fail);
+    source.driver_mut().regs_mut().set_moo(Moo::Fail);
+    assert_eq!(source.driver_mut().security_state(), SecurityState::Fail);
     assert!(matches!(
         source.seal(&key(32, 1), ""),
         Err(Error::InsecureState(_))
@@ -188,7 +188,7 @@ fn sixty_four_bit_pointer_mode_round_trips_above_4_gib() {
     let key = key(128, 2);
     let blob = source.seal(&key, "").unwrap();
     assert_eq!(source.unseal(blob.as_bytes(), "").unwrap(), key);
-    assert_eq!(source.caam().regs().last_descriptor()[0], 0xB080_000C);
+    assert_eq!(source.driver_mut().regs().last_descriptor()[0], 0xB080_000C);
 }
 
 #[test]

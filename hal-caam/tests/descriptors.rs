@@ -90,12 +90,12 @@ fn driver_seal_and_unseal_emit_the_linux_descriptor() {
     let input = (BUS + layout::INPUT as u64) as u32;
     let output = (BUS + layout::OUTPUT as u64) as u32;
     assert_eq!(
-        source.caam().regs().last_descriptor(),
+        source.driver_mut().regs().last_descriptor(),
         linux_blob_words(true, input, 32, output, 80).as_slice()
     );
     source.unseal(blob.as_bytes(), "").unwrap();
     assert_eq!(
-        source.caam().regs().last_descriptor(),
+        source.driver_mut().regs().last_descriptor(),
         linux_blob_words(false, input, 80, output, 32).as_slice()
     );
 }

@@ -6,7 +6,8 @@ use hal_stm32mp1_otp::sim::BsecSim;
 use hal_stm32mp1_otp::{
     Bsec, HukConfig, HukMode, Stm32mp15Huk, Stm32mp15Tee, huk_words_image, regs,
 };
-use trusted_core::embedded_hal::delay::DelayNs;
+/// The sim needs no real time: BUSY clears after a few status reads.
+use trusted_core::test_util::NoDelay;
 use trusted_core::tee::TeeSealer;
 use trusted_core::{Huk, Key, SealedBlob, TrustSource};
 
@@ -34,12 +35,6 @@ pub struct Stm32mp1Args {
     pub huk_mode: HukModeArg,
 }
 
-/// The sim needs no real time: BUSY clears after a few status reads.
-pub struct NoDelay;
-
-impl DelayNs for NoDelay {
-    fn delay_ns(&mut self, _ns: u32) {}
-}
 
 fn parse_u32(text: &str, radix_hint_hex: bool) -> Result<u32, String> {
     let t = text.trim();

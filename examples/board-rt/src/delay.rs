@@ -29,3 +29,12 @@ impl DelayNs for SpinDelay {
         }
     }
 }
+
+/// A delay that returns at once, for sim builds: the models complete
+/// their work at once, so a wait is a count of polls. Never on hardware.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoDelay;
+
+impl DelayNs for NoDelay {
+    fn delay_ns(&mut self, _ns: u32) {}
+}

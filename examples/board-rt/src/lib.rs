@@ -15,7 +15,7 @@ pub mod flash;
 use semihosting::println;
 use trusted_core::{Key, TrustSource};
 
-pub use delay::SpinDelay;
+pub use delay::{NoDelay, SpinDelay};
 pub use dma::dma_buffer;
 pub use flash::{BlobStore, RamFlash};
 pub use semihosting;

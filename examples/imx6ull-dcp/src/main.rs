@@ -33,16 +33,11 @@ mod board {
     //! power cycle does (keys from fuses, DISABLE_UNIQUE_KEY clear).
     use hal_dcp::sim::DcpSim;
     use trusted_core::StaticDma;
-    use trusted_core::embedded_hal::delay::DelayNs;
 
     pub type Mmio = DcpSim;
 
-    /// The model completes jobs at once.
-    pub struct NoDelay;
-
-    impl DelayNs for NoDelay {
-        fn delay_ns(&mut self, _ns: u32) {}
-    }
+    /// The model completes its work at once.
+    pub use board_rt::NoDelay;
 
     pub type Delay = NoDelay;
 

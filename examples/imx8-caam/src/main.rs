@@ -31,7 +31,6 @@ mod board {
     //! The CAAM model in place of the block.
     use hal_caam::sim::{CaamSim, SimConfig};
     use trusted_core::StaticDma;
-    use trusted_core::embedded_hal::delay::DelayNs;
 
     pub type Mmio = CaamSim;
 
@@ -44,12 +43,8 @@ mod board {
         CaamSim::new(dma.bus(), SimConfig::secure(OTPMK))
     }
 
-    /// The model completes jobs at once.
-    pub struct NoDelay;
-
-    impl DelayNs for NoDelay {
-        fn delay_ns(&mut self, _ns: u32) {}
-    }
+    /// The model completes its work at once.
+    pub use board_rt::NoDelay;
 
     pub type Delay = NoDelay;
 

@@ -30,7 +30,6 @@ mod board {
     //! The BSEC model standing in for the SoC's fuse box.
     use hal_stm32mp1_otp::regs::UID_OTP;
     use hal_stm32mp1_otp::sim::BsecSim;
-    use trusted_core::embedded_hal::delay::DelayNs;
     use trusted_core::{Mmio, Shared};
 
     pub const NAME: &str = "BSEC model (sim)";
@@ -77,12 +76,8 @@ mod board {
         }
     }
 
-    /// The model needs no real time: BUSY clears after a few reads.
-    pub struct NoDelay;
-
-    impl DelayNs for NoDelay {
-        fn delay_ns(&mut self, _ns: u32) {}
-    }
+    /// The model completes its work at once.
+    pub use board_rt::NoDelay;
 
     pub fn delay() -> NoDelay {
         NoDelay
