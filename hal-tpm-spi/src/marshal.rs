@@ -1,7 +1,7 @@
 //! A minimal TPM 2.0 marshaller: a writer that never writes past its buffer
 //! and a reader that never reads past its input. All integers big endian.
 
-use crate::error::{Result, TpmError};
+use crate::error::{Error, Result};
 
 /// Writes TPM structures into a fixed buffer; running out of room is
 /// remembered and reported by [`Writer::finish`].
@@ -103,7 +103,7 @@ impl<'a> Writer<'a> {
         let len = self.pos as u32;
         self.patch(2, Some(&len.to_be_bytes()));
         if self.overflow {
-            Err(TpmError::CommandTooLarge)
+            Err(Error::CommandTooLarge)
         } else {
             Ok(self.pos)
         }
@@ -123,7 +123,7 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
         if n > self.buf.len() {
-            return Err(TpmError::Parse(what));
+            return Err(Error::Parse(what));
         }
         let (head, tail) = self.buf.split_at(n);
         self.buf = tail;
@@ -133,21 +133,21 @@ impl<'a> Reader<'a> {
     pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8> {
         match self.bytes(1, what)? {
             [a] => Ok(*a),
-            _ => Err(TpmError::Parse(what)),
+            _ => Err(Error::Parse(what)),
         }
     }
 
     pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16> {
         match self.bytes(2, what)? {
             [a, b] => Ok(u16::from_be_bytes([*a, *b])),
-            _ => Err(TpmError::Parse(what)),
+            _ => Err(Error::Parse(what)),
         }
     }
 
     pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32> {
         match self.bytes(4, what)? {
             [a, b, c, d] => Ok(u32::from_be_bytes([*a, *b, *c, *d])),
-            _ => Err(TpmError::Parse(what)),
+            _ => Err(Error::Parse(what)),
         }
     }
 
@@ -162,7 +162,7 @@ impl<'a> Reader<'a> {
         let all = self.buf;
         let n = usize::from(self.u16(what)?);
         self.bytes(n, what)?;
-        all.get(..n + 2).ok_or(TpmError::Parse(what))
+        all.get(..n + 2).ok_or(Error::Parse(what))
     }
 
     pub(crate) fn rest(&self) -> &'a [u8] {

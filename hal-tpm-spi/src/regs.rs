@@ -21,12 +21,20 @@ pub const TPM_STS_3: u16 = 0x1B;
 pub const TPM_DATA_FIFO: u16 = 0x24;
 /// `TPM_INTERFACE_ID` (32 bit).
 pub const TPM_INTERFACE_ID: u16 = 0x30;
+/// `TPM_DATA_FIFO` width: each of its four bytes is the FIFO.
+pub const TPM_DATA_FIFO_LEN: u16 = 4;
 /// `TPM_XDATA_FIFO` window start (0x80..0xBF).
 pub const TPM_XDATA_FIFO: u16 = 0x80;
+/// `TPM_XDATA_FIFO` window length.
+pub const TPM_XDATA_FIFO_LEN: u16 = 0x40;
 /// `TPM_DID_VID` (32 bit).
 pub const TPM_DID_VID: u16 = 0xF00;
 /// `TPM_RID` (8 bit).
 pub const TPM_RID: u16 = 0xF04;
+
+/// What a read returns when nothing drives the bus: no TPM, or a
+/// register of an inactive locality (PTP: reads as all ones).
+pub const FLOATING: u8 = 0xFF;
 
 /// ACCESS: register contents valid.
 pub const ACCESS_VALID: u8 = 0x80;
@@ -66,10 +74,26 @@ pub const STS3_FAMILY_TPM2: u8 = 0x04;
 /// STS byte 3: commandCancel (write 1).
 pub const STS3_COMMAND_CANCEL: u8 = 0x01;
 
+/// True for an offset where every byte accessed is a FIFO byte
+/// (`TPM_DATA_FIFO` or the `TPM_XDATA_FIFO` window).
+pub const fn is_fifo(offset: u16) -> bool {
+    (offset >= TPM_DATA_FIFO && offset < TPM_DATA_FIFO + TPM_DATA_FIFO_LEN)
+        || (offset >= TPM_XDATA_FIFO && offset < TPM_XDATA_FIFO + TPM_XDATA_FIFO_LEN)
+}
+
+/// Size of one locality's register window (memory-mapped TIS: locality L
+/// at base + L × 4 KiB; SPI: address bits 15:12).
+pub const LOCALITY_WINDOW: usize = 0x1000;
+
 /// SPI header byte 0: read transfer.
 pub const SPI_READ: u8 = 0x80;
 /// SPI header byte 0: write transfer.
 pub const SPI_WRITE: u8 = 0x00;
+/// Bit 0 of the byte the TPM drives during the last header byte and each
+/// wait state: 1 = ready, the data phase follows.
+pub const SPI_FLOW_READY: u8 = 0x01;
+/// SPI header byte 0: data-phase length minus one (1..=64 bytes).
+pub const SPI_SIZE_MASK: u8 = 0x3F;
 /// Largest data phase of one SPI transaction (Linux `MAX_SPI_FRAMESIZE`).
 pub const SPI_MAX_FRAME: usize = 64;
 /// SPI header length.
@@ -92,6 +116,3 @@ pub const TIMEOUT_B_US: u32 = 2_000_000;
 pub const TIMEOUT_C_US: u32 = 200_000;
 /// PTP TIMEOUT_D (short register settling), microseconds.
 pub const TIMEOUT_D_US: u32 = 30_000;
-
-/// TPM 2.0 command/response header length.
-pub const TPM_HEADER_LEN: usize = 10;

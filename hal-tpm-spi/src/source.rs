@@ -1,16 +1,18 @@
 //! [`TpmSource`]: Linux `trusted.source=tpm` (TPM 2.0) in firmware. The
 //! policy lives here: which parent, which object attributes, which blob
-//! format, which session. The protocol is in [`crate::tpm2`].
+//! format, which session. The protocol is in [`crate::tpm2`],
+//! [`crate::object`] and [`crate::policy`].
 
+use trusted_core::keyctl::{HashAlgo, TpmOptions};
 use trusted_core::{
     Error, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, SealedBlob, TrustSource,
 };
 use zeroize::Zeroize;
 
 use crate::blob;
-use crate::error::TpmError;
-use crate::tpm2::{Auth, PcrSelection, Tpm, Transport, attr, rh};
-use trusted_core::keyctl::{HashAlgo, TpmOptions};
+use crate::policy::PcrSelection;
+use crate::spec::{attr, rh};
+use crate::tpm2::{Auth, Tpm, Transport};
 
 type Result<T> = core::result::Result<T, Error>;
 
@@ -42,7 +44,7 @@ impl<T: Transport> TpmSource<T> {
     }
 
     /// The TPM command layer.
-    pub fn tpm(&mut self) -> &mut Tpm<T> {
+    pub fn driver_mut(&mut self) -> &mut Tpm<T> {
         &mut self.tpm
     }
 
@@ -60,7 +62,7 @@ impl<T: Transport> TpmSource<T> {
         let mut public = [0u8; 512];
         match self.tpm.read_public(persistent, &mut public) {
             Ok(_) => return Ok(false),
-            Err(TpmError::Rc(_)) => {}
+            Err(crate::Error::Rc(_)) => {}
             Err(e) => return Err(e.into()),
         }
         let handle = self

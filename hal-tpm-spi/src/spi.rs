@@ -10,11 +10,23 @@
 
 use embedded_hal::digital::OutputPin;
 use embedded_hal::spi::SpiBus;
-
-use crate::error::{Result, TpmError, Wait};
 use trusted_core::trace;
-use crate::regs::{SPI_HEADER_LEN, SPI_MAX_FRAME, SPI_READ, SPI_WRITE, spi_address};
+
+use crate::error::{Error, Result, Wait};
+use crate::regs::{
+    SPI_FLOW_READY, SPI_HEADER_LEN, SPI_MAX_FRAME, SPI_READ, SPI_WRITE, spi_address,
+};
 use crate::tis::TisAccess;
+
+/// The crate error for a bus error, keeping its kind.
+fn spi_error(e: impl embedded_hal::spi::Error) -> Error {
+    Error::Spi(e.kind())
+}
+
+/// The crate error for a chip-select error, keeping its kind.
+fn cs_error(e: impl embedded_hal::digital::Error) -> Error {
+    Error::ChipSelect(e.kind())
+}
 
 /// Wait-state bytes clocked before giving up (Linux `TPM_RETRY` is 50).
 pub const DEFAULT_WAIT_STATE_LIMIT: u16 = 50;
@@ -51,7 +63,7 @@ impl<S: SpiBus, C: OutputPin> SpiTis<S, C> {
     }
 
     /// The bus and pin back.
-    pub fn release(self) -> (S, C) {
+    pub fn into_inner(self) -> (S, C) {
         (self.spi, self.cs)
     }
 
@@ -64,13 +76,13 @@ impl<S: SpiBus, C: OutputPin> SpiTis<S, C> {
     ) -> Result<()> {
         let len = data.len();
         if len == 0 || len > SPI_MAX_FRAME {
-            return Err(TpmError::InvalidArgument("SPI frame must be 1..=64 bytes"));
+            return Err(Error::InvalidArgument("SPI frame must be 1..=64 bytes"));
         }
-        self.cs.set_low().map_err(|_| TpmError::ChipSelect)?;
+        self.cs.set_low().map_err(cs_error)?;
         let result = self.frame(read, locality, offset, data);
         // Chip select goes high on every path, or the TPM stays mid-frame.
-        let flushed = self.spi.flush().map_err(|_| TpmError::Spi);
-        let released = self.cs.set_high().map_err(|_| TpmError::ChipSelect);
+        let flushed = self.spi.flush().map_err(spi_error);
+        let released = self.cs.set_high().map_err(cs_error);
         result.and(flushed).and(released)
     }
 
@@ -83,32 +95,28 @@ impl<S: SpiBus, C: OutputPin> SpiTis<S, C> {
             (addr >> 8) as u8,
             addr as u8,
         ];
-        self.spi
-            .transfer_in_place(&mut header)
-            .map_err(|_| TpmError::Spi)?;
+        self.spi.transfer_in_place(&mut header).map_err(spi_error)?;
         // Bit 0 of the byte received with the last header byte: 1 = go on.
-        if header[SPI_HEADER_LEN - 1] & 1 == 0 {
+        if header[SPI_HEADER_LEN - 1] & SPI_FLOW_READY == 0 {
             let mut waited: u16 = 0;
             loop {
                 let mut b = [0u8];
-                self.spi
-                    .transfer_in_place(&mut b)
-                    .map_err(|_| TpmError::Spi)?;
-                if b[0] & 1 == 1 {
+                self.spi.transfer_in_place(&mut b).map_err(spi_error)?;
+                if b[0] & SPI_FLOW_READY != 0 {
                     break;
                 }
                 waited = waited.saturating_add(1);
                 if waited >= self.wait_state_limit {
                     trace!("tpm spi: wait states over limit");
-                    return Err(TpmError::Timeout(Wait::WaitStates));
+                    return Err(Error::Timeout(Wait::WaitStates));
                 }
             }
         }
         if read {
             data.fill(0);
-            self.spi.transfer_in_place(data).map_err(|_| TpmError::Spi)
+            self.spi.transfer_in_place(data).map_err(spi_error)
         } else {
-            self.spi.write(data).map_err(|_| TpmError::Spi)
+            self.spi.write(data).map_err(spi_error)
         }
     }
 }
@@ -124,7 +132,7 @@ impl<S: SpiBus, C: OutputPin> TisAccess for SpiTis<S, C> {
         let mut frame = [0u8; SPI_MAX_FRAME];
         let frame = frame
             .get_mut(..data.len())
-            .ok_or(TpmError::InvalidArgument("SPI frame must be 1..=64 bytes"))?;
+            .ok_or(Error::InvalidArgument("SPI frame must be 1..=64 bytes"))?;
         frame.copy_from_slice(data);
         let result = self.transaction(false, locality, offset, frame);
         // Command bytes may carry secrets (Create's inSensitive).

@@ -1,20 +1,28 @@
 //! The FIFO (TIS) protocol of the TCG PC Client Platform TPM Profile,
 //! generic over register access ([`TisAccess`]) so SPI ([`crate::SpiTis`])
-//! and a memory-mapped TIS carry the same state machine.
+//! and a memory-mapped TIS ([`crate::MmioTis`]) carry the same state
+//! machine.
 //!
 //! Every wait is a time budget (PTP TIMEOUT_A..D, or the command's duration
-//! class as Linux assigns it) spent through `DelayNs`, and ends in
-//! [`TpmError::Timeout`]. After `tpmGo` the TPM is always put back to
+//! class as Linux assigns it) spent through `DelayNs` by
+//! [`trusted_core::poll_until`], and ends in [`Error::Timeout`] naming the
+//! wait. After `tpmGo` the TPM is always put back to
 //! commandReady, on success and on every error, so one bad exchange does not
 //! wedge the next (the hang wolfTPM issue 295 describes).
 
 use embedded_hal::delay::DelayNs;
+use trusted_core::poll::{Budget, poll_until};
+use trusted_core::{debug, trace};
 use zeroize::Zeroize;
 
-use crate::error::{Result, TpmError, Wait};
-use trusted_core::{debug, trace};
+use crate::error::{Error, Result, Wait};
 use crate::regs::*;
+use crate::spec::{HEADER_LEN, cc, st};
 use crate::tpm2::Transport;
+
+/// First sleep between status polls; each next one doubles, up to
+/// [`Timeouts::max_poll_step_us`].
+const FIRST_POLL_STEP_US: u32 = 10;
 
 /// Byte access to TIS registers of one locality window.
 pub trait TisAccess {
@@ -65,7 +73,6 @@ impl Timeouts {
     /// The budget for the response of `command_code` (Linux
     /// `tpm2_ordinal_duration_index`, reduced to the commands used here).
     pub fn duration_us(&self, command_code: u32) -> u32 {
-        use crate::tpm2::cc;
         let class = match command_code {
             cc::CREATE_PRIMARY | cc::CREATE => 3,
             cc::SELF_TEST | cc::GET_RANDOM => 2,
@@ -99,34 +106,9 @@ pub struct TpmInfo {
     pub interface_capability: u32,
 }
 
-/// Bounded poll: `ready` is tried, then the wait sleeps 10 µs, 20 µs, ...
-/// up to `max_step_us` per sleep, until `budget_us` of sleeping is spent.
-pub(crate) fn wait_until<D: DelayNs>(
-    delay: &mut D,
-    budget_us: u32,
-    max_step_us: u32,
-    what: Wait,
-    mut ready: impl FnMut() -> Result<bool>,
-) -> Result<()> {
-    let mut waited: u32 = 0;
-    let mut step: u32 = 10;
-    loop {
-        if ready()? {
-            return Ok(());
-        }
-        if waited >= budget_us {
-            debug!("tpm tis: wait ran out");
-            return Err(TpmError::Timeout(what));
-        }
-        delay.delay_us(step);
-        waited = waited.saturating_add(step);
-        step = step.saturating_mul(2).min(max_step_us.max(10));
-    }
-}
-
 /// The FIFO interface of one locality over any [`TisAccess`].
 pub struct Tis<A, D> {
-    access: A,
+    regs: A,
     delay: D,
     locality: u8,
     active: bool,
@@ -135,9 +117,9 @@ pub struct Tis<A, D> {
 
 impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// Locality 0 with the PTP timeouts.
-    pub fn new(access: A, delay: D) -> Self {
+    pub fn new(regs: A, delay: D) -> Self {
         Self {
-            access,
+            regs,
             delay,
             locality: 0,
             active: false,
@@ -148,7 +130,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// Uses `locality` (0..=4) instead of 0.
     pub fn with_locality(mut self, locality: u8) -> Result<Self> {
         if locality >= LOCALITIES {
-            return Err(TpmError::InvalidArgument("locality must be 0..=4"));
+            return Err(Error::InvalidArgument("locality must be 0..=4"));
         }
         self.locality = locality;
         Ok(self)
@@ -161,31 +143,34 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     }
 
     /// The register access and delay back (the locality is not released).
-    pub fn release(self) -> (A, D) {
-        (self.access, self.delay)
+    pub fn into_inner(self) -> (A, D) {
+        (self.regs, self.delay)
     }
 
     /// The register access, e.g. to inspect a sim.
-    pub fn access_mut(&mut self) -> &mut A {
-        &mut self.access
+    pub fn regs_mut(&mut self) -> &mut A {
+        &mut self.regs
     }
 
     fn read8(&mut self, offset: u16) -> Result<u8> {
         let mut b = [0u8; 1];
-        self.access.read(self.locality, offset, &mut b)?;
+        self.regs.read(self.locality, offset, &mut b)?;
         Ok(b[0])
     }
 
     fn read32(&mut self, offset: u16) -> Result<u32> {
         let mut b = [0u8; 4];
-        self.access.read(self.locality, offset, &mut b)?;
+        self.regs.read(self.locality, offset, &mut b)?;
         Ok(u32::from_le_bytes(b))
     }
 
     fn write8(&mut self, offset: u16, v: u8) -> Result<()> {
-        self.access.write(self.locality, offset, &[v])
+        self.regs.write(self.locality, offset, &[v])
     }
 
+    /// Polls `ready` on the register access for at most `budget_us`: the
+    /// first sleep is 10 µs, each next one doubles up to
+    /// [`Timeouts::max_poll_step_us`].
     fn wait(
         &mut self,
         budget_us: u32,
@@ -193,36 +178,43 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         mut ready: impl FnMut(&mut A) -> Result<bool>,
     ) -> Result<()> {
         let Self {
-            access,
+            regs,
             delay,
             timeouts,
             ..
         } = self;
-        wait_until(delay, budget_us, timeouts.max_poll_step_us, what, || {
-            ready(access)
-        })
+        let budget = Budget::backoff(
+            budget_us,
+            FIRST_POLL_STEP_US,
+            timeouts.max_poll_step_us.max(FIRST_POLL_STEP_US),
+        );
+        let waited = poll_until(delay, budget, Error::Timeout(what), || ready(regs));
+        if waited.is_err_and(|e| e == Error::Timeout(what)) {
+            debug!("tpm tis: wait ran out");
+        }
+        waited
     }
 
     /// Probes the chip: waits for a valid ACCESS register (TIMEOUT_A; a bus
-    /// that reads 0xFF all along is [`TpmError::NoDevice`]), claims the
+    /// that reads 0xFF all along is [`Error::NoDevice`]), claims the
     /// locality, checks that STS says TPM 2.0 and reads the IDs.
     pub fn init(&mut self) -> Result<TpmInfo> {
         let loc = self.locality;
-        let mut last = 0xFF;
+        let mut last = FLOATING;
         let valid = self.wait(self.timeouts.a_us, Wait::AccessValid, |a| {
             let mut b = [0u8; 1];
             a.read(loc, TPM_ACCESS, &mut b)?;
             last = b[0];
-            Ok(b[0] != 0xFF && b[0] & ACCESS_VALID != 0)
+            Ok(b[0] != FLOATING && b[0] & ACCESS_VALID != 0)
         });
         match valid {
-            Err(TpmError::Timeout(_)) if last == 0xFF => return Err(TpmError::NoDevice),
+            Err(Error::Timeout(_)) if last == FLOATING => return Err(Error::NoDevice),
             other => other?,
         }
         self.request_locality()?;
         let sts3 = self.read8(TPM_STS_3)?;
-        if sts3 == 0xFF || sts3 & STS3_FAMILY_MASK != STS3_FAMILY_TPM2 {
-            return Err(TpmError::NotTpm2);
+        if sts3 == FLOATING || sts3 & STS3_FAMILY_MASK != STS3_FAMILY_TPM2 {
+            return Err(Error::NotTpm2);
         }
         let did_vid = self.read32(TPM_DID_VID)?;
         let revision = self.read8(TPM_RID)?;
@@ -239,7 +231,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     pub fn request_locality(&mut self) -> Result<()> {
         let loc = self.locality;
         let owned = |v: u8| {
-            v != 0xFF
+            v != FLOATING
                 && v & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
                     == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
                 && v & ACCESS_REQUEST_USE == 0
@@ -266,8 +258,8 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
 
     fn status(&mut self) -> Result<u8> {
         let s = self.read8(TPM_STS)?;
-        if s == 0xFF {
-            return Err(TpmError::BadStatus(s));
+        if s == FLOATING {
+            return Err(Error::BadStatus(s));
         }
         Ok(s)
     }
@@ -279,10 +271,10 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             let mut b = [0u8; 1];
             a.read(loc, TPM_STS, &mut b)?;
             sts = b[0];
-            if sts != 0xFF && sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
-                return Err(TpmError::BadStatus(sts));
+            if sts != FLOATING && sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
+                return Err(Error::BadStatus(sts));
             }
-            Ok(sts != 0xFF && sts & mask == mask)
+            Ok(sts != FLOATING && sts & mask == mask)
         })?;
         Ok(sts)
     }
@@ -295,7 +287,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             let mut b = [0u8; 2];
             a.read(loc, TPM_STS_BURST, &mut b)?;
             burst = u16::from_le_bytes(b);
-            Ok(burst != 0 && burst != 0xFFFF)
+            Ok(burst != 0 && burst != u16::MAX)
         })?;
         Ok(usize::from(burst))
     }
@@ -313,8 +305,8 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             self.abort()?;
         }
         let (body, last) = match cmd.split_last() {
-            Some((last, body)) if cmd.len() >= TPM_HEADER_LEN => (body, *last),
-            _ => return Err(TpmError::InvalidArgument("command shorter than its header")),
+            Some((last, body)) if cmd.len() >= HEADER_LEN => (body, *last),
+            _ => return Err(Error::InvalidArgument("command shorter than its header")),
         };
         // All but the last byte in bursts; Expect must stay set (Linux
         // tpm_tis_send_data).
@@ -322,18 +314,18 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         while !rest.is_empty() {
             let n = self.burst_count()?.min(rest.len()).min(A::MAX_TRANSFER);
             let (chunk, tail) = rest.split_at(n);
-            self.access.write(self.locality, TPM_DATA_FIFO, chunk)?;
+            self.regs.write(self.locality, TPM_DATA_FIFO, chunk)?;
             rest = tail;
             let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
             if sts & STS_EXPECT == 0 {
-                return Err(TpmError::Expect);
+                return Err(Error::Expect);
             }
         }
         self.burst_count()?;
-        self.access.write(self.locality, TPM_DATA_FIFO, &[last])?;
+        self.regs.write(self.locality, TPM_DATA_FIFO, &[last])?;
         let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
         if sts & STS_EXPECT != 0 {
-            return Err(TpmError::Expect);
+            return Err(Error::Expect);
         }
         self.write8(TPM_STS, STS_GO)
     }
@@ -348,17 +340,15 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
                 self.timeouts.c_us,
                 Wait::DataAvail,
             ) {
-                Err(TpmError::Timeout(_)) => return Err(TpmError::ResponseShort),
+                Err(Error::Timeout(_)) => return Err(Error::ResponseShort),
                 other => other?,
             };
             let n = self
                 .burst_count()?
                 .min(out.len() - done)
                 .min(A::MAX_TRANSFER);
-            let chunk = out
-                .get_mut(done..done + n)
-                .ok_or(TpmError::BufferTooSmall)?;
-            self.access.read(self.locality, TPM_DATA_FIFO, chunk)?;
+            let chunk = out.get_mut(done..done + n).ok_or(Error::BufferTooSmall)?;
+            self.regs.read(self.locality, TPM_DATA_FIFO, chunk)?;
             done += n;
         }
         Ok(())
@@ -367,27 +357,25 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     fn recv(&mut self, command_code: u32, rsp: &mut [u8]) -> Result<usize> {
         let budget = self.timeouts.duration_us(command_code);
         self.wait_status(STS_VALID | STS_DATA_AVAIL, budget, Wait::DataAvail)?;
-        let header = rsp
-            .get_mut(..TPM_HEADER_LEN)
-            .ok_or(TpmError::BufferTooSmall)?;
+        let header = rsp.get_mut(..HEADER_LEN).ok_or(Error::BufferTooSmall)?;
         self.recv_chunk(header)?;
         let (tag, size) = match *header {
             [t0, t1, s0, s1, s2, s3, ..] => (
                 u16::from_be_bytes([t0, t1]),
                 u32::from_be_bytes([s0, s1, s2, s3]) as usize,
             ),
-            _ => return Err(TpmError::ResponseHeader),
+            _ => return Err(Error::ResponseHeader),
         };
-        if !matches!(tag, 0x8001 | 0x8002 | 0x00C4) || size < TPM_HEADER_LEN {
-            return Err(TpmError::ResponseHeader);
+        if !matches!(tag, st::NO_SESSIONS | st::SESSIONS | st::RSP_COMMAND) || size < HEADER_LEN {
+            return Err(Error::ResponseHeader);
         }
         let body = rsp
-            .get_mut(TPM_HEADER_LEN..size)
-            .ok_or(TpmError::ResponseTooLarge)?;
+            .get_mut(HEADER_LEN..size)
+            .ok_or(Error::ResponseTooLarge)?;
         self.recv_chunk(body)?;
         let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
         if sts & STS_DATA_AVAIL != 0 {
-            return Err(TpmError::ResponseTrailing);
+            return Err(Error::ResponseTrailing);
         }
         Ok(size)
     }
@@ -400,7 +388,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         }
         let command_code = match cmd.get(6..10) {
             Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-            _ => return Err(TpmError::InvalidArgument("command shorter than its header")),
+            _ => return Err(Error::InvalidArgument("command shorter than its header")),
         };
         trace!("tpm tis: command {=u32:#x}", command_code);
         let result = match self.send(cmd) {

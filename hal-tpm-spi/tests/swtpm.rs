@@ -1,56 +1,56 @@
 //! The driver over the TIS-over-SPI sim with swtpm executing the commands:
 //! everything goes through SPI frames, the FIFO protocol and a real TPM 2.0.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 mod common;
 
 use std::cell::RefCell;
 
-use common::{FakeDelay, swtpm, temp_dir, tpm2_tool};
-use hal_tpm_spi::sim::swtpm::SwtpmBackend;
-use hal_tpm_spi::sim::{SimCs, SimSpi, TisSpiDevice};
-use hal_tpm_spi::tpm2::{SRK_HANDLE, policy_pcr_update};
-use hal_tpm_spi::{PcrSelection, SpiTis, Tis, TpmSource, Transport};
+use common::{swtpm, temp_dir, tpm2_tool};
+use hal_tpm_spi::sim::swtpm::{SwtpmBackend, SwtpmProcess};
+use hal_tpm_spi::sim::{SimCs, SimSpi, TpmSim};
+use hal_tpm_spi::spec::SRK_HANDLE;
+use hal_tpm_spi::{PcrSelection, SpiTis, SpiTpm, Tis, TpmSource, Transport, policy_pcr_update};
 use rand_core::TryRng;
+use trusted_core::test_util::{NoDelay, hex, section, vectors};
 use trusted_core::{Error, Key, TrustSource};
 
-type Dev = RefCell<TisSpiDevice<SwtpmBackend, 0>>;
-type Src<'a> =
-    TpmSource<Tis<SpiTis<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>>, FakeDelay<'static>>>;
+type Dev = RefCell<TpmSim<SwtpmBackend, 0>>;
+type Src<'a> = TpmSource<SpiTpm<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>, NoDelay>>;
 
-fn device(p: &hal_tpm_spi::sim::swtpm::SwtpmProcess) -> Dev {
-    RefCell::new(TisSpiDevice::new(p.connect().unwrap()))
+fn device(p: &SwtpmProcess) -> std::io::Result<Dev> {
+    Ok(RefCell::new(TpmSim::new(p.connect()?)))
 }
 
-fn source(dev: &Dev) -> Src<'_> {
-    let tis = Tis::new(SpiTis::new(SimSpi(dev), SimCs(dev)), FakeDelay::default());
+/// A swtpm and the TIS-over-SPI sim connected to it.
+fn swtpm_sim() -> Result<(SwtpmProcess, Dev), String> {
+    let p = swtpm()?;
+    let dev = device(&p).map_err(|e| e.to_string())?;
+    Ok((p, dev))
+}
+
+fn source(dev: &Dev) -> trusted_core::Result<Src<'_>> {
+    let tis = Tis::new(SpiTis::new(SimSpi(dev), SimCs(dev)), NoDelay);
     let mut src = TpmSource::new(tis);
-    src.init().unwrap();
-    src
+    src.init()?;
+    Ok(src)
 }
 
-fn provisioned(dev: &Dev) -> Src<'_> {
-    let mut src = source(dev);
-    assert!(src.provision_srk(SRK_HANDLE).unwrap());
+fn provisioned(dev: &Dev) -> trusted_core::Result<Src<'_>> {
+    let mut src = source(dev)?;
+    assert!(src.provision_srk(SRK_HANDLE)?);
     assert!(
-        !src.provision_srk(SRK_HANDLE).unwrap(),
+        !src.provision_srk(SRK_HANDLE)?,
         "second provision finds the SRK"
     );
-    src
+    Ok(src)
 }
 
 const OPTS: &str = "keyhandle=0x81000001";
 
 #[test]
 fn seal_unseal_round_trip_over_spi() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     let key = Key::from_slice(&[0x5a; 32]).unwrap();
     let blob = src.seal(&key, OPTS).unwrap();
     // The Linux TPMKey header: SEQUENCE, OID 2.23.133.10.1.5, emptyAuth
@@ -82,9 +82,8 @@ fn seal_unseal_round_trip_over_spi() {
 
 #[test]
 fn migratable_0_sets_fixed_tpm_and_parent() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     let key = Key::from_slice(&[1; 32]).unwrap();
     let blob = src.seal(&key, "keyhandle=81000001 migratable=0").unwrap();
     assert_eq!(
@@ -96,9 +95,8 @@ fn migratable_0_sets_fixed_tpm_and_parent() {
 
 #[test]
 fn wrong_blobauth_is_rejected() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     let key = Key::from_slice(&[7; 48]).unwrap();
     let blob = src
         .seal(&key, "keyhandle=0x81000001 blobauth=hunter2")
@@ -130,9 +128,8 @@ fn wrong_blobauth_is_rejected() {
 
 #[test]
 fn keyhandle_is_required_to_seal() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     let key = Key::from_slice(&[7; 32]).unwrap();
     assert!(matches!(src.seal(&key, ""), Err(Error::Payload(_))));
     assert!(matches!(
@@ -143,9 +140,8 @@ fn keyhandle_is_required_to_seal() {
 
 #[test]
 fn pcr_policy_seal_fails_after_pcr_extend() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     let sel = PcrSelection::sha256(&[16, 23]).unwrap();
     let key = Key::from_slice(&[0x11; 32]).unwrap();
     let blob = src.seal_with_pcrs(&key, OPTS, &sel).unwrap();
@@ -159,7 +155,7 @@ fn pcr_policy_seal_fails_after_pcr_extend() {
         src.unseal_with_pcrs(blob.as_bytes(), "", &sel).unwrap(),
         key
     );
-    src.tpm().pcr_extend(16, &[0xAB; 32]).unwrap();
+    src.driver_mut().pcr_extend(16, &[0xAB; 32]).unwrap();
     assert_eq!(
         src.unseal_with_pcrs(blob.as_bytes(), "", &sel),
         Err(Error::AuthFailed)
@@ -175,11 +171,10 @@ fn pcr_policy_seal_fails_after_pcr_extend() {
 
 #[test]
 fn offline_policy_digest_equals_trial_session() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = source(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = source(&dev).unwrap();
     let sel = PcrSelection::sha256(&[0, 7, 16]).unwrap();
-    let tpm = src.tpm();
+    let tpm = src.driver_mut();
     tpm.pcr_extend(7, &[3; 32]).unwrap();
     let offline = tpm.pcr_policy_digest(&sel).unwrap();
     let s = tpm.start_policy_session(true).unwrap();
@@ -189,31 +184,31 @@ fn offline_policy_digest_equals_trial_session() {
     assert_eq!(&trial[..], &offline[..]);
     // And the known-answer vector for PCR 16 at reset (all zero), made by
     // tests/vectors/policy_pcr.py.
-    let kat = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/policy_pcr16_zero.hex"
-    ))
-    .unwrap();
+    let all = vectors(include_str!("vectors/policy_pcr.txt"));
+    let kat = section(&all, "policy-pcr16-zero");
     let sel16 = PcrSelection::sha256(&[16]).unwrap();
     let zero_pcrs: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest([0u8; 32]).into();
+    assert_eq!(zero_pcrs, kat.array::<32>("pcr_digest"));
     let d = policy_pcr_update(&[0; 32], &sel16, &zero_pcrs);
-    assert_eq!(hex(&d), kat.trim());
-    assert_eq!(hex(&tpm.pcr_policy_digest(&sel16).unwrap()), kat.trim());
+    assert_eq!(hex(&d), kat.get("policy"));
+    assert_eq!(
+        hex(&tpm.pcr_policy_digest(&sel16).unwrap()),
+        kat.get("policy")
+    );
 }
 
 #[test]
 fn linux_policyhandle_unseals_through_caller_session() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     let sel = PcrSelection::sha256(&[23]).unwrap();
-    let policy = src.tpm().pcr_policy_digest(&sel).unwrap();
+    let policy = src.driver_mut().pcr_policy_digest(&sel).unwrap();
     let key = Key::from_slice(&[0x22; 32]).unwrap();
     let blob = src
         .seal(&key, &format!("{OPTS} policydigest={}", hex(&policy)))
         .unwrap();
-    let s = src.tpm().start_policy_session(false).unwrap();
-    src.tpm().policy_pcr(s, &[], &sel).unwrap();
+    let s = src.driver_mut().start_policy_session(false).unwrap();
+    src.driver_mut().policy_pcr(s, &[], &sel).unwrap();
     assert_eq!(
         src.unseal(blob.as_bytes(), &format!("policyhandle={s:#x}"))
             .unwrap(),
@@ -223,16 +218,15 @@ fn linux_policyhandle_unseals_through_caller_session() {
 
 #[test]
 fn old_format_blob_loads_with_keyhandle() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     // Pre-5.13 Linux sealed key ‖ migratable byte and stored the raw
     // TPM2B_PRIVATE ‖ TPM2B_PUBLIC ‖ creation data.
     let mut data = vec![0x33u8; 32];
     data.push(1);
     let mut raw = [0u8; 512];
     let n = src
-        .tpm()
+        .driver_mut()
         .create_sealed(
             SRK_HANDLE,
             hal_tpm_spi::Auth::Password(&[]),
@@ -255,9 +249,8 @@ fn old_format_blob_loads_with_keyhandle() {
 
 #[test]
 fn get_random_as_try_crypto_rng() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = source(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = source(&dev).unwrap();
     let mut a = [0u8; 100];
     let mut b = [0u8; 100];
     src.rng().try_fill_bytes(&mut a).unwrap();
@@ -266,44 +259,36 @@ fn get_random_as_try_crypto_rng() {
     assert!(a.iter().any(|&x| x != 0));
     let _ = src.rng().try_next_u64().unwrap();
     assert!(
-        src.tpm().tpm_property(0x105).unwrap() > 0,
+        src.driver_mut().tpm_property(0x105).unwrap() > 0,
         "TPM_PT_MANUFACTURER"
     );
-    src.tpm().self_test(false).unwrap();
+    src.driver_mut().self_test(false).unwrap();
 }
 
 #[test]
 fn pcrlock_extends_after_seal() {
-    let p = swtpm();
-    let dev = device(&p);
-    let mut src = provisioned(&dev);
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut src = provisioned(&dev).unwrap();
     let sel = PcrSelection::sha256(&[16]).unwrap();
-    let before = src.tpm().pcr_digest(&sel).unwrap();
+    let before = src.driver_mut().pcr_digest(&sel).unwrap();
     let key = Key::from_slice(&[9; 32]).unwrap();
     src.seal(&key, "keyhandle=0x81000001 pcrlock=16").unwrap();
-    assert_ne!(src.tpm().pcr_digest(&sel).unwrap(), before);
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
+    assert_ne!(src.driver_mut().pcr_digest(&sel).unwrap(), before);
 }
 
 #[test]
 fn srk_template_equals_tpm2_tools() {
-    let p = swtpm();
+    let p = swtpm().unwrap();
     let name = {
-        let dev = device(&p);
-        let mut src = provisioned(&dev);
+        let dev = device(&p).unwrap();
+        let mut src = provisioned(&dev).unwrap();
         let mut public = [0u8; 512];
-        src.tpm().read_public(SRK_HANDLE, &mut public).unwrap().1
+        src.driver_mut()
+            .read_public(SRK_HANDLE, &mut public)
+            .unwrap()
+            .1
     }; // connection closed: swtpm serves one client at a time
-    let dir = temp_dir("srk");
+    let dir = temp_dir("srk").unwrap();
     let tcti = p.tcti();
     tpm2_tool(
         &tcti,
@@ -320,13 +305,15 @@ fn srk_template_equals_tpm2_tools() {
             "-c",
             "prim.ctx",
         ],
-    );
+    )
+    .unwrap();
     tpm2_tool(
         &tcti,
         &dir,
         &["tpm2_readpublic", "-Q", "-c", "prim.ctx", "-n", "prim.name"],
-    );
-    tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]);
+    )
+    .unwrap();
+    tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]).unwrap();
     let tools_name = std::fs::read(dir.join("prim.name")).unwrap();
     assert_eq!(&name[..], &tools_name[..]);
     std::fs::remove_dir_all(dir).unwrap();
@@ -334,14 +321,14 @@ fn srk_template_equals_tpm2_tools() {
 
 #[test]
 fn tpm2_tools_interop_both_ways() {
-    let p = swtpm();
-    let dir = temp_dir("interop");
+    let p = swtpm().unwrap();
+    let dir = temp_dir("interop").unwrap();
     let tcti = p.tcti();
     // Provision here, seal here.
     let key = Key::from_slice(&[0x42; 32]).unwrap();
     let blob = {
-        let dev = device(&p);
-        let mut src = provisioned(&dev);
+        let dev = device(&p).unwrap();
+        let mut src = provisioned(&dev).unwrap();
         src.seal(&key, OPTS).unwrap()
     };
     // Ours → tpm2_load + tpm2_unseal: the octet strings are the TPM2B files.
@@ -363,9 +350,10 @@ fn tpm2_tools_interop_both_ways() {
             "-c",
             "ours.ctx",
         ],
-    );
-    let out = tpm2_tool(&tcti, &dir, &["tpm2_unseal", "-c", "ours.ctx"]);
-    tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]);
+    )
+    .unwrap();
+    let out = tpm2_tool(&tcti, &dir, &["tpm2_unseal", "-c", "ours.ctx"]).unwrap();
+    tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]).unwrap();
     assert_eq!(out, key.as_bytes());
 
     // tpm2_create -i → unsealed here (wrapped in Linux's TPMKey format).
@@ -386,18 +374,19 @@ fn tpm2_tools_interop_both_ways() {
             "-r",
             "t.priv",
         ],
-    );
-    tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]);
+    )
+    .unwrap();
+    tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]).unwrap();
     let mut priv_pub = std::fs::read(dir.join("t.priv")).unwrap();
     priv_pub.extend(std::fs::read(dir.join("t.pub")).unwrap());
     let mut der = [0u8; 512];
     let n = hal_tpm_spi::blob::encode(SRK_HANDLE, true, &priv_pub, &mut der).unwrap();
-    let dev = device(&p);
-    let mut src = source(&dev);
+    let dev = device(&p).unwrap();
+    let mut src = source(&dev).unwrap();
     assert_eq!(src.unseal(&der[..n], "").unwrap().as_bytes(), &secret[..]);
     // The tpm2-tools object as a raw (old-format-shaped) blob also loads
     // through the Tpm layer directly.
-    let tpm = src.tpm();
+    let tpm = src.driver_mut();
     let h = tpm
         .load(SRK_HANDLE, hal_tpm_spi::Auth::Password(&[]), &priv_pub)
         .unwrap();
@@ -408,7 +397,6 @@ fn tpm2_tools_interop_both_ways() {
     tpm.flush_context(h).unwrap();
     assert_eq!(&out[..n], &secret[..]);
     std::fs::remove_dir_all(dir).unwrap();
-    let _ = unhex("");
 }
 
 /// Counts command/response sizes per exchange for the closing figures.
@@ -433,14 +421,15 @@ impl<T> Counting<T> {
 }
 
 impl<T: Transport> Transport for Counting<T> {
-    fn probe(&mut self) -> Result<(), hal_tpm_spi::TpmError> {
+    fn probe(&mut self) -> hal_tpm_spi::Result<()> {
         self.inner.probe()
     }
-    fn transact(&mut self, cmd: &[u8], rsp: &mut [u8]) -> Result<usize, hal_tpm_spi::TpmError> {
+    fn transact(&mut self, cmd: &[u8], rsp: &mut [u8]) -> hal_tpm_spi::Result<usize> {
         let n = self.inner.transact(cmd, rsp)?;
         self.sizes.push((cmd.len(), n));
-        self.codes
-            .push(u32::from_be_bytes(cmd[6..10].try_into().unwrap()));
+        if let Some(&[a, b, c, d]) = cmd.get(6..10) {
+            self.codes.push(u32::from_be_bytes([a, b, c, d]));
+        }
         Ok(n)
     }
 }
@@ -451,10 +440,9 @@ fn frames(n: usize) -> usize {
 
 #[test]
 fn bus_figures_per_seal_and_unseal() {
-    let p = swtpm();
-    let dev = device(&p);
-    provisioned(&dev);
-    let tis = Tis::new(SpiTis::new(SimSpi(&dev), SimCs(&dev)), FakeDelay::default());
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    provisioned(&dev).unwrap();
+    let tis = Tis::new(SpiTis::new(SimSpi(&dev), SimCs(&dev)), NoDelay);
     let mut src = TpmSource::new(Counting {
         inner: tis,
         sizes: vec![],
@@ -463,26 +451,26 @@ fn bus_figures_per_seal_and_unseal() {
     src.init().unwrap();
     let key = Key::from_slice(&[0x77; 32]).unwrap();
 
-    src.tpm().transport_mut().clear();
+    src.driver_mut().transport_mut().clear();
     let blob = src.seal(&key, OPTS).unwrap();
-    let seal_cmds = src.tpm().transport_mut().commands();
-    let seal_exchanges = src.tpm().transport_mut().sizes.len();
+    let seal_cmds = src.driver_mut().transport_mut().commands();
+    let seal_exchanges = src.driver_mut().transport_mut().sizes.len();
 
-    src.tpm().transport_mut().clear();
+    src.driver_mut().transport_mut().clear();
     dev.borrow_mut().reset_stats();
     assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
     let stats = dev.borrow().stats();
-    let sizes = src.tpm().transport_mut().sizes.clone();
+    let sizes = src.driver_mut().transport_mut().sizes.clone();
     let payload: usize = sizes.iter().map(|(c, r)| c + r).sum();
     let minimum: usize = sizes.iter().map(|(c, r)| frames(*c) + frames(*r)).sum();
 
     let sel = PcrSelection::sha256(&[16]).unwrap();
-    src.tpm().transport_mut().clear();
+    src.driver_mut().transport_mut().clear();
     let pblob = src.seal_with_pcrs(&key, OPTS, &sel).unwrap();
-    let pseal_cmds = src.tpm().transport_mut().commands();
-    src.tpm().transport_mut().clear();
+    let pseal_cmds = src.driver_mut().transport_mut().commands();
+    src.driver_mut().transport_mut().clear();
     src.unseal_with_pcrs(pblob.as_bytes(), "", &sel).unwrap();
-    let punseal_cmds = src.tpm().transport_mut().commands();
+    let punseal_cmds = src.driver_mut().transport_mut().commands();
 
     println!(
         "FIGURES: seal {seal_cmds} TPM commands ({seal_exchanges} exchanges with RETRY resends); unseal {} commands; unseal bus bytes {} \

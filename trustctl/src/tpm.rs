@@ -5,8 +5,8 @@
 use std::cell::RefCell;
 
 use hal_tpm_spi::sim::swtpm::SwtpmBackend;
-use hal_tpm_spi::sim::{SimCs, SimSpi, TisSpiDevice};
-use hal_tpm_spi::{PcrSelection, SpiTis, Tis, TpmSource};
+use hal_tpm_spi::sim::{SimCs, SimSpi, TpmSim};
+use hal_tpm_spi::{PcrSelection, SpiTis, SpiTpm, Tis, TpmSource};
 use trusted_core::{Key, SealedBlob, TrustSource};
 
 /// Flags of the TPM source.
@@ -39,14 +39,13 @@ impl trusted_core::embedded_hal::delay::DelayNs for StdDelay {
     }
 }
 
-type Dev = RefCell<TisSpiDevice<SwtpmBackend>>;
-type Source<'a> =
-    TpmSource<Tis<SpiTis<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>>, StdDelay>>;
+type Dev = RefCell<TpmSim<SwtpmBackend>>;
+type Source<'a> = TpmSource<SpiTpm<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>, StdDelay>>;
 
 fn device(addr: &str) -> Result<Dev, String> {
     let backend =
         SwtpmBackend::connect(addr).map_err(|e| format!("cannot reach swtpm at {addr}: {e}"))?;
-    Ok(RefCell::new(TisSpiDevice::new(backend)))
+    Ok(RefCell::new(TpmSim::new(backend)))
 }
 
 fn source(dev: &Dev) -> Result<Source<'_>, String> {
@@ -75,7 +74,7 @@ fn pcrs(args: &TpmArgs) -> Result<Option<PcrSelection>, String> {
 pub fn provision(swtpm_addr: &str) -> Result<bool, String> {
     let dev = device(swtpm_addr)?;
     let mut src = source(&dev)?;
-    src.provision_srk(hal_tpm_spi::tpm2::SRK_HANDLE)
+    src.provision_srk(hal_tpm_spi::spec::SRK_HANDLE)
         .map_err(|e| format!("provision: {e}"))
 }
 
@@ -152,7 +151,6 @@ pub fn demo() -> Result<Option<usize>, String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -49,15 +49,36 @@ impl VolatileMmio {
         }
     }
 
-    fn in_block(&self, offset: usize) -> bool {
-        offset.is_multiple_of(4) && offset.checked_add(4).is_some_and(|end| end <= self.size)
+    fn in_block(&self, offset: usize, width: usize) -> bool {
+        offset.is_multiple_of(width) && offset.checked_add(width).is_some_and(|end| end <= self.size)
+    }
+
+    /// Reads the byte at `offset` (for blocks with byte registers, such as
+    /// a TIS FIFO, where a 32-bit access would move four bytes). Outside
+    /// the block it returns 0 instead of faulting.
+    pub fn read8(&mut self, offset: usize) -> u8 {
+        if !self.in_block(offset, 1) {
+            return 0;
+        }
+        // SAFETY: `new`'s contract makes base..base+size a register block we
+        // own; the byte is inside it (checked above).
+        unsafe { self.base.cast::<u8>().add(offset).read_volatile() }
+    }
+
+    /// Writes the byte at `offset`; outside the block it is dropped.
+    pub fn write8(&mut self, offset: usize, value: u8) {
+        if !self.in_block(offset, 1) {
+            return;
+        }
+        // SAFETY: as in `read8`.
+        unsafe { self.base.cast::<u8>().add(offset).write_volatile(value) }
     }
 }
 
 impl Mmio for VolatileMmio {
     /// Reads outside the block or unaligned return 0 instead of faulting.
     fn read32(&mut self, offset: usize) -> u32 {
-        if !self.in_block(offset) {
+        if !self.in_block(offset, 4) {
             return 0;
         }
         // SAFETY: `new`'s contract makes base..base+size a register block we
@@ -67,7 +88,7 @@ impl Mmio for VolatileMmio {
 
     /// Writes outside the block or unaligned are dropped.
     fn write32(&mut self, offset: usize, value: u32) {
-        if !self.in_block(offset) {
+        if !self.in_block(offset, 4) {
             return;
         }
         // SAFETY: as in `read32`.

@@ -1,0 +1,217 @@
+//! Object commands (TPM 2.0 Part 3 §12 objects, §16.1 GetRandom, §24.1
+//! CreatePrimary, §28 context management): the storage key, sealed data
+//! objects, and the TPM's RNG. Each is one command on
+//! [`Tpm`]; the choice of parent, attributes and blob format is the
+//! source's ([`crate::source`]).
+
+use heapless::Vec;
+use zeroize::Zeroize;
+
+use crate::error::{Error, Result};
+use crate::marshal::Reader;
+use crate::spec::{alg, attr, cc, ecc, rh, st};
+use crate::tpm2::{Auth, Digest, Tpm, Transport};
+
+/// Most bytes one TPM2_GetRandom is asked for (one SHA-256 digest's worth:
+/// a TPM returns at most its largest digest per call).
+const RANDOM_CHUNK: usize = 32;
+
+impl<T: Transport> Tpm<T> {
+    /// Fills `out` with TPM2_GetRandom, as many commands as needed (a TPM
+    /// returns at most one digest's worth per call). On error `out` is
+    /// zeroed.
+    pub fn get_random(&mut self, out: &mut [u8]) -> Result<()> {
+        let result = self.get_random_inner(out);
+        if result.is_err() {
+            out.zeroize();
+        }
+        self.wipe_response();
+        result
+    }
+
+    fn get_random_inner(&mut self, out: &mut [u8]) -> Result<()> {
+        let mut done = 0;
+        while done < out.len() {
+            let want = (out.len() - done).min(RANDOM_CHUNK);
+            let mut w = self.command(st::NO_SESSIONS, cc::GET_RANDOM);
+            w.u16(want as u16);
+            let len = w.finish()?;
+            let n = self.exchange(len)?;
+            let mut resp = self.response(n, 0)?;
+            let bytes = resp.params.tpm2b("randomBytes")?;
+            if bytes.is_empty() || bytes.len() > want {
+                return Err(Error::Parse("randomBytes size"));
+            }
+            let dst = out
+                .get_mut(done..done + bytes.len())
+                .ok_or(Error::Parse("randomBytes size"))?;
+            dst.copy_from_slice(bytes);
+            done += bytes.len();
+        }
+        Ok(())
+    }
+
+    /// TPM2_CreatePrimary of the ECC P-256 storage key with the template
+    /// `tpm2_createprimary -C o -G ecc256` uses (attributes 0x00030072:
+    /// fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth, restricted,
+    /// decrypt; AES-128-CFB; no scheme, no KDF; empty unique), so the key
+    /// equals the one tpm2-tools makes from the same seed. Returns the
+    /// transient handle.
+    pub fn create_primary_ecc_srk(&mut self, hierarchy: u32, auth: Auth<'_>) -> Result<u32> {
+        let mut w = self.command(st::SESSIONS, cc::CREATE_PRIMARY);
+        w.u32(hierarchy);
+        auth.marshal(&mut w);
+        // inSensitive: empty userAuth and data.
+        w.u16(4).u16(0).u16(0);
+        let public = w.begin_size16();
+        w.u16(alg::ECC)
+            .u16(alg::SHA256)
+            .u32(
+                attr::FIXED_TPM
+                    | attr::FIXED_PARENT
+                    | attr::SENSITIVE_DATA_ORIGIN
+                    | attr::USER_WITH_AUTH
+                    | attr::RESTRICTED
+                    | attr::DECRYPT,
+            )
+            .u16(0) // authPolicy
+            .u16(alg::AES)
+            .u16(128)
+            .u16(alg::CFB)
+            .u16(alg::NULL) // scheme
+            .u16(ecc::NIST_P256)
+            .u16(alg::NULL) // kdf
+            .u16(0) // unique.x
+            .u16(0); // unique.y
+        w.end_size16(public);
+        w.u16(0).u32(0); // outsideInfo, creationPCR
+        let len = w.finish()?;
+        let n = self.exchange(len)?;
+        self.response(n, 1)?.handles.u32("objectHandle")
+    }
+
+    /// TPM2_EvictControl under the owner: makes `object` persistent at
+    /// `persistent` (or, with `object == persistent`, evicts it).
+    pub fn evict_control(&mut self, auth: Auth<'_>, object: u32, persistent: u32) -> Result<()> {
+        let mut w = self.command(st::SESSIONS, cc::EVICT_CONTROL);
+        w.u32(rh::OWNER).u32(object);
+        auth.marshal(&mut w);
+        w.u32(persistent);
+        let len = w.finish()?;
+        self.exchange(len).map(|_| ())
+    }
+
+    /// TPM2_ReadPublic: copies the TPM2B_PUBLIC (with its size) into
+    /// `public` and returns its length and the object's name.
+    pub fn read_public(&mut self, handle: u32, public: &mut [u8]) -> Result<(usize, Digest)> {
+        let mut w = self.command(st::NO_SESSIONS, cc::READ_PUBLIC);
+        w.u32(handle);
+        let len = w.finish()?;
+        let n = self.exchange(len)?;
+        let mut p = self.response(n, 0)?.params;
+        let out_public = p.tpm2b_with_size("outPublic")?;
+        let name = p.tpm2b("name")?;
+        let _qualified = p.tpm2b("qualifiedName")?;
+        let dst = public
+            .get_mut(..out_public.len())
+            .ok_or(Error::BufferTooSmall)?;
+        dst.copy_from_slice(out_public);
+        let name = Vec::from_slice(name).map_err(|_| Error::Parse("name too long"))?;
+        Ok((out_public.len(), name))
+    }
+
+    /// TPM2_Create of a sealed data object (keyed hash, scheme NULL, empty
+    /// unique) under `parent`, built as Linux `tpm2_seal_trusted` does.
+    /// Writes `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` (sizes included: what Linux
+    /// stores and TPM2_Load takes) into `out` and returns the length.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_sealed(
+        &mut self,
+        parent: u32,
+        parent_auth: Auth<'_>,
+        user_auth: &[u8],
+        data: &[u8],
+        name_alg: u16,
+        attributes: u32,
+        policy: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let mut w = self.command(st::SESSIONS, cc::CREATE);
+        w.u32(parent);
+        parent_auth.marshal(&mut w);
+        let sensitive = w.begin_size16();
+        w.tpm2b(user_auth).tpm2b(data);
+        w.end_size16(sensitive);
+        let public = w.begin_size16();
+        w.u16(alg::KEYEDHASH)
+            .u16(name_alg)
+            .u32(attributes)
+            .tpm2b(policy)
+            .u16(alg::NULL)
+            .u16(0);
+        w.end_size16(public);
+        w.u16(0).u32(0);
+        let len = w.finish()?;
+        let n = self.exchange(len)?;
+        let mut p = self.response(n, 0)?.params;
+        let private = p.tpm2b_with_size("outPrivate")?;
+        let public = p.tpm2b_with_size("outPublic")?;
+        let total = private.len() + public.len();
+        let dst = out.get_mut(..total).ok_or(Error::BufferTooSmall)?;
+        let (a, b) = dst.split_at_mut(private.len());
+        a.copy_from_slice(private);
+        b.copy_from_slice(public);
+        Ok(total)
+    }
+
+    /// TPM2_Load of `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` (anything after them is
+    /// ignored, as Linux does for pre-5.13 blobs). Returns the handle.
+    pub fn load(&mut self, parent: u32, auth: Auth<'_>, private_public: &[u8]) -> Result<u32> {
+        let mut r = Reader::new(private_public);
+        let private = r
+            .tpm2b_with_size("TPM2B_PRIVATE")
+            .map_err(|_| Error::InvalidArgument("blob: TPM2B_PRIVATE"))?;
+        let public = r
+            .tpm2b_with_size("TPM2B_PUBLIC")
+            .map_err(|_| Error::InvalidArgument("blob: TPM2B_PUBLIC"))?;
+        let mut w = self.command(st::SESSIONS, cc::LOAD);
+        w.u32(parent);
+        auth.marshal(&mut w);
+        w.bytes(private).bytes(public);
+        let len = w.finish()?;
+        let n = self.exchange(len)?;
+        self.response(n, 1)?.handles.u32("objectHandle")
+    }
+
+    /// TPM2_Unseal: writes the sealed data into `out` and returns its
+    /// length. On error `out` is zeroed.
+    pub fn unseal(&mut self, item: u32, auth: Auth<'_>, out: &mut [u8]) -> Result<usize> {
+        let result = self.unseal_inner(item, auth, out);
+        if result.is_err() {
+            out.zeroize();
+        }
+        self.wipe_response();
+        result
+    }
+
+    fn unseal_inner(&mut self, item: u32, auth: Auth<'_>, out: &mut [u8]) -> Result<usize> {
+        let mut w = self.command(st::SESSIONS, cc::UNSEAL);
+        w.u32(item);
+        auth.marshal(&mut w);
+        let len = w.finish()?;
+        let n = self.exchange(len)?;
+        let mut p = self.response(n, 0)?.params;
+        let data = p.tpm2b("outData")?;
+        let dst = out.get_mut(..data.len()).ok_or(Error::BufferTooSmall)?;
+        dst.copy_from_slice(data);
+        Ok(data.len())
+    }
+
+    /// TPM2_FlushContext.
+    pub fn flush_context(&mut self, handle: u32) -> Result<()> {
+        let mut w = self.command(st::NO_SESSIONS, cc::FLUSH_CONTEXT);
+        w.u32(handle);
+        let len = w.finish()?;
+        self.exchange(len).map(|_| ())
+    }
+}

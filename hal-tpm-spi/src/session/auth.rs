@@ -1,0 +1,266 @@
+//! Per-command session crypto: AES-128-CFB parameter encryption (TPM 2.0
+//! Part 1 §21.3), cpHash/rpHash (§18.7, §18.8), the command and response
+//! HMACs (§19.6.17, §19.6.18) and object Names (§16).
+//!
+//! Every key here is sessionKey ‖ authValue, with the authValue's trailing
+//! zero bytes removed first: the TPM stores and uses authValues that way
+//! (ms-tpm-20-ref `EntityGetAuthValue` → `MemoryRemoveTrailingZeros`) and
+//! Linux strips them in `tpm_buf_append_hmac_session`.
+
+use aes::Aes128;
+use cfb_mode::cipher::KeyIvInit;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::kdf::kdfa;
+use super::{DIGEST_SIZE, MAX_AUTH_SIZE, NAME_SIZE, NONCE_SIZE, SessionError, SessionKey};
+
+/// TPM_ALG_SHA256, the nameAlg and session hash.
+const TPM_ALG_SHA256: u16 = 0x000B;
+/// AES-128 key and CFB IV sizes.
+const AES_KEY_SIZE: usize = 16;
+const AES_BLOCK_SIZE: usize = 16;
+/// Label of the parameter encryption KDFa (Part 1 §21.3).
+const LABEL_CFB: &[u8] = b"CFB";
+
+/// sessionKey ‖ authValue (trailing zeros removed), in a buffer that zeroes
+/// itself.
+#[derive(Zeroize, ZeroizeOnDrop)]
+struct HmacKey {
+    buf: [u8; DIGEST_SIZE + MAX_AUTH_SIZE],
+    len: usize,
+}
+
+impl HmacKey {
+    fn new(session_key: &SessionKey, auth_value: &[u8]) -> Result<Self, SessionError> {
+        let auth = strip_trailing_zeros(auth_value);
+        let len = DIGEST_SIZE + auth.len();
+        let mut key = Self {
+            buf: [0; DIGEST_SIZE + MAX_AUTH_SIZE],
+            len: 0,
+        };
+        let (sk, rest) = key.buf.split_at_mut(DIGEST_SIZE);
+        sk.copy_from_slice(session_key.as_bytes());
+        rest.get_mut(..auth.len())
+            .ok_or(SessionError::Size)?
+            .copy_from_slice(auth);
+        key.len = len;
+        Ok(key)
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    fn mac(&self) -> Result<Hmac<Sha256>, SessionError> {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(self.as_slice()).map_err(|_| SessionError::Size)
+    }
+}
+
+/// `auth` without its trailing zero bytes.
+pub(super) fn strip_trailing_zeros(auth: &[u8]) -> &[u8] {
+    let keep = auth.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    auth.get(..keep).unwrap_or(&[])
+}
+
+/// AES-128 key ‖ IV for parameter encryption: KDFa(SHA-256, sessionKey ‖
+/// authValue, "CFB", nonceNewer, nonceOlder, 256 bits) (Part 1 §21.3).
+///
+/// nonceNewer is nonceCaller for a command and nonceTPM for a response.
+///
+/// # Errors
+/// [`SessionError::Size`] if `auth_value` (trailing zeros removed) is longer
+/// than [`MAX_AUTH_SIZE`].
+pub fn cfb_key_iv(
+    session_key: &SessionKey,
+    auth_value: &[u8],
+    nonce_newer: &[u8; NONCE_SIZE],
+    nonce_older: &[u8; NONCE_SIZE],
+) -> Result<Zeroizing<[u8; AES_KEY_SIZE + AES_BLOCK_SIZE]>, SessionError> {
+    let key = HmacKey::new(session_key, auth_value)?;
+    let mut out = Zeroizing::new([0u8; AES_KEY_SIZE + AES_BLOCK_SIZE]);
+    kdfa(
+        key.as_slice(),
+        LABEL_CFB,
+        nonce_newer,
+        nonce_older,
+        out.as_mut_slice(),
+    )?;
+    Ok(out)
+}
+
+fn cfb_cipher<M: KeyIvInit>(
+    key_iv: &[u8; AES_KEY_SIZE + AES_BLOCK_SIZE],
+) -> Result<M, SessionError> {
+    let (key, iv) = key_iv.split_at(AES_KEY_SIZE);
+    M::new_from_slices(key, iv).map_err(|_| SessionError::Size)
+}
+
+/// Encrypt, in place, the first command parameter of a session with the
+/// `decrypt` attribute (0x20): `param` is the TPM2B's buffer, after its
+/// u16 size, which stays clear. Full-block AES-128-CFB, no padding, key and
+/// IV from [`cfb_key_iv`] with nonceNewer = nonceCaller (the fresh one of
+/// this command) and nonceOlder = nonceTPM. Encrypt before computing the
+/// cpHash: it covers the bytes as sent (Linux `tpm_buf_fill_hmac_session`).
+///
+/// # Errors
+/// [`SessionError::Size`] as [`cfb_key_iv`]; `param` is untouched then.
+pub fn encrypt_command_param(
+    session_key: &SessionKey,
+    auth_value: &[u8],
+    nonce_caller: &[u8; NONCE_SIZE],
+    nonce_tpm: &[u8; NONCE_SIZE],
+    param: &mut [u8],
+) -> Result<(), SessionError> {
+    let key_iv = cfb_key_iv(session_key, auth_value, nonce_caller, nonce_tpm)?;
+    cfb_cipher::<cfb_mode::Encryptor<Aes128>>(&key_iv)?.encrypt(param);
+    Ok(())
+}
+
+/// Decrypt, in place, the first response parameter of a session with the
+/// `encrypt` attribute (0x40): `param` is the TPM2B's buffer after its
+/// size. Key and IV from [`cfb_key_iv`] with nonceNewer = the nonceTPM of
+/// this response and nonceOlder = nonceCaller of the command. Check the
+/// response HMAC first: it covers the encrypted bytes (Linux
+/// `tpm_buf_check_hmac_response`).
+///
+/// # Errors
+/// [`SessionError::Size`] as [`cfb_key_iv`]; `param` is untouched then.
+pub fn decrypt_response_param(
+    session_key: &SessionKey,
+    auth_value: &[u8],
+    nonce_caller: &[u8; NONCE_SIZE],
+    nonce_tpm: &[u8; NONCE_SIZE],
+    param: &mut [u8],
+) -> Result<(), SessionError> {
+    let key_iv = cfb_key_iv(session_key, auth_value, nonce_tpm, nonce_caller)?;
+    cfb_cipher::<cfb_mode::Decryptor<Aes128>>(&key_iv)?.decrypt(param);
+    Ok(())
+}
+
+/// cpHash = SHA256(BE32(commandCode) ‖ name(handle 1) ‖ … ‖ parameters),
+/// with the parameter area exactly as sent (first parameter already
+/// encrypted). `names` are the Names of the command's handles in order:
+/// [`object_name`] for transient/persistent objects and NV indices,
+/// [`handle_name`] for permanent handles and sessions.
+pub fn cp_hash(command_code: u32, names: &[&[u8]], params: &[u8]) -> [u8; DIGEST_SIZE] {
+    let mut h = Sha256::new();
+    h.update(command_code.to_be_bytes());
+    for name in names {
+        h.update(name);
+    }
+    h.update(params);
+    h.finalize().into()
+}
+
+/// rpHash = SHA256(BE32(responseCode = 0) ‖ BE32(commandCode) ‖
+/// parameters), with the response parameter area as received (first
+/// parameter still encrypted). Only successful responses carry an HMAC.
+pub fn rp_hash(command_code: u32, params: &[u8]) -> [u8; DIGEST_SIZE] {
+    let mut h = Sha256::new();
+    h.update(0u32.to_be_bytes());
+    h.update(command_code.to_be_bytes());
+    h.update(params);
+    h.finalize().into()
+}
+
+/// Command HMAC = HMAC-SHA256(sessionKey ‖ authValue, cpHash ‖ nonceCaller
+/// ‖ nonceTPM ‖ sessionAttributes) (Part 1 §19.6.17). For a policy session
+/// without PolicyAuthValue, pass an empty `auth_value`.
+///
+/// # Errors
+/// [`SessionError::Size`] if `auth_value` is longer than [`MAX_AUTH_SIZE`].
+pub fn command_hmac(
+    session_key: &SessionKey,
+    auth_value: &[u8],
+    cp_hash: &[u8; DIGEST_SIZE],
+    nonce_caller: &[u8; NONCE_SIZE],
+    nonce_tpm: &[u8; NONCE_SIZE],
+    attributes: u8,
+) -> Result<[u8; DIGEST_SIZE], SessionError> {
+    let mut mac = HmacKey::new(session_key, auth_value)?.mac()?;
+    mac.update(cp_hash);
+    mac.update(nonce_caller);
+    mac.update(nonce_tpm);
+    mac.update(&[attributes]);
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// Response HMAC = HMAC-SHA256(sessionKey ‖ authValue, rpHash ‖ nonceTPM ‖
+/// nonceCaller ‖ sessionAttributes) (Part 1 §19.6.18), with the nonceTPM and
+/// attributes of the response.
+///
+/// # Errors
+/// [`SessionError::Size`] if `auth_value` is longer than [`MAX_AUTH_SIZE`].
+pub fn response_hmac(
+    session_key: &SessionKey,
+    auth_value: &[u8],
+    rp_hash: &[u8; DIGEST_SIZE],
+    nonce_tpm: &[u8; NONCE_SIZE],
+    nonce_caller: &[u8; NONCE_SIZE],
+    attributes: u8,
+) -> Result<[u8; DIGEST_SIZE], SessionError> {
+    let mut mac = HmacKey::new(session_key, auth_value)?.mac()?;
+    mac.update(rp_hash);
+    mac.update(nonce_tpm);
+    mac.update(nonce_caller);
+    mac.update(&[attributes]);
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// Check a response HMAC in constant time.
+///
+/// The comparison is made twice, the second time on the bitwise
+/// complements, and both must agree (STYLE: a security decision is not one
+/// boolean on the success path).
+///
+/// # Errors
+/// [`SessionError::ResponseHmac`] if `received` is not the expected HMAC
+/// (including a wrong length); [`SessionError::Size`] as [`response_hmac`].
+pub fn verify_response_hmac(
+    session_key: &SessionKey,
+    auth_value: &[u8],
+    rp_hash: &[u8; DIGEST_SIZE],
+    nonce_tpm: &[u8; NONCE_SIZE],
+    nonce_caller: &[u8; NONCE_SIZE],
+    attributes: u8,
+    received: &[u8],
+) -> Result<(), SessionError> {
+    let expected = response_hmac(
+        session_key,
+        auth_value,
+        rp_hash,
+        nonce_tpm,
+        nonce_caller,
+        attributes,
+    )?;
+    let received: [u8; DIGEST_SIZE] = received
+        .try_into()
+        .map_err(|_| SessionError::ResponseHmac)?;
+    let same = expected.ct_eq(&received);
+    let same_inverted = expected.map(|b| !b).ct_eq(&received.map(|b| !b));
+    if bool::from(same) && bool::from(same_inverted) {
+        Ok(())
+    } else {
+        Err(SessionError::ResponseHmac)
+    }
+}
+
+/// Name of a transient or persistent object or NV index with nameAlg
+/// SHA-256: nameAlg (u16) ‖ SHA256(public area) (Part 1 §16). `public_area`
+/// is the marshalled TPMT_PUBLIC (or TPMS_NV_PUBLIC) without its TPM2B size.
+pub fn object_name(public_area: &[u8]) -> [u8; NAME_SIZE] {
+    let mut name = [0u8; NAME_SIZE];
+    let (alg, digest) = name.split_at_mut(2);
+    alg.copy_from_slice(&TPM_ALG_SHA256.to_be_bytes());
+    digest.copy_from_slice(&Sha256::digest(public_area));
+    name
+}
+
+/// Name of a permanent handle (TPM_RH_*, TPM_RS_PW) or a session: the
+/// handle itself, big-endian (Part 1 §16).
+pub fn handle_name(handle: u32) -> [u8; 4] {
+    handle.to_be_bytes()
+}

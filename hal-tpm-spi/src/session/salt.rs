@@ -1,0 +1,157 @@
+//! ECDH salt to a TPM ECC NIST P-256 key (TPM 2.0 Part 1 §19.6.13, Annex
+//! C.6; Linux `tpm_buf_append_salt`).
+//!
+//! The caller makes an ephemeral key pair (d, Q), computes Z = (d·P).x with
+//! the TPM key's public point P, and sends Q as the `encryptedSalt` of
+//! TPM2_StartAuthSession; both sides then hold salt = KDFe(Z, "SECRET", Q.x,
+//! P.x). P must be checked: a point off the curve would leak bits of d
+//! (invalid-curve attack), so it is rejected before any multiplication.
+
+use p256::elliptic_curve::ecdh::diffie_hellman;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use p256::{FieldBytes, PublicKey, SecretKey};
+use rand_core::TryCryptoRng;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::kdf::kdfe;
+use super::{ECC_COORD_SIZE, ENCRYPTED_SALT_SIZE, Salt, SessionError};
+
+/// How many scalars to draw before giving up. A uniformly random 256-bit
+/// string is not a valid P-256 scalar (0 or ≥ n) with probability < 2^-32,
+/// so a second failure means the RNG is broken.
+const SCALAR_TRIES: usize = 4;
+
+/// Label of the salt KDFe (Part 1 §19.6.13); the terminating zero is added
+/// by [`kdfe`](super::kdfe).
+const LABEL_SECRET: &[u8] = b"SECRET";
+
+/// The `encryptedSalt` parameter of TPM2_StartAuthSession for an ECC salt
+/// key: a TPM2B_ENCRYPTED_SECRET whose buffer is the marshalled
+/// TPMS_ECC_POINT Q, i.e. `00 44 | 00 20 | Q.x | 00 20 | Q.y` (70 bytes; the
+/// same bytes Linux's `tpm_buf_append_salt` appends). Public data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncryptedSalt([u8; ENCRYPTED_SALT_SIZE]);
+
+impl EncryptedSalt {
+    fn new(q_x: &[u8], q_y: &[u8]) -> Result<Self, SessionError> {
+        let mut b = [0u8; ENCRYPTED_SALT_SIZE];
+        let inner = u16::try_from(2 * (2 + ECC_COORD_SIZE)).map_err(|_| SessionError::Size)?;
+        let coord = u16::try_from(ECC_COORD_SIZE).map_err(|_| SessionError::Size)?;
+        let (size, rest) = b.split_at_mut(2);
+        size.copy_from_slice(&inner.to_be_bytes());
+        let (x_size, rest) = rest.split_at_mut(2);
+        x_size.copy_from_slice(&coord.to_be_bytes());
+        let (x, rest) = rest.split_at_mut(ECC_COORD_SIZE);
+        x.copy_from_slice(q_x.get(..ECC_COORD_SIZE).ok_or(SessionError::Size)?);
+        let (y_size, y) = rest.split_at_mut(2);
+        y_size.copy_from_slice(&coord.to_be_bytes());
+        y.copy_from_slice(q_y.get(..ECC_COORD_SIZE).ok_or(SessionError::Size)?);
+        Ok(Self(b))
+    }
+
+    /// The whole TPM2B (size field included), ready to append to the command.
+    pub fn as_tpm2b(&self) -> &[u8; ENCRYPTED_SALT_SIZE] {
+        &self.0
+    }
+
+    /// Q.x, the caller's ephemeral public x coordinate (KDFe partyUInfo).
+    pub fn point_x(&self) -> &[u8] {
+        self.0.get(4..4 + ECC_COORD_SIZE).unwrap_or(&[])
+    }
+
+    /// Q.y, the caller's ephemeral public y coordinate.
+    pub fn point_y(&self) -> &[u8] {
+        self.0.get(6 + ECC_COORD_SIZE..).unwrap_or(&[])
+    }
+}
+
+impl core::fmt::Debug for EncryptedSalt {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("EncryptedSalt(")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Salt a session to the TPM's P-256 key (x, y as read from the `unique`
+/// field of TPM2_ReadPublic / TPM2_CreatePrimary): draws an ephemeral scalar
+/// from `rng` and returns (salt, encryptedSalt).
+///
+/// # Errors
+/// [`SessionError::NotOnCurve`] if (x, y) is not a point of P-256 (checked
+/// before the RNG is used); [`SessionError::Rng`] if the RNG fails or keeps
+/// returning invalid scalars.
+pub fn ecdh_salt<R: TryCryptoRng + ?Sized>(
+    tpm_x: &[u8; ECC_COORD_SIZE],
+    tpm_y: &[u8; ECC_COORD_SIZE],
+    rng: &mut R,
+) -> Result<(Salt, EncryptedSalt), SessionError> {
+    let tpm_point = tpm_public_key(tpm_x, tpm_y)?;
+    let mut scalar = Zeroizing::new([0u8; ECC_COORD_SIZE]);
+    for _ in 0..SCALAR_TRIES {
+        rng.try_fill_bytes(scalar.as_mut_slice())
+            .map_err(|_| SessionError::Rng)?;
+        if let Ok(secret) = SecretKey::from_bytes(&FieldBytes::from(*scalar)) {
+            return salt_from_secret(&secret, &tpm_point, tpm_x);
+        }
+    }
+    Err(SessionError::Rng)
+}
+
+/// [`ecdh_salt`] with the ephemeral scalar given instead of drawn: for
+/// known-answer tests and for callers that generate the scalar themselves.
+///
+/// # Security
+/// The scalar must be fresh, secret and used once; a reused scalar gives
+/// every session salted with it the same salt.
+///
+/// # Errors
+/// [`SessionError::NotOnCurve`] as [`ecdh_salt`]; [`SessionError::Scalar`]
+/// if `ephemeral_scalar` is 0 or not below the group order.
+pub fn ecdh_salt_from_scalar(
+    tpm_x: &[u8; ECC_COORD_SIZE],
+    tpm_y: &[u8; ECC_COORD_SIZE],
+    ephemeral_scalar: &[u8; ECC_COORD_SIZE],
+) -> Result<(Salt, EncryptedSalt), SessionError> {
+    let tpm_point = tpm_public_key(tpm_x, tpm_y)?;
+    let secret = SecretKey::from_bytes(&FieldBytes::from(*ephemeral_scalar))
+        .map_err(|_| SessionError::Scalar)?;
+    salt_from_secret(&secret, &tpm_point, tpm_x)
+}
+
+/// P from its affine coordinates; `from_sec1_bytes` checks y² = x³ − 3x + b
+/// and the coordinate range.
+fn tpm_public_key(
+    x: &[u8; ECC_COORD_SIZE],
+    y: &[u8; ECC_COORD_SIZE],
+) -> Result<PublicKey, SessionError> {
+    let mut sec1 = [0u8; 1 + 2 * ECC_COORD_SIZE];
+    let (tag, rest) = sec1.split_at_mut(1);
+    tag.fill(0x04); // SEC1 uncompressed point
+    let (sx, sy) = rest.split_at_mut(ECC_COORD_SIZE);
+    sx.copy_from_slice(x);
+    sy.copy_from_slice(y);
+    PublicKey::from_sec1_bytes(&sec1).map_err(|_| SessionError::NotOnCurve)
+}
+
+fn salt_from_secret(
+    secret: &SecretKey,
+    tpm_point: &PublicKey,
+    tpm_x: &[u8; ECC_COORD_SIZE],
+) -> Result<(Salt, EncryptedSalt), SessionError> {
+    let q = secret.public_key().to_uncompressed_point();
+    let q_x: &[u8] = q.get(1..1 + ECC_COORD_SIZE).ok_or(SessionError::Size)?;
+    let q_y: &[u8] = q.get(1 + ECC_COORD_SIZE..).ok_or(SessionError::Size)?;
+    let encrypted = EncryptedSalt::new(q_x, q_y)?;
+
+    let mut d = secret.to_nonzero_scalar();
+    let shared = diffie_hellman(d, tpm_point.as_affine());
+    d.zeroize();
+    let z = Zeroizing::new(<[u8; ECC_COORD_SIZE]>::from(*shared.raw_secret_bytes()));
+    let mut party_u = [0u8; ECC_COORD_SIZE];
+    party_u.copy_from_slice(q_x);
+    let salt = kdfe(&z, LABEL_SECRET, &party_u, tpm_x);
+    Ok((Salt::from_bytes(*salt), encrypted))
+}
