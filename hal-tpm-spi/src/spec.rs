@@ -54,22 +54,14 @@ pub mod cc {
 
 /// Algorithm identifiers (§6.3, TPM_ALG_ID; TCG Algorithm Registry).
 pub mod alg {
-    /// TPM_ALG_SHA1.
-    pub const SHA1: u16 = 0x0004;
+    pub use trusted_core::keyctl::tpm_alg::{SHA1, SHA256, SHA384, SHA512, SM3_256};
+
     /// TPM_ALG_AES.
     pub const AES: u16 = 0x0006;
     /// TPM_ALG_KEYEDHASH: the type of a sealed data object.
     pub const KEYEDHASH: u16 = 0x0008;
-    /// TPM_ALG_SHA256.
-    pub const SHA256: u16 = 0x000B;
-    /// TPM_ALG_SHA384.
-    pub const SHA384: u16 = 0x000C;
-    /// TPM_ALG_SHA512.
-    pub const SHA512: u16 = 0x000D;
     /// TPM_ALG_NULL: no algorithm (no scheme, no KDF, unsalted).
     pub const NULL: u16 = 0x0010;
-    /// TPM_ALG_SM3_256.
-    pub const SM3_256: u16 = 0x0012;
     /// TPM_ALG_ECC.
     pub const ECC: u16 = 0x0023;
     /// TPM_ALG_CFB: the symmetric mode of storage keys and sessions.

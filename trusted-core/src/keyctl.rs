@@ -215,11 +215,11 @@ impl HashAlgo {
     /// (Linux `tpm2_hash_map`); others fail at seal time, as in Linux.
     pub fn tpm_alg_id(self) -> Option<u16> {
         match self {
-            HashAlgo::Sha1 => Some(0x0004),
-            HashAlgo::Sha256 => Some(0x000B),
-            HashAlgo::Sha384 => Some(0x000C),
-            HashAlgo::Sha512 => Some(0x000D),
-            HashAlgo::Sm3 => Some(0x0012),
+            HashAlgo::Sha1 => Some(tpm_alg::SHA1),
+            HashAlgo::Sha256 => Some(tpm_alg::SHA256),
+            HashAlgo::Sha384 => Some(tpm_alg::SHA384),
+            HashAlgo::Sha512 => Some(tpm_alg::SHA512),
+            HashAlgo::Sm3 => Some(tpm_alg::SM3_256),
             _ => None,
         }
     }
@@ -532,4 +532,19 @@ fn kstrtol(s: &str, base: u32) -> Result<i64> {
         }
         None => kstrtoull(s, base, i64::MAX as u64).map(|v| v as i64),
     }
+}
+
+/// TPM 2.0 hash algorithm ids (TPM 2.0 Part 2 §6.3, TPM_ALG_ID): the one
+/// place they are written; `hal-tpm-spi`'s `spec::alg` re-exports them.
+pub mod tpm_alg {
+    /// TPM_ALG_SHA1.
+    pub const SHA1: u16 = 0x0004;
+    /// TPM_ALG_SHA256.
+    pub const SHA256: u16 = 0x000B;
+    /// TPM_ALG_SHA384.
+    pub const SHA384: u16 = 0x000C;
+    /// TPM_ALG_SHA512.
+    pub const SHA512: u16 = 0x000D;
+    /// TPM_ALG_SM3_256.
+    pub const SM3_256: u16 = 0x0012;
 }
