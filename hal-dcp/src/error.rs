@@ -18,6 +18,14 @@ pub enum Wait {
     /// STAT.OTP_KEY_READY did not rise: the DCP has not loaded its OTP key
     /// from SNVS, so no job on a hardware key was started.
     OtpKeyReady,
+    /// RNGB STATUS.ST_DONE did not rise after the self-test command
+    /// (bounded by [`crate::rngb::SELF_TEST_TIMEOUT_US`]).
+    RngbSelfTest,
+    /// RNGB STATUS.SEED_DONE did not rise after the seed command (bounded
+    /// by [`crate::rngb::SEED_TIMEOUT_US`] per try).
+    RngbSeed,
+    /// The RNGB FIFO stayed empty (bounded by [`crate::Rngb::set_timeout_us`]).
+    RngbFifo,
 }
 
 impl fmt::Display for Wait {
@@ -26,6 +34,9 @@ impl fmt::Display for Wait {
             Wait::Reset => "soft reset (CTRL.SFTRST)",
             Wait::Channel => "channel 0 completion (STAT.IRQ)",
             Wait::OtpKeyReady => "OTP key ready (STAT.OTP_KEY_READY)",
+            Wait::RngbSelfTest => "RNGB self test (STATUS.ST_DONE)",
+            Wait::RngbSeed => "RNGB seed (STATUS.SEED_DONE)",
+            Wait::RngbFifo => "RNGB output FIFO (STATUS.FIFO_LEVEL)",
         })
     }
 }
@@ -73,6 +84,35 @@ pub enum Error {
     NotReady,
     /// The [`crate::DcpAes`] cipher was re-entered while a block ran.
     Busy,
+    /// RNGB VER_ID names neither an RNGB nor an RNGC (Linux
+    /// `imx_rngc_probe` answers `-ENODEV`). The value read is kept.
+    RngbNoDevice {
+        /// VER_ID as read.
+        ver_id: u32,
+    },
+    /// The RNGB self test failed (STATUS.ERROR with ERROR.SELF_TEST and
+    /// the pass/fail fields; Linux `imx_rngc_self_test` `-EIO`).
+    RngbSelfTest {
+        /// STATUS as read (self-test pass/fail in 23:21).
+        status: u32,
+        /// ERROR (ESR) as read.
+        error: u32,
+    },
+    /// RNGB seeding failed: a statistical test failed on every try, or
+    /// another error (ERROR.OSC, ...) ended it (Linux `imx_rngc_init` `-EIO`).
+    RngbSeed {
+        /// ERROR (ESR) of the last try.
+        error: u32,
+    },
+    /// STATUS.ERROR while random words were read: FIFO underflow or a
+    /// generator error (a failed automatic reseed). ESR is kept.
+    RngbFifo {
+        /// ERROR (ESR) as read.
+        error: u32,
+    },
+    /// Random words were asked for before [`crate::Rngb::init`] succeeded,
+    /// or after a generator error that needs a new seed.
+    RngbNotReady,
 }
 
 impl fmt::Display for Error {
@@ -103,6 +143,21 @@ impl fmt::Display for Error {
             }
             Error::NotReady => f.write_str("DCP used before init"),
             Error::Busy => f.write_str("DCP cipher busy"),
+            Error::RngbNoDevice { ver_id } => {
+                write!(f, "no RNGB/RNGC (VER_ID {ver_id:#010x})")
+            }
+            Error::RngbSelfTest { status, error } => write!(
+                f,
+                "RNGB self test failed (STATUS {status:#010x}, ERROR {error:#x})"
+            ),
+            Error::RngbSeed { error } => write!(f, "RNGB seeding failed (ERROR {error:#x})"),
+            Error::RngbFifo { error } => {
+                write!(
+                    f,
+                    "RNGB error while reading random words (ERROR {error:#x})"
+                )
+            }
+            Error::RngbNotReady => f.write_str("RNGB used before init or after an error"),
         }
     }
 }
@@ -128,6 +183,9 @@ impl trusted_core::DriverError for Error {
             }
             Error::NotReady => E::InvalidArgument("DCP used before init"),
             Error::Busy => E::Busy,
+            Error::RngbNoDevice { .. } => E::NoDevice,
+            Error::RngbSelfTest { .. } | Error::RngbSeed { .. } | Error::RngbFifo { .. } => E::Rng,
+            Error::RngbNotReady => E::InvalidArgument("RNGB used before init or after an error"),
         }
     }
 }

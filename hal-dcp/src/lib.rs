@@ -6,6 +6,7 @@ pub mod cipher;
 pub mod dcp;
 pub mod error;
 pub mod regs;
+pub mod rngb;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;
@@ -13,4 +14,5 @@ pub mod source;
 pub use cipher::DcpAes;
 pub use dcp::{AesKey, Dcp, Direction, MIN_DMA_LEN, Mode};
 pub use error::{Error, Wait};
+pub use rngb::Rngb;
 pub use source::{DcpHuk, DcpSource, SealingKey};

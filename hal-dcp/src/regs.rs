@@ -231,3 +231,106 @@ pub const CIPHER_SELECT_AES128: u32 = 0;
 
 /// AES block and key size.
 pub const AES_BLOCK: usize = 16;
+
+// ---------------------------------------------------------------------------
+// RNGB: the i.MX6ULL true random number generator (a separate block)
+// ---------------------------------------------------------------------------
+
+/// RNGB register map (i.MX6ULL/6SL/6SLL, i.MX25; DT compatible
+/// `fsl,imx6ull-rngb`, `fsl,imx25-rngb`): offsets and bits only, shared by
+/// [`crate::rngb`] and the model.
+///
+/// Offsets and the bits Linux uses are those of
+/// `drivers/char/hw_random/imx-rngc.c` (`RNGC_*`), the same as U-Boot's
+/// `drivers/crypto/fsl/dcp_rng.c` and OP-TEE's `core/drivers/imx_rngb.c`.
+/// The other bits (software reset, FIFO underflow mode, SR busy/level/size
+/// and pass/fail fields, the ESR bits) are the RNGB reference-manual layout
+/// as NuttX's `arch/arm/src/kinetis/hardware/kinetis_rngb.h` (same IP) and
+/// TamaGo's `soc/nxp/rngb/rngb.go` (IMX6ULLRM §44.5.2) give them.
+pub mod rngb {
+    /// Physical base of the RNGB on i.MX6ULL (DT `rng@2284000`).
+    pub const BASE_IMX6ULL: usize = 0x0228_4000;
+    /// Bytes of the register block the driver touches (up to FIFO).
+    pub const BLOCK_SIZE: usize = 0x18;
+
+    /// `RNGC_VER_ID` (RO): type in 31:28, major 15:8, minor 7:0.
+    pub const VER_ID: usize = 0x00;
+    /// VER_ID: shift of the generator type (Linux `RNG_TYPE`, 31:28).
+    pub const VER_ID_TYPE_SHIFT: u32 = 28;
+    /// VER_ID type: RNGB (Linux `RNGC_TYPE_RNGB`).
+    pub const TYPE_RNGB: u32 = 0x1;
+    /// VER_ID type: RNGC (Linux `RNGC_TYPE_RNGC`), same programming model.
+    pub const TYPE_RNGC: u32 = 0x2;
+
+    /// `RNGC_COMMAND`: self-clearing command bits.
+    pub const COMMAND: usize = 0x04;
+    /// COMMAND: run the self test (`RNGC_CMD_SELF_TEST`).
+    pub const CMD_SELF_TEST: u32 = 1 << 0;
+    /// COMMAND: generate a seed (`RNGC_CMD_SEED`).
+    pub const CMD_SEED: u32 = 1 << 1;
+    /// COMMAND: clear the done interrupt (`RNGC_CMD_CLR_INT`); only when
+    /// there is no error (Linux `imx_rngc_irq_mask_clear`).
+    pub const CMD_CLR_INT: u32 = 1 << 4;
+    /// COMMAND: clear the error register and the interrupt (`RNGC_CMD_CLR_ERR`).
+    pub const CMD_CLR_ERR: u32 = 1 << 5;
+    /// COMMAND: software reset (`RNG_CMD_SR`, TamaGo `Init`).
+    pub const CMD_SW_RST: u32 = 1 << 6;
+
+    /// `RNGC_CONTROL`.
+    pub const CONTROL: usize = 0x08;
+    /// CONTROL: FIFO underflow response mode, 1:0 (0: read zeros and set
+    /// ESR.FUFE; 2: bus error; 3: interrupt and zeros).
+    pub const CTRL_FUFMOD_MASK: u32 = 0x3;
+    /// CONTROL: reseed automatically (`RNGC_CTRL_AUTO_SEED`).
+    pub const CTRL_AUTO_SEED: u32 = 1 << 4;
+    /// CONTROL: mask the done interrupt (`RNGC_CTRL_MASK_DONE`).
+    pub const CTRL_MASK_DONE: u32 = 1 << 5;
+    /// CONTROL: mask the error interrupt (`RNGC_CTRL_MASK_ERROR`).
+    pub const CTRL_MASK_ERROR: u32 = 1 << 6;
+
+    /// `RNGC_STATUS` (RO).
+    pub const STATUS: usize = 0x0C;
+    /// STATUS: a self test or seed generation is running.
+    pub const STATUS_BUSY: u32 = 1 << 1;
+    /// STATUS: sleep mode.
+    pub const STATUS_SLEEP: u32 = 1 << 2;
+    /// STATUS: a reseed is needed.
+    pub const STATUS_RESEED: u32 = 1 << 3;
+    /// STATUS: the self test finished (`RNGC_STATUS_ST_DONE`).
+    pub const STATUS_ST_DONE: u32 = 1 << 4;
+    /// STATUS: the seed is done (`RNGC_STATUS_SEED_DONE`).
+    pub const STATUS_SEED_DONE: u32 = 1 << 5;
+    /// STATUS: a new seed is done (automatic reseed).
+    pub const STATUS_NEW_SEED_DONE: u32 = 1 << 6;
+    /// STATUS: shift of the FIFO level, 11:8 (`RNGC_STATUS_FIFO_LEVEL_MASK`).
+    pub const STATUS_FIFO_LEVEL_SHIFT: u32 = 8;
+    /// STATUS: shift of the FIFO size, 15:12.
+    pub const STATUS_FIFO_SIZE_SHIFT: u32 = 12;
+    /// STATUS: mask of the level and size fields after shifting.
+    pub const STATUS_FIFO_FIELD_MASK: u32 = 0xF;
+    /// STATUS: an error is flagged in ERROR (`RNGC_STATUS_ERROR`).
+    pub const STATUS_ERROR: u32 = 1 << 16;
+    /// STATUS: shift of the self-test pass/fail field, 23:21 (bit 23 TRNG,
+    /// 22 PRNG, 21 reseed; 1 = failed).
+    pub const STATUS_ST_PF_SHIFT: u32 = 21;
+    /// STATUS: shift of the statistical-test pass/fail field, 31:24 (bit
+    /// 24 monobit ... bit 31 long run; 1 = failed).
+    pub const STATUS_STAT_PF_SHIFT: u32 = 24;
+
+    /// `RNGC_ERROR` (ESR, RO): cleared by [`CMD_CLR_ERR`].
+    pub const ERROR: usize = 0x10;
+    /// ESR: LFSR error.
+    pub const ESR_LFSR: u32 = 1 << 0;
+    /// ESR: oscillator error (the entropy source is dead).
+    pub const ESR_OSC: u32 = 1 << 1;
+    /// ESR: self-test error.
+    pub const ESR_SELF_TEST: u32 = 1 << 2;
+    /// ESR: statistical test error (`RNGC_ERROR_STATUS_STAT_ERR`); Linux
+    /// and OP-TEE seed again when this is the only error.
+    pub const ESR_STAT: u32 = 1 << 3;
+    /// ESR: FIFO underflow (a read of the empty FIFO).
+    pub const ESR_FIFO_UNDERFLOW: u32 = 1 << 4;
+
+    /// `RNGC_FIFO` (RO): one 32-bit random word per read.
+    pub const FIFO: usize = 0x14;
+}

@@ -34,6 +34,9 @@ use zeroize::Zeroize;
 use crate::regs::{self, AES_BLOCK};
 
 mod packet;
+pub mod rngb;
+
+pub use rngb::RngbSim;
 
 /// Capacity of the job log (older entries are kept, newer ones counted only).
 pub const JOB_LOG_LEN: usize = 64;
