@@ -19,7 +19,7 @@ pub enum LockKind {
     GlobalProgram,
 }
 
-/// Which bounded wait ran out (each is bounded by
+/// Which bounded wait ran out (the BSEC ones are bounded by
 /// [`crate::bsec::BSEC_TIMEOUT_US`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -30,6 +30,17 @@ pub enum Wait {
     PowerUp,
     /// `STATUS.PWRON` to clear after `CONF.POWER_UP` was cleared.
     PowerDown,
+    /// RNG `SR.DRDY` (or an error bit) to rise, bounded by
+    /// [`crate::rng::INIT_TIMEOUT_US`] at init and
+    /// [`crate::Stm32Rng::set_timeout_us`] per word.
+    RngData,
+    /// SAES `SR.BUSY` to clear after a reset (the SAES fetches masking
+    /// randomness from the RNG), bounded by [`crate::saes::SAES_TIMEOUT_US`].
+    SaesBusy,
+    /// SAES `SR.KEYVALID` after selecting a key (the DHUK load).
+    SaesKeyValid,
+    /// SAES `CCF` after the fourth `DINR` write of a block.
+    SaesComputation,
 }
 
 /// A BSEC operation failure, per word where the hardware says which.
@@ -63,6 +74,17 @@ pub enum Error {
     Smc(u32),
     /// The access path cannot do this (for example lock queries over the SMC).
     Unsupported(&'static str),
+    /// RNG seed error (`SR.SEIS`/`SECS`, or DR read 0) that the recovery
+    /// sequence did not clear [`crate::regs::rng::RECOVER_TRIES`] times in
+    /// a row, or one at init (Linux `stm32_rng_init` fails then too).
+    RngSeed,
+    /// RNG clock error: `SR.CECS`, the RNG kernel clock is too slow now
+    /// (seen only with clock error detection on).
+    RngClock,
+    /// The RNG was read before [`crate::Stm32Rng::init`] succeeded.
+    RngNotReady,
+    /// The SAES refused or failed an operation (see [`SaesFault`]).
+    Saes(SaesFault),
 }
 
 impl Error {
@@ -90,6 +112,14 @@ impl fmt::Display for Error {
             Error::Timeout(Wait::Busy) => f.write_str("BSEC stayed busy"),
             Error::Timeout(Wait::PowerUp) => f.write_str("BSEC SAFMEM did not power up"),
             Error::Timeout(Wait::PowerDown) => f.write_str("BSEC SAFMEM did not power down"),
+            Error::Timeout(Wait::RngData) => f.write_str("RNG data not ready (SR.DRDY)"),
+            Error::Timeout(Wait::SaesBusy) => f.write_str("SAES stayed busy (SR.BUSY)"),
+            Error::Timeout(Wait::SaesKeyValid) => {
+                f.write_str("SAES key did not become valid (SR.KEYVALID)")
+            }
+            Error::Timeout(Wait::SaesComputation) => {
+                f.write_str("SAES computation did not complete (CCF)")
+            }
             Error::Disturbed(w) => write!(f, "OTP word {w} read disturbed"),
             Error::Ecc(w) => write!(f, "OTP word {w} has an ECC/redundancy error"),
             Error::ProgramFailed(w) => write!(f, "programming OTP word {w} failed"),
@@ -100,6 +130,10 @@ impl fmt::Display for Error {
             Error::VerifyFailed(w) => write!(f, "OTP word {w} read back differs"),
             Error::Smc(a0) => write!(f, "BSEC SMC failed with {a0:#010x}"),
             Error::Unsupported(what) => write!(f, "not supported: {what}"),
+            Error::RngSeed => f.write_str("RNG seed error not recovered (SR.SEIS)"),
+            Error::RngClock => f.write_str("RNG clock error (SR.CECS): RNG clock too slow"),
+            Error::RngNotReady => f.write_str("RNG used before init"),
+            Error::Saes(fault) => fault.fmt(f),
         }
     }
 }
@@ -140,6 +174,9 @@ impl trusted_core::DriverError for Error {
             Error::VerifyFailed(w) => hw(code::VERIFY, w),
             Error::Smc(a0) => Core::Hardware(a0),
             Error::Unsupported(what) => Core::Unsupported(what),
+            Error::RngSeed | Error::RngClock => Core::Rng,
+            Error::RngNotReady => Core::InvalidArgument("RNG used before init"),
+            Error::Saes(fault) => fault.kind(),
         }
     }
 }
@@ -147,5 +184,88 @@ impl trusted_core::DriverError for Error {
 impl From<Error> for trusted_core::Error {
     fn from(e: Error) -> Self {
         trusted_core::DriverError::kind(&e)
+    }
+}
+
+/// What the SAES answered, or why its answer is not trusted. No key, block
+/// or subkey byte is ever carried.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SaesFault {
+    /// `SAES_CR` does not keep what was written: the SAES clock is off, it
+    /// is held in reset, or the firewall (ETZPC on MP13, RIF on MP2x)
+    /// blocks this world's accesses.
+    NotResponding,
+    /// `KEIF`: the key did not load (the DHUK is not functional on this
+    /// device), or it was loaded from another security context.
+    KeyError,
+    /// `RDERR`: an unexpected `DOUTR` read, which returns zero.
+    ReadError,
+    /// `WRERR`: an unexpected `DINR` write, which the SAES ignored.
+    WriteError,
+    /// `RNGEIF`: the SAES could not fetch random numbers from the RNG (RNG
+    /// clock off, bad entropy) and cannot be used until reset.
+    RngError,
+    /// The FIPS-197 known-answer test with a software key gave another
+    /// block: the SAES data path is faulty.
+    SelfTestFailed,
+    /// Two derivations of the same subkey differed (a transient fault).
+    Unstable,
+    /// Data for a block mode that is empty or not whole 16-byte blocks.
+    BadLength,
+}
+
+impl fmt::Display for SaesFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SaesFault::NotResponding => {
+                "SAES does not respond (clock off, held in reset, or blocked by the firewall for this world)"
+            }
+            SaesFault::KeyError => {
+                "SAES key error (DHUK not available, or loaded in another security context)"
+            }
+            SaesFault::ReadError => "SAES read error (unexpected DOUTR read)",
+            SaesFault::WriteError => "SAES write error (unexpected DINR write)",
+            SaesFault::RngError => "SAES could not fetch random numbers from the RNG",
+            SaesFault::SelfTestFailed => "SAES failed its AES known-answer self test",
+            SaesFault::Unstable => "two SAES derivations of one subkey differ",
+            SaesFault::BadLength => "SAES data must be whole 16-byte blocks",
+        })
+    }
+}
+
+/// Hardware codes of SAES faults in [`trusted_core::Error::Hardware`].
+pub mod saes_code {
+    /// `KEIF`.
+    pub const KEY_ERROR: u32 = 0x5A01;
+    /// `RDERR`.
+    pub const READ_ERROR: u32 = 0x5A02;
+    /// `WRERR`.
+    pub const WRITE_ERROR: u32 = 0x5A03;
+    /// `RNGEIF`.
+    pub const RNG_ERROR: u32 = 0x5A04;
+    /// Known-answer self test failed.
+    pub const SELF_TEST: u32 = 0x5A05;
+    /// Two derivations differed.
+    pub const UNSTABLE: u32 = 0x5A06;
+}
+
+impl SaesFault {
+    /// The fault as a core error: nothing answering is "no device here"
+    /// (as a BSEC whose ID registers do not match), the flags are
+    /// `Hardware` codes from [`saes_code`].
+    pub fn kind(&self) -> trusted_core::Error {
+        use trusted_core::Error as Core;
+        match *self {
+            SaesFault::NotResponding => Core::NoDevice,
+            SaesFault::KeyError => Core::Hardware(saes_code::KEY_ERROR),
+            SaesFault::ReadError => Core::Hardware(saes_code::READ_ERROR),
+            SaesFault::WriteError => Core::Hardware(saes_code::WRITE_ERROR),
+            SaesFault::RngError => Core::Hardware(saes_code::RNG_ERROR),
+            SaesFault::SelfTestFailed => Core::Hardware(saes_code::SELF_TEST),
+            SaesFault::Unstable => Core::Hardware(saes_code::UNSTABLE),
+            SaesFault::BadLength => Core::InvalidArgument("SAES data must be whole 16-byte blocks"),
+        }
     }
 }

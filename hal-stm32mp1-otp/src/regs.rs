@@ -158,3 +158,235 @@ pub const SMC_NOT_SUPPORTED: u32 = 0xFFFF_FFFF;
 pub const SMC_FAILED: u32 = 0xFFFF_FFFE;
 /// a0 on return: invalid parameters, or a word the normal world may not use.
 pub const SMC_INVALID_PARAMS: u32 = 0xFFFF_FFFD;
+
+// ---------------------------------------------------------------------------
+// RNG: the STM32MP15 true random number generator (RNG1, a separate block)
+// ---------------------------------------------------------------------------
+
+/// STM32MP15 RNG register map (DT compatible `st,stm32-rng`): offsets and
+/// bits only, shared by [`crate::rng`] and the model.
+///
+/// Sources: Linux `drivers/char/hw_random/stm32-rng.c`, U-Boot
+/// `drivers/rng/stm32_rng.c` (`RNG_CR`, `RNG_SR`, `RNG_DR`,
+/// `RNG_NB_RECOVER_TRIES`), OP-TEE `core/drivers/stm32_rng.c`
+/// (`RNG_FIFO_BYTE_DEPTH`), the STM32 HAL (`RNG_CED_DISABLE = RNG_CR_CED`),
+/// U-Boot's `stm32mp151.dtsi` (`rng1: rng@54003000`) and
+/// `drivers/clk/stm32/clk-stm32mp1.c` (RNG1_K is AHB5ENSETR bit 6). The
+/// STM32MP13 `CONDRST` conditional reset is not on the STM32MP15
+/// (`has_cond_reset = false` for `st,stm32-rng` in Linux and U-Boot).
+pub mod rng {
+    /// Physical base of RNG1 on STM32MP15.
+    pub const RNG1_BASE: usize = 0x5400_3000;
+    /// Size of the register block (DT `reg`).
+    pub const BLOCK_SIZE: usize = 0x400;
+
+    /// `RNG_CR`: control.
+    pub const CR: usize = 0x00;
+    /// `RNG_CR_RNGEN`: the generator runs.
+    pub const CR_RNGEN: u32 = 1 << 2;
+    /// `RNG_CR_IE`: interrupt enable (this driver polls).
+    pub const CR_IE: u32 = 1 << 3;
+    /// `RNG_CR_CED`: 1 **disables** clock error detection (STM32 HAL
+    /// `RNG_CED_DISABLE`); only taken while RNGEN is 0.
+    pub const CR_CED: u32 = 1 << 5;
+
+    /// `RNG_SR`: status; CEIS and SEIS are cleared by writing 0
+    /// (writing 1 leaves them), the rest is read-only.
+    pub const SR: usize = 0x04;
+    /// `RNG_SR_DRDY`: a random word is ready in DR.
+    pub const SR_DRDY: u32 = 1 << 0;
+    /// `RNG_SR_CECS`: clock error current status (the RNG clock is too slow now).
+    pub const SR_CECS: u32 = 1 << 1;
+    /// `RNG_SR_SECS`: seed error current status (the noise source is faulty now).
+    pub const SR_SECS: u32 = 1 << 2;
+    /// `RNG_SR_CEIS`: clock error interrupt status (sticky).
+    pub const SR_CEIS: u32 = 1 << 5;
+    /// `RNG_SR_SEIS`: seed error interrupt status (sticky).
+    pub const SR_SEIS: u32 = 1 << 6;
+
+    /// `RNG_DR`: one 32-bit random word per read; 0 is an error status
+    /// (Linux and U-Boot `stm32_rng_read`: "late seed error").
+    pub const DR: usize = 0x08;
+
+    /// Words DR can be read after DRDY rose (OP-TEE `RNG_FIFO_BYTE_DEPTH`
+    /// 16 bytes; U-Boot: "up to four consecutive times").
+    pub const FIFO_WORDS: usize = 4;
+    /// DR words read and discarded to clean the pipeline after a seed
+    /// error (Linux/U-Boot `stm32_rng_conceal_seed_error_sw_reset`).
+    pub const CONCEAL_READS: usize = 12;
+    /// Concealments tried per word before a seed error is final (Linux and
+    /// U-Boot `RNG_NB_RECOVER_TRIES`).
+    pub const RECOVER_TRIES: u8 = 3;
+}
+
+/// The SAES (secure AES coprocessor) of the STM32MP13, MP23 and MP25, and
+/// the re-laid-out block of the STM32MP21: offsets and bits only, shared by
+/// the driver ([`crate::saes`]) and the model (`sim::saes`).
+///
+/// Sources: OP-TEE `core/drivers/crypto/stm32/stm32_saes.c` (MP13, upstream);
+/// ST's OP-TEE for MP2x, `stm32_saes_regs.h` (MP13/MP23/MP25) and
+/// `stm32mp21_saes_regs.h` (MP21); TF-A `drivers/st/crypto/stm32_saes.c`
+/// and `fdts/stm32mp1{3,21,23}xc.dtsi`; STM32CubeMP13 `stm32mp135fxx_ca7.h`;
+/// RM0456 §50 (the same SAES IP on the STM32U5) for the behaviour.
+pub mod saes {
+    /// SAES base on the STM32MP13 (`saes@54005000`, C/F parts only).
+    pub const SAES_BASE_MP13: usize = 0x5400_5000;
+    /// SAES base on the STM32MP23 and MP25 (`saes@42050000`).
+    pub const SAES_BASE_MP25: usize = 0x4205_0000;
+    /// SAES base on the STM32MP21 (`saes@42030c00`).
+    pub const SAES_BASE_MP21: usize = 0x4203_0C00;
+    /// Size of the register block (DT `reg = <… 0x400>`).
+    pub const SAES_SIZE: usize = 0x400;
+
+    /// `SAES_CR`: control.
+    pub const CR: usize = 0x000;
+    /// `SAES_SR`: status.
+    pub const SR: usize = 0x004;
+    /// `SAES_DINR`: data input, four writes per 128-bit block.
+    pub const DINR: usize = 0x008;
+    /// `SAES_DOUTR`: data output, four reads per 128-bit block.
+    pub const DOUTR: usize = 0x00C;
+    /// `SAES_IER`: interrupt enable.
+    pub const IER: usize = 0x300;
+    /// `SAES_ISR`: interrupt status (CCF and the error flags).
+    pub const ISR: usize = 0x304;
+    /// `SAES_ICR`: interrupt clear (write 1 to clear the ISR bit).
+    pub const ICR: usize = 0x308;
+
+    /// `CR.EN`: enable; writable only once KEYVALID is set.
+    pub const CR_EN: u32 = 1 << 0;
+    /// `CR.DATATYPE` (2:1).
+    pub const CR_DATATYPE_MASK: u32 = 0b11 << 1;
+    /// `CR.DATATYPE` = no swapping.
+    pub const CR_DATATYPE_NONE: u32 = 0 << 1;
+    /// `CR.DATATYPE` = half-word swapping.
+    pub const CR_DATATYPE_HALF_WORD: u32 = 1 << 1;
+    /// `CR.DATATYPE` = byte swapping: DINR/DOUTR words are the memory image
+    /// of the block on a little-endian CPU (what OP-TEE uses).
+    pub const CR_DATATYPE_BYTE: u32 = 2 << 1;
+    /// `CR.DATATYPE` = bit swapping.
+    pub const CR_DATATYPE_BIT: u32 = 3 << 1;
+    /// `CR.MODE` (4:3).
+    pub const CR_MODE_MASK: u32 = 0b11 << 3;
+    /// `CR.MODE` = mode 1, encryption.
+    pub const CR_MODE_ENCRYPT: u32 = 0 << 3;
+    /// `CR.MODE` = mode 2, key derivation (decryption key preparation).
+    pub const CR_MODE_KEYPREP: u32 = 1 << 3;
+    /// `CR.MODE` = mode 3, decryption.
+    pub const CR_MODE_DECRYPT: u32 = 2 << 3;
+    /// `CR.CHMOD` = ECB (all chaining bits zero).
+    pub const CR_CHMOD_ECB: u32 = 0;
+    /// `CR.CHMOD` = CBC (value 1 at bit 5, on every block).
+    pub const CR_CHMOD_CBC: u32 = 1 << 5;
+    /// `CR.KEYPROT`: key protection against other security contexts.
+    pub const CR_KEYPROT: u32 = 1 << 19;
+    /// `CR.KEYSEL` (30:28): key source.
+    pub const CR_KEYSEL_MASK: u32 = 0b111 << 28;
+    /// `CR.KEYSEL` = software key in `SAES_KEYRx`.
+    pub const CR_KEYSEL_SOFT: u32 = 0 << 28;
+    /// `CR.KEYSEL` = DHUK, the derived hardware unique key (not readable).
+    pub const CR_KEYSEL_DHUK: u32 = 1 << 28;
+    /// `CR.KEYSEL` = BHK, the boot hardware key in TAMP backup registers.
+    pub const CR_KEYSEL_BHK: u32 = 2 << 28;
+    /// `CR.KEYSEL` = DHUK XOR BHK.
+    pub const CR_KEYSEL_DHUK_XOR_BHK: u32 = 4 << 28;
+    /// `CR.KEYSEL` = test key (256-bit constant `A5…A5`).
+    pub const CR_KEYSEL_TEST: u32 = 7 << 28;
+    /// `CR.IPRST`: software reset of every register but IPRST itself; the
+    /// key, IV and data registers lose their contents.
+    pub const CR_IPRST: u32 = 1 << 31;
+
+    /// What differs between the SAES blocks of the parts: register offsets
+    /// and flag positions. Every field is a byte offset or a bit mask.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+    pub struct Layout {
+        /// `SAES_KEYR0` (KEY\[31:0\]); KEYR1..3 follow.
+        pub keyr0: usize,
+        /// `SAES_KEYR4` (KEY\[159:128\], 256-bit keys); KEYR5..7 follow.
+        pub keyr4: usize,
+        /// `SAES_IVR0` (IV\[31:0\]); IVR1..3 follow.
+        pub ivr0: usize,
+        /// `CR.CHMOD` field.
+        pub cr_chmod_mask: u32,
+        /// `CR.KEYSIZE` field (0 = 128-bit in both blocks).
+        pub cr_keysize_mask: u32,
+        /// `SR.CCF`, or 0 where SR has none (MP21: ISR only).
+        pub sr_ccf: u32,
+        /// `SR.RDERR`: unexpected DOUTR read (read as zero).
+        pub sr_rderr: u32,
+        /// `SR.WRERR`: unexpected DINR write (ignored).
+        pub sr_wrerr: u32,
+        /// `SR.BUSY`: initialisation, RNG fetch or key load running.
+        pub sr_busy: u32,
+        /// `SR.KEYVALID`: the key registers hold a whole key.
+        pub sr_keyvalid: u32,
+        /// `ISR/ICR.CCF`: computation complete.
+        pub i_ccf: u32,
+        /// `ISR/ICR.RWEIF`: RDERR or WRERR happened.
+        pub i_rweif: u32,
+        /// `ISR/ICR.KEIF`: a key failed to load, or was used from another
+        /// security context.
+        pub i_keif: u32,
+        /// `ISR/ICR.RNGEIF`: the masking random numbers could not be fetched.
+        pub i_rngeif: u32,
+    }
+
+    /// The STM32MP13 block (OP-TEE `stm32_saes.c`, CubeMP13 CMSIS header).
+    pub const MP13: Layout = Layout {
+        keyr0: 0x010,
+        keyr4: 0x030,
+        ivr0: 0x020,
+        cr_chmod_mask: (1 << 16) | (0b11 << 5),
+        cr_keysize_mask: 1 << 18,
+        sr_ccf: 1 << 0,
+        sr_rderr: 1 << 1,
+        sr_wrerr: 1 << 2,
+        sr_busy: 1 << 3,
+        sr_keyvalid: 1 << 7,
+        i_ccf: 1 << 0,
+        i_rweif: 1 << 1,
+        i_keif: 1 << 2,
+        i_rngeif: 1 << 3,
+    };
+
+    /// The STM32MP23/MP25 block: the MP13 one (ST's OP-TEE uses
+    /// `stm32_saes_regs.h` for every part but the MP21).
+    pub const MP25: Layout = MP13;
+
+    /// The STM32MP21 block (ST's OP-TEE `stm32mp21_saes_regs.h`): key
+    /// registers at 0x20, IV at 0x40, no CCF in SR, flags moved.
+    pub const MP21: Layout = Layout {
+        keyr0: 0x020,
+        keyr4: 0x030,
+        ivr0: 0x040,
+        cr_chmod_mask: 0b1111 << 5,
+        cr_keysize_mask: 0b11 << 17,
+        sr_ccf: 0,
+        sr_busy: 1 << 4,
+        sr_rderr: 1 << 5,
+        sr_wrerr: 1 << 6,
+        sr_keyvalid: 1 << 7,
+        i_ccf: 1 << 2,
+        i_rweif: 1 << 3,
+        i_keif: 1 << 4,
+        i_rngeif: 1 << 5,
+    };
+
+    /// FIPS-197 appendix C.1 AES-128 key: the driver's known-answer self
+    /// test with a software key.
+    pub const FIPS197_KEY: [u8; 16] = [
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+        0x0f,
+    ];
+    /// FIPS-197 appendix C.1 plaintext.
+    pub const FIPS197_PLAINTEXT: [u8; 16] = [
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,
+        0xff,
+    ];
+    /// FIPS-197 appendix C.1 ciphertext.
+    pub const FIPS197_CIPHERTEXT: [u8; 16] = [
+        0x69, 0xc4, 0xe0, 0xd8, 0x6a, 0x7b, 0x04, 0x30, 0xd8, 0xcd, 0xb7, 0x80, 0x70, 0xb4, 0xc5,
+        0x5a,
+    ];
+}

@@ -1,16 +1,21 @@
 //! `trustctl demo`: what a bootloader does on each trust source, on the
-//! host. First boot with an empty blob store, a new key, seal, store the
-//! blob, "reboot" (every driver and sim dropped and made again from the
-//! same device configuration, as fuses survive a reset), read the blob,
-//! unseal, compare.
+//! host, through the library's boot flow (`trusted_core::flow`) and A/B
+//! blob store (over a RAM NOR flash). First boot with an empty blob store:
+//! a new key, seal, store the blob, read it back and unseal it once; then
+//! "reboot" (every driver and sim dropped and made again from the same
+//! device configuration, as fuses survive a reset): read the blob, unseal,
+//! compare.
 
+use trusted_core::flow::{FlowOptions, Path, provision_or_unseal};
+use trusted_core::store::{BlobStore, StoreLayout};
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Key, StaticHuk, TrustSource};
+use trusted_core::test_util::RamNor;
+use trusted_core::{RngChoice, StaticHuk, TrustSource};
 
 use crate::caam::{self, CaamArgs};
 use crate::dcp::{self, DcpArgs};
-use crate::host::{HostRng, hex, random_key};
-use crate::stm32mp1::{self, Stm32mp1Args};
+use crate::host::{HostRng, hex};
+use crate::stm32mp1::{self, SaesArgs, SaesPart, Stm32mp1Args};
 use crate::tpm;
 
 /// The demo's HUK for the TEE sealer: a fixed, public value. Real devices
@@ -23,6 +28,10 @@ const DEMO_DCP_UNIQUE_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 /// The simulated STM32MP15's HUK words 60..63, as provisioning burns them.
 const DEMO_OTP: [&str; 4] = ["60=8badf00d", "61=0ddba11c", "62=c0ffee00", "63=5eed1e55"];
+
+/// The simulated STM32MP13's DHUK (inside its SAES; a real one never
+/// leaves the chip).
+const DEMO_DHUK: &str = "6d7031332d73616573206468756b2121";
 
 /// The simulated CAAM's OTPMK (secure state).
 const DEMO_CAAM_MASTER_KEY: &str =
@@ -68,46 +77,55 @@ fn run_case<S: TrustSource>(case: Case<S>) -> Row {
     }
 }
 
+/// The demo's flash: 4 KiB sectors of 4-byte words, one sector per slot.
+type DemoFlash = RamNor<1, 4, 4096>;
+
+/// Two boots of the library's boot flow (`trusted_core::flow`) on a blob
+/// store over a RAM NOR flash: boot 1 provisions, boot 2 unseals.
 fn boot_twice<S: TrustSource>(case: &Case<S>, blob_len: &mut usize) -> Result<(), String> {
+    let layout = StoreLayout::compact::<DemoFlash>(0);
+    let flash = DemoFlash::new(2 * StoreLayout::min_slot_size::<DemoFlash>());
+    let mut store = BlobStore::new(flash, layout).map_err(|e| e.to_string())?;
     println!("   boot 1: blob store is empty");
     let mut source = (case.boot)()?;
     source.init().map_err(|e| format!("init: {e}"))?;
-    let key = if source.has_rng() {
-        let mut key = Key::zeroed(32).map_err(|e| e.to_string())?;
-        source
-            .random(key.as_mut_bytes())
-            .map_err(|e| format!("random: {e}"))?;
-        println!("   boot 1: new 32-byte key from the {} RNG", source.name());
-        key
-    } else {
-        println!(
+    let options = FlowOptions::for_source(&source);
+    match options.rng {
+        RngChoice::Source => println!("   boot 1: new 32-byte key from the {} RNG", source.name()),
+        RngChoice::Caller => println!(
             "   boot 1: new 32-byte key from the caller's RNG ({} has none)",
             source.name()
-        );
-        random_key(32)?
-    };
-    let blob = source.seal(&key, "").map_err(|e| format!("seal: {e}"))?;
-    *blob_len = blob.len();
+        ),
+    }
+    let (key, path) = provision_or_unseal(&mut source, &mut store, &mut HostRng, &options)
+        .map_err(|e| format!("boot 1: {e}"))?;
+    let stored = store
+        .read(source.name())
+        .map_err(|e| e.to_string())?
+        .ok_or("boot 1: nothing stored")?;
+    *blob_len = stored.blob.len();
     println!(
         "   boot 1: sealed, {} bytes: {}…",
-        blob.len(),
-        hex(&blob.as_bytes()[..16.min(blob.len())])
+        stored.blob.len(),
+        hex(&stored.blob.as_bytes()[..16.min(stored.blob.len())])
     );
-    let flash = blob.as_bytes().to_vec();
-    println!("   boot 1: blob written to flash");
+    println!(
+        "   boot 1: blob written to flash slot {}, read back and unsealed ({path})",
+        stored.slot.name()
+    );
     drop(source);
 
     println!("   reboot: every driver and model made again");
+    let mut store = BlobStore::new(store.into_inner(), layout).map_err(|e| e.to_string())?;
     let mut source = (case.boot)()?;
     source
         .init()
         .map_err(|e| format!("init after reboot: {e}"))?;
+    let (unsealed, path) = provision_or_unseal(&mut source, &mut store, &mut HostRng, &options)
+        .map_err(|e| format!("boot 2: {e}"))?;
     println!("   boot 2: blob read from flash");
-    let unsealed = source
-        .unseal(&flash, "")
-        .map_err(|e| format!("unseal: {e}"))?;
-    println!("   boot 2: unsealed {} bytes", unsealed.len());
-    if unsealed != key {
+    println!("   boot 2: unsealed {} bytes ({path})", unsealed.len());
+    if path != Path::Unsealed || unsealed != key {
         return Err("unsealed key differs from the sealed key".into());
     }
     Ok(())
@@ -133,7 +151,7 @@ fn tpm_row() -> Row {
         }
     };
     Row {
-        source: "tpm (swtpm)",
+        source: "tpm (swtpm, sessions)",
         format: "TPMKey DER: OID | emptyAuth | parent | pub | priv",
         keyctl: "trusted.source=tpm",
         blob_len,
@@ -205,12 +223,23 @@ pub fn run() -> Result<(), String> {
             keyctl: "trusted.source=tee",
             boot: Box::new(move || stm32mp1::tee_source(&otp_args)),
         }),
+        run_case(Case {
+            source: "tee (stm32mp13-sim DHUK)",
+            format: TEE_FORMAT,
+            keyctl: "trusted.source=tee",
+            boot: Box::new(move || {
+                let args = SaesArgs {
+                    dhuk: Some(DEMO_DHUK.into()),
+                };
+                stm32mp1::saes_tee(&args, SaesPart::Mp13)
+            }),
+        }),
         tpm_row(),
     ];
 
     println!();
     println!(
-        "{:<22} {:<58} {:>10}  {:<22} result",
+        "{:<24} {:<58} {:>10}  {:<22} result",
         "source", "blob format", "blob bytes", "Linux keyctl source"
     );
     for row in &rows {
@@ -220,7 +249,7 @@ pub fn run() -> Result<(), String> {
             Err(e) => format!("FAILED: {e}"),
         };
         println!(
-            "{:<22} {:<58} {:>10}  {:<22} {}",
+            "{:<24} {:<58} {:>10}  {:<22} {}",
             row.source, row.format, row.blob_len, row.keyctl, result
         );
     }

@@ -63,6 +63,8 @@ enum Cmd {
         dcp: dcp::DcpArgs,
         #[command(flatten)]
         stm32mp1: stm32mp1::Stm32mp1Args,
+        #[command(flatten)]
+        saes: stm32mp1::SaesArgs,
     },
     /// TPM set-up.
     #[command(subcommand)]
@@ -81,7 +83,7 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum TpmCmd {
-    /// Create the ECC P-256 storage key and persist it at 0x81000001 (kept if present).
+    /// Create the ECC P-256 storage key and persist it at 0x81000001 (kept if present); print its Name.
     Provision {
         /// swtpm command channel.
         #[arg(long, value_name = "HOST:PORT")]
@@ -117,6 +119,8 @@ struct SourceArgs {
     #[command(flatten)]
     stm32mp1: stm32mp1::Stm32mp1Args,
     #[command(flatten)]
+    saes: stm32mp1::SaesArgs,
+    #[command(flatten)]
     tpm: tpm::TpmArgs,
 }
 
@@ -142,6 +146,24 @@ enum HukFrom {
     CaamSim,
     /// STM32MP15 BSEC OTP words.
     Stm32mp1Sim,
+    /// STM32MP13 SAES: OP-TEE's DHUK KDF (arm32, 4-byte size_t); needs --dhuk.
+    Stm32mp13Sim,
+    /// STM32MP23/MP25 SAES: the DHUK KDF of an arm64 OP-TEE (8-byte size_t); needs --dhuk.
+    Stm32mp25Sim,
+    /// STM32MP21 SAES (its own register block), arm64 OP-TEE; needs --dhuk.
+    Stm32mp21Sim,
+}
+
+impl HukFrom {
+    /// The SAES part behind a DHUK source, if this is one.
+    fn saes_part(self) -> Option<stm32mp1::SaesPart> {
+        match self {
+            HukFrom::Stm32mp13Sim => Some(stm32mp1::SaesPart::Mp13),
+            HukFrom::Stm32mp25Sim => Some(stm32mp1::SaesPart::Mp25),
+            HukFrom::Stm32mp21Sim => Some(stm32mp1::SaesPart::Mp21),
+            _ => None,
+        }
+    }
 }
 
 fn tee_with_huk(args: &SourceArgs) -> Result<TeeSealer<StaticHuk, HostRng>, String> {
@@ -162,6 +184,10 @@ fn seal(args: &SourceArgs, key: &Key) -> Result<SealedBlob, String> {
         (SourceKind::CaamSim, None) => caam::seal(&args.caam, key),
         (SourceKind::Tpm, None) => tpm::seal(&args.tpm, key),
         (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::seal(&args.stm32mp1, key),
+        (SourceKind::Tee, Some(from)) if from.saes_part().is_some() => {
+            let part = from.saes_part().ok_or("not an SAES part")?;
+            stm32mp1::saes_seal(&args.saes, part, key)
+        }
         (SourceKind::DcpSim, None) => dcp::seal(&args.dcp, key),
         (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
     }
@@ -177,6 +203,10 @@ fn unseal(args: &SourceArgs, blob: &[u8]) -> Result<Key, String> {
         (SourceKind::CaamSim, None) => caam::unseal(&args.caam, blob),
         (SourceKind::Tpm, None) => tpm::unseal(&args.tpm, blob),
         (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::unseal(&args.stm32mp1, blob),
+        (SourceKind::Tee, Some(from)) if from.saes_part().is_some() => {
+            let part = from.saes_part().ok_or("not an SAES part")?;
+            stm32mp1::saes_unseal(&args.saes, part, blob)
+        }
         (SourceKind::DcpSim, None) => dcp::unseal(&args.dcp, blob),
         (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
     }
@@ -210,16 +240,20 @@ fn run(cli: Cli) -> Result<(), String> {
             caam,
             dcp,
             stm32mp1,
+            saes: _,
         } => {
             let huk = match source {
                 HukFrom::DcpSim => dcp::huk(&dcp)?,
                 HukFrom::CaamSim => caam::huk(&caam)?,
                 HukFrom::Stm32mp1Sim => stm32mp1::huk(&stm32mp1)?,
+                HukFrom::Stm32mp13Sim | HukFrom::Stm32mp25Sim | HukFrom::Stm32mp21Sim => {
+                    stm32mp1::saes_huk()?
+                }
             };
             println!("{}", host::hex(&huk));
         }
         Cmd::Tpm(TpmCmd::Provision { swtpm }) => {
-            let created = tpm::provision(&swtpm)?;
+            let (created, srk_name) = tpm::provision(&swtpm)?;
             println!(
                 "storage key at 0x81000001: {}",
                 if created {
@@ -228,6 +262,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     "already present"
                 }
             );
+            println!("srk name: {srk_name} (pass it as --srk-name to seal and unseal)");
         }
         Cmd::Stm32mp1(Stm32mp1Cmd::ProvisionImage { huk }) => {
             print!("{}", stm32mp1::provision_image(&huk)?);

@@ -1,17 +1,20 @@
-//! trustctl glue for the STM32MP15 OTP HUK: the simulated BSEC
-//! (`--source stm32mp1-sim`, `--huk-from stm32mp1-sim`) and the offline
-//! provisioning image (`trustctl stm32mp1 provision-image --huk HEX`).
+//! trustctl glue for the STM32MP1 family: the STM32MP15 OTP HUK on the
+//! simulated BSEC (`--source stm32mp1-sim`, `--huk-from stm32mp1-sim`), the
+//! offline provisioning image (`trustctl stm32mp1 provision-image --huk
+//! HEX`), and the STM32MP13/MP2x SAES DHUK KDF on the simulated SAES
+//! (`--huk-from stm32mp13-sim|stm32mp25-sim|stm32mp21-sim --dhuk HEX`).
 
-use hal_stm32mp1_otp::sim::BsecSim;
+use hal_stm32mp1_otp::sim::{BsecSim, SaesSim};
 use hal_stm32mp1_otp::{
-    Bsec, HukConfig, HukMode, Stm32mp15Huk, Stm32mp15Tee, huk_words_image, regs,
+    Bsec, HukConfig, HukMode, SaesKdf, SaesTee, SizeT, Stm32Saes, Stm32mp15Huk, Stm32mp15Tee,
+    huk_words_image, regs,
 };
+use trusted_core::tee::TeeSealer;
 /// The sim needs no real time: BUSY clears after a few status reads.
 use trusted_core::test_util::NoDelay;
-use trusted_core::tee::TeeSealer;
 use trusted_core::{Huk, Key, SealedBlob, TrustSource};
 
-use crate::host::{HostRng, parse_huk};
+use crate::host::{HostRng, parse_hex_array, parse_huk};
 
 /// Which OP-TEE STM32MP15 HUK derivation to reproduce.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,7 +37,6 @@ pub struct Stm32mp1Args {
     #[arg(long = "huk-mode", value_enum, default_value_t = HukModeArg::Key)]
     pub huk_mode: HukModeArg,
 }
-
 
 fn parse_u32(text: &str, radix_hint_hex: bool) -> Result<u32, String> {
     let t = text.trim();
@@ -115,6 +117,74 @@ pub fn unseal(args: &Stm32mp1Args, blob: &[u8]) -> Result<Key, String> {
     with_sealer(args, |tee| tee.unseal(blob, "").map_err(|e| e.to_string()))
 }
 
+/// Which SAES part a simulated device is: its register block and the word
+/// size of its OP-TEE core (the KDF input differs with `size_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaesPart {
+    /// STM32MP13: MP13 block, arm32 OP-TEE (4-byte `size_t`).
+    Mp13,
+    /// STM32MP23/MP25: MP13 block, arm64 OP-TEE (8-byte `size_t`).
+    Mp25,
+    /// STM32MP21: MP21 block, arm64 OP-TEE (8-byte `size_t`).
+    Mp21,
+}
+
+/// Flags of the simulated SAES.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct SaesArgs {
+    /// DHUK of the simulated STM32MP13/MP2x SAES, 32 hex digits (on a real
+    /// part it never leaves the SAES).
+    #[arg(long, value_name = "HEX")]
+    pub dhuk: Option<String>,
+}
+
+/// The driver and KDF of a freshly reset simulated SAES.
+fn saes_kdf(args: &SaesArgs, part: SaesPart) -> Result<SaesKdf<SaesSim, NoDelay>, String> {
+    let dhuk = args
+        .dhuk
+        .as_deref()
+        .ok_or("the simulated SAES needs --dhuk HEX (its DHUK, 32 hex digits)")?;
+    let dhuk: [u8; 16] = parse_hex_array(dhuk.trim(), "--dhuk")?;
+    let (layout, size_t) = match part {
+        SaesPart::Mp13 => (regs::saes::MP13, SizeT::Bytes4),
+        SaesPart::Mp25 => (regs::saes::MP25, SizeT::Bytes8),
+        SaesPart::Mp21 => (regs::saes::MP21, SizeT::Bytes8),
+    };
+    let sim = SaesSim::new(dhuk).with_layout(layout);
+    Ok(SaesKdf::new(Stm32Saes::new(sim, NoDelay, layout), size_t))
+}
+
+/// The TEE sealer over the SAES DHUK KDF of a simulated device.
+pub fn saes_tee(
+    args: &SaesArgs,
+    part: SaesPart,
+) -> Result<SaesTee<SaesSim, NoDelay, HostRng>, String> {
+    Ok(TeeSealer::new(saes_kdf(args, part)?, HostRng))
+}
+
+/// `trustctl seal --source tee --huk-from stm32mp13-sim --dhuk HEX`.
+pub fn saes_seal(args: &SaesArgs, part: SaesPart, key: &Key) -> Result<SealedBlob, String> {
+    saes_tee(args, part)?
+        .seal(key, "")
+        .map_err(|e| format!("seal failed: {e}"))
+}
+
+/// `trustctl unseal --source tee --huk-from stm32mp13-sim --dhuk HEX`.
+pub fn saes_unseal(args: &SaesArgs, part: SaesPart, blob: &[u8]) -> Result<Key, String> {
+    saes_tee(args, part)?
+        .unseal(blob, "")
+        .map_err(|e| format!("unseal failed: {e}"))
+}
+
+/// `trustctl huk --source stm32mp13-sim`: there is no HUK to print.
+pub fn saes_huk() -> Result<[u8; 16], String> {
+    Err(
+        "the STM32MP13/MP2x have no exportable HUK: OP-TEE derives its subkeys inside the \
+         SAES from the DHUK, which never leaves it; use seal/unseal with --huk-from"
+            .into(),
+    )
+}
+
 /// `trustctl stm32mp1 provision-image --huk HEX`: the word/value list an
 /// integrator burns (OP-TEE BSEC_KEY layout, words 60..63), as text.
 pub fn provision_image(huk_hex: &str) -> Result<String, String> {
@@ -185,6 +255,59 @@ mod tests {
         assert!(huk(&args("96=1", HukModeArg::Key)).is_err());
         assert!(huk(&args("60", HukModeArg::Key)).is_err());
         assert!(huk(&Stm32mp1Args::default()).unwrap_err().contains("blank"));
+    }
+
+    const PYTHON_DHUK: &str = "2b7e151628aed2a6abf7158809cf4f3c";
+
+    /// hal-stm32mp1-otp tests/vectors/saes_kdf.txt, [tee-32] and [tee-64]:
+    /// the Python TA keys of that DHUK.
+    const TA_KEY_32: &str = "987d2a315ce704139e604567a434937a415c6b3fbfaf637d3643968a1395e493";
+    const TA_KEY_64: &str = "bb99ce204a730fec2c2b103adee79ee1d616c55f619351075f819a091371a643";
+
+    fn saes_args(dhuk: &str) -> SaesArgs {
+        SaesArgs {
+            dhuk: Some(dhuk.into()),
+        }
+    }
+
+    #[test]
+    fn saes_blobs_open_with_the_python_ta_key_on_every_part() {
+        let key = Key::from_slice(&[0x31; 48]).unwrap();
+        for (part, ta_key) in [
+            (SaesPart::Mp13, TA_KEY_32),
+            (SaesPart::Mp25, TA_KEY_64),
+            (SaesPart::Mp21, TA_KEY_64),
+        ] {
+            let args = saes_args(PYTHON_DHUK);
+            let blob = saes_seal(&args, part, &key).unwrap();
+            assert_eq!(saes_unseal(&args, part, blob.as_bytes()).unwrap(), key);
+            let ta_key: [u8; 32] = parse_hex_array(ta_key, "ta").unwrap();
+            let mut plain =
+                TeeSealer::new(trusted_core::StaticSubkey::trusted_keys_ta(ta_key), HostRng);
+            assert_eq!(plain.unseal(blob.as_bytes(), "").unwrap(), key, "{part:?}");
+        }
+    }
+
+    #[test]
+    fn saes_flags_are_checked_and_there_is_no_huk_to_print() {
+        let key = Key::from_slice(&[1; 32]).unwrap();
+        let none = SaesArgs::default();
+        assert!(
+            saes_seal(&none, SaesPart::Mp13, &key)
+                .unwrap_err()
+                .contains("--dhuk")
+        );
+        let short = saes_args("00");
+        assert!(
+            saes_seal(&short, SaesPart::Mp13, &key)
+                .unwrap_err()
+                .contains("32 hex")
+        );
+        let blob = saes_seal(&saes_args(PYTHON_DHUK), SaesPart::Mp13, &key).unwrap();
+        let other = saes_args("8f3ad1c05e7729b4c6e10d5aa3927f61");
+        assert!(saes_unseal(&other, SaesPart::Mp13, blob.as_bytes()).is_err());
+        assert!(saes_unseal(&saes_args(PYTHON_DHUK), SaesPart::Mp25, blob.as_bytes()).is_err());
+        assert!(saes_huk().unwrap_err().contains("DHUK"));
     }
 
     #[test]

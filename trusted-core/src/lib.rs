@@ -6,6 +6,7 @@ pub mod log;
 
 pub mod dma;
 pub mod error;
+pub mod flow;
 pub mod huk;
 pub mod kdf;
 pub mod key;
@@ -14,6 +15,7 @@ pub mod mmio;
 pub mod poll;
 pub mod shared;
 pub mod source;
+pub mod store;
 pub mod tee;
 #[cfg(feature = "test-util")]
 pub mod test_util;
@@ -21,7 +23,9 @@ pub mod trusted;
 
 pub use dma::{CacheOps, DmaBus, DmaRegion, NoCache, StaticDma};
 pub use error::{DriverError, Error, Result};
-pub use huk::{HUK_LEN, Huk, HukBytes, StaticHuk, huk_subkey_derive, ta_unique_key};
+pub use huk::{
+    HUK_LEN, Huk, HukBytes, StaticHuk, StaticSubkey, SubkeyDerive, huk_subkey_derive, ta_unique_key,
+};
 pub use key::{Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, SealedBlob};
 pub use mmio::{Mmio, RegisterFile, VolatileMmio};
 pub use poll::{Budget, poll_until};
@@ -30,4 +34,5 @@ pub use source::{RngChoice, Sources, TrustSource};
 
 // Re-exported so hal crates and integrators name one version.
 pub use embedded_hal;
+pub use embedded_storage;
 pub use rand_core;

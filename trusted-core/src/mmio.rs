@@ -50,7 +50,10 @@ impl VolatileMmio {
     }
 
     fn in_block(&self, offset: usize, width: usize) -> bool {
-        offset.is_multiple_of(width) && offset.checked_add(width).is_some_and(|end| end <= self.size)
+        offset.is_multiple_of(width)
+            && offset
+                .checked_add(width)
+                .is_some_and(|end| end <= self.size)
     }
 
     /// Reads the byte at `offset` (for blocks with byte registers, such as

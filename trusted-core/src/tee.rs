@@ -1,5 +1,7 @@
 //! The TEE sealer: blobs of OP-TEE's trusted_keys TA (Linux
-//! `trusted.source=tee`), made in firmware from any [`Huk`].
+//! `trusted.source=tee`), made in firmware from any subkey provider
+//! ([`SubkeyDerive`]: every [`Huk`](crate::Huk), or a hardware KDF such as
+//! the STM32MP13 SAES).
 //!
 //! Format (optee_os ta/trusted_keys/entry.c, `struct tk_blob_hdr`):
 //!
@@ -10,8 +12,10 @@
 //! | 17 | 16 | GCM tag |
 //! | 33 | N | AES-256-GCM ciphertext, no AAD |
 //!
-//! The AES-256 key is OP-TEE's TA-unique key of the trusted_keys TA:
-//! HMAC-SHA256(HUK, LE32(3) ‖ TA UUID), see [`crate::huk::ta_unique_key`].
+//! The AES-256 key is OP-TEE's TA-unique key of the trusted_keys TA,
+//! `huk_subkey_derive(HUK_SUBKEY_UNIQUE_TA, TA UUID, 32 bytes)`: with a HUK
+//! that is HMAC-SHA256(HUK, LE32(3) ‖ TA UUID) ([`crate::huk::ta_unique_key`]);
+//! on an STM32MP13 it is the SAES DHUK KDF.
 
 use aes::Aes256;
 use aes_gcm::aead::array::typenum::U16;
@@ -21,7 +25,7 @@ use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
-use crate::huk::{Huk, TRUSTED_KEYS_TA_UUID, ta_unique_key};
+use crate::huk::{HUK_SUBKEY_MAX_LEN, HukSubkeyUsage, SubkeyDerive, TRUSTED_KEYS_TA_UUID};
 use crate::key::{Key, MAX_BLOB_SIZE, SealedBlob};
 use crate::source::TrustSource;
 
@@ -33,7 +37,8 @@ const TAG: core::ops::Range<usize> = 17..33;
 type TeeGcm = AesGcm<Aes256, U16>;
 
 /// A [`TrustSource`] writing and reading OP-TEE trusted_keys TA blobs with
-/// the HUK from `H` and IVs (and `random`) from `R`, the TEE's RNG.
+/// the TA key from the subkey provider `K` (any [`Huk`](crate::Huk), or a
+/// hardware [`SubkeyDerive`]) and IVs (and `random`) from `R`, the TEE's RNG.
 ///
 /// ```
 /// use trusted_core::{Key, StaticHuk, TrustSource, tee::TeeSealer};
@@ -52,26 +57,39 @@ type TeeGcm = AesGcm<Aes256, U16>;
 /// assert_eq!(blob.len(), 32 + 33);
 /// assert_eq!(tee.unseal(blob.as_bytes(), "").unwrap(), key);
 /// ```
-pub struct TeeSealer<H, R> {
-    huk: H,
+pub struct TeeSealer<K, R> {
+    kdf: K,
     rng: R,
 }
 
-impl<H: Huk, R: TryCryptoRng> TeeSealer<H, R> {
-    /// A sealer over the HUK provider `huk` and the RNG `rng`.
-    pub fn new(huk: H, rng: R) -> Self {
-        Self { huk, rng }
+impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
+    /// A sealer over the subkey provider `kdf` (a HUK provider such as
+    /// `StaticHuk`, `DcpHuk`, `CaamHuk`, `Stm32mp15Huk`, or a hardware KDF
+    /// such as the STM32MP13 `SaesKdf`) and the RNG `rng`.
+    pub fn new(kdf: K, rng: R) -> Self {
+        Self { kdf, rng }
     }
 
-    /// The HUK provider and RNG back.
-    pub fn into_inner(self) -> (H, R) {
-        (self.huk, self.rng)
+    /// The subkey provider and RNG back.
+    pub fn into_inner(self) -> (K, R) {
+        (self.kdf, self.rng)
     }
 
+    /// The subkey provider this sealer wraps (a HUK provider or a hardware
+    /// KDF), for what the sealer does not do itself.
+    pub fn driver_mut(&mut self) -> &mut K {
+        &mut self.kdf
+    }
+
+    /// The trusted_keys TA key, derived afresh for every operation (OP-TEE
+    /// derives it per call too) and zeroed once the cipher is keyed.
     fn cipher(&mut self) -> Result<TeeGcm> {
-        let huk = self.huk.hardware_unique_key()?;
-        let mut ta_key = Zeroizing::new([0u8; 32]);
-        ta_unique_key(&huk, &TRUSTED_KEYS_TA_UUID, &[], ta_key.as_mut())?;
+        let mut ta_key = Zeroizing::new([0u8; HUK_SUBKEY_MAX_LEN]);
+        self.kdf.derive_subkey(
+            HukSubkeyUsage::UniqueTa,
+            &TRUSTED_KEYS_TA_UUID,
+            ta_key.as_mut(),
+        )?;
         TeeGcm::new_from_slice(ta_key.as_ref()).map_err(|_| Error::KeyLength)
     }
 
@@ -111,7 +129,7 @@ impl<H: Huk, R: TryCryptoRng> TeeSealer<H, R> {
     }
 }
 
-impl<H: Huk, R: TryCryptoRng> TrustSource for TeeSealer<H, R> {
+impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
     fn name(&self) -> &'static str {
         "tee"
     }

@@ -1,6 +1,5 @@
 //! SP 800-108 counter-mode CMAC KDF against Python `cryptography` answers.
 
-
 use aes::Aes128;
 use cipher::KeyInit;
 use trusted_core::Error;

@@ -2,10 +2,8 @@
 //! bounded polling.
 
 use embedded_hal::delay::DelayNs;
-use trusted_core::{
-    DmaRegion, Error, Mmio, NoCache, RegisterFile, StaticDma, VolatileMmio,
-};
 use trusted_core::poll::{Budget, poll_until};
+use trusted_core::{DmaRegion, Error, Mmio, NoCache, RegisterFile, StaticDma, VolatileMmio};
 
 /// Counts the time the code under test asked to sleep.
 #[derive(Default)]
@@ -78,7 +76,9 @@ fn poll_until_returns_when_ready_and_times_out_within_budget() {
 
     let mut clock = FakeClock::default();
     assert_eq!(
-        poll_until(&mut clock, Budget::fixed(1000, 10), Error::Timeout, || Ok(false)),
+        poll_until(&mut clock, Budget::fixed(1000, 10), Error::Timeout, || Ok(
+            false
+        )),
         Err(Error::Timeout)
     );
     assert_eq!(
@@ -105,10 +105,15 @@ fn poll_until_backs_off_to_its_ceiling_and_keeps_the_callers_error() {
     }
     let mut clock = FakeClock::default();
     let mut polls = 0u32;
-    let waited = poll_until(&mut clock, Budget::backoff(1000, 10, 80), Wait::DataAvail, || {
-        polls += 1;
-        Ok(false)
-    });
+    let waited = poll_until(
+        &mut clock,
+        Budget::backoff(1000, 10, 80),
+        Wait::DataAvail,
+        || {
+            polls += 1;
+            Ok(false)
+        },
+    );
     assert_eq!(waited, Err(Wait::DataAvail));
     // 10 + 20 + 40 + 12 * 80 = 1030 µs in 15 sleeps: the first total past the budget ends it.
     assert_eq!(clock.slept_ns, 1_030_000);

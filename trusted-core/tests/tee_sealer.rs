@@ -1,11 +1,12 @@
 //! TEE sealer: known answers checked against Python `cryptography`
 //! (vectors/make_vectors.py), tamper and length rejection, zeroing.
 
-use trusted_core::test_util::{
-    BrokenRng, ScriptRng, hex, section, sections_with, unhex, vectors,
-};
+use trusted_core::huk::HukSubkeyUsage;
 use trusted_core::tee::{TEE_BLOB_OVERHEAD, TeeSealer};
-use trusted_core::{Error, Key, StaticHuk, TrustSource, huk, ta_unique_key};
+use trusted_core::test_util::{BrokenRng, ScriptRng, hex, section, sections_with, unhex, vectors};
+use trusted_core::{
+    Error, Key, StaticHuk, StaticSubkey, SubkeyDerive, TrustSource, huk, ta_unique_key,
+};
 
 const VECTORS: &str = include_str!("vectors/vectors.txt");
 
@@ -146,3 +147,178 @@ fn two_seals_of_one_key_differ_by_iv() {
     assert_ne!(a, b);
 }
 
+// --- The subkey seam: TeeSealer over any SubkeyDerive -----------------------
+
+/// The TA key of [takey] (Python HMAC over HUK = 16 x 00), as an integrator
+/// would get it out of band.
+fn python_ta_key() -> [u8; 32] {
+    section(&vectors(VECTORS), "takey").array("ta_key")
+}
+
+#[test]
+fn static_subkey_from_the_python_ta_key_seals_the_vector_blobs() {
+    let all = vectors(VECTORS);
+    let v = section(&all, "tee-1");
+    assert_eq!(v.array::<16>("huk"), [0; 16]);
+    let key = Key::from_slice(&v.bytes("key")).unwrap();
+    let mut tee = TeeSealer::new(
+        StaticSubkey::trusted_keys_ta(python_ta_key()),
+        ScriptRng::new(&v.bytes("iv")),
+    );
+    assert_eq!(tee.seal(&key, "").unwrap().to_string(), v.get("blob"));
+    assert_eq!(tee.unseal(&v.bytes("blob"), "").unwrap(), key);
+}
+
+/// A provider that is not a HUK: records what the sealer asks for and
+/// answers with a fixed key (or an error).
+struct Recorder {
+    asked: Vec<(HukSubkeyUsage, Vec<u8>, usize)>,
+    answer: Result<[u8; 32], Error>,
+}
+
+impl SubkeyDerive for Recorder {
+    fn derive_subkey(
+        &mut self,
+        usage: HukSubkeyUsage,
+        const_data: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        self.asked.push((usage, const_data.to_vec(), out.len()));
+        match self.answer {
+            Ok(key) => {
+                out.iter_mut().zip(key).for_each(|(o, k)| *o = k);
+                Ok(())
+            }
+            Err(e) => {
+                out.fill(0);
+                Err(e)
+            }
+        }
+    }
+}
+
+#[test]
+fn sealer_asks_its_provider_for_the_unique_ta_key_over_the_ta_uuid() {
+    let mut tee = TeeSealer::new(
+        Recorder {
+            asked: Vec::new(),
+            answer: Ok(python_ta_key()),
+        },
+        ScriptRng::new(&[]),
+    );
+    let key = Key::from_slice(&[0x11; 32]).unwrap();
+    let blob = tee.seal(&key, "").unwrap();
+    // Same answer as the HMAC-over-HUK provider with HUK = 0: same blobs.
+    assert_eq!(
+        sealer([0; 16], &[]).unseal(blob.as_bytes(), "").unwrap(),
+        key
+    );
+    assert_eq!(tee.unseal(blob.as_bytes(), "").unwrap(), key);
+    let (recorder, _) = tee.into_inner();
+    let expected = (
+        HukSubkeyUsage::UniqueTa,
+        huk::TRUSTED_KEYS_TA_UUID.to_vec(),
+        32,
+    );
+    assert_eq!(recorder.asked, vec![expected.clone(), expected]);
+}
+
+#[test]
+fn a_failing_provider_fails_seal_and_unseal_and_leaves_no_plaintext() {
+    let key = Key::from_slice(&[0x22; 48]).unwrap();
+    let blob = sealer([0; 16], &[]).seal(&key, "").unwrap();
+    let mut tee = TeeSealer::new(
+        Recorder {
+            asked: Vec::new(),
+            answer: Err(Error::Hardware(0x0302)),
+        },
+        ScriptRng::new(&[]),
+    );
+    assert_eq!(tee.seal(&key, ""), Err(Error::Hardware(0x0302)));
+    let mut out = [0xAA; 128];
+    assert_eq!(
+        tee.unseal_into(blob.as_bytes(), &mut out),
+        Err(Error::Hardware(0x0302))
+    );
+    assert!(out.iter().all(|&b| b == 0));
+}
+
+#[test]
+fn huk_providers_are_subkey_providers_with_the_hmac_derivation() {
+    let mut huk = StaticHuk::new([0; 16]);
+    let mut out = [0u8; 32];
+    huk.derive_subkey(
+        HukSubkeyUsage::UniqueTa,
+        &huk::TRUSTED_KEYS_TA_UUID,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out, python_ta_key());
+    // A 16-byte subkey is the first half (HMAC truncated), as OP-TEE does.
+    let mut short = [0u8; 16];
+    huk.derive_subkey(
+        HukSubkeyUsage::UniqueTa,
+        &huk::TRUSTED_KEYS_TA_UUID,
+        &mut short,
+    )
+    .unwrap();
+    assert_eq!(short, python_ta_key()[..16]);
+}
+
+#[test]
+fn subkey_lengths_outside_1_to_32_are_refused_and_zeroed() {
+    let bad = Error::InvalidArgument("subkey length must be 1..=32");
+    let mut huk = StaticHuk::new([3; 16]);
+    let mut fixed = StaticSubkey::trusted_keys_ta([5; 32]);
+    for len in [0usize, 33, 64] {
+        let mut out = vec![0xAA; len];
+        assert_eq!(
+            huk.derive_subkey(HukSubkeyUsage::Ssk, &[], &mut out),
+            Err(bad)
+        );
+        assert!(out.iter().all(|&b| b == 0), "huk, len {len}");
+        let mut out = vec![0xAA; len];
+        let r = fixed.derive_subkey(
+            HukSubkeyUsage::UniqueTa,
+            &huk::TRUSTED_KEYS_TA_UUID,
+            &mut out,
+        );
+        assert_eq!(r, Err(bad));
+        assert!(out.iter().all(|&b| b == 0), "static, len {len}");
+    }
+    assert!(matches!(
+        StaticSubkey::new(HukSubkeyUsage::Ssk, &[], &[]),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        StaticSubkey::new(HukSubkeyUsage::Ssk, &[], &[1; 33]),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn static_subkey_answers_only_the_request_it_was_made_for() {
+    let mut fixed = StaticSubkey::new(HukSubkeyUsage::DieId, b"die", &[7; 16]).unwrap();
+    let mut out = [0xAA; 16];
+    fixed
+        .derive_subkey(HukSubkeyUsage::DieId, b"die", &mut out)
+        .unwrap();
+    assert_eq!(out, [7; 16]);
+    for (usage, data, len) in [
+        (HukSubkeyUsage::Ssk, &b"die"[..], 16),
+        (HukSubkeyUsage::DieId, &b"dies"[..], 16),
+        (HukSubkeyUsage::DieId, &b""[..], 16),
+        (HukSubkeyUsage::DieId, &b"die"[..], 15),
+    ] {
+        let mut out = vec![0xAA; len];
+        assert!(matches!(
+            fixed.derive_subkey(usage, data, &mut out),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(out.iter().all(|&b| b == 0));
+    }
+    assert!(matches!(
+        StaticSubkey::new(HukSubkeyUsage::DieId, &[0; 65], &[1; 16]),
+        Err(Error::InvalidArgument(_))
+    ));
+}

@@ -1,9 +1,10 @@
 //! What every QEMU example needs and a real bootloader already has:
 //! `_start` (stack, FPU, .bss), a single-core critical section, semihosting
-//! output and exit codes, a RAM-backed `NorFlash` for the blob store, and the
-//! boot flow itself: first boot → new key → seal → store → reboot → unseal.
-//! Also a pool of DMA buffers handed out once each ([`dma_buffer`]) and an
-//! approximate busy-wait delay ([`SpinDelay`]).
+//! output and exit codes, and a RAM-backed `NorFlash` ([`RamFlash`]) for
+//! `trusted_core::store::BlobStore`. [`boot_twice`] runs the library's boot
+//! flow (`trusted_core::flow`) on it twice, across a "reboot". Also a pool
+//! of DMA buffers handed out once each ([`dma_buffer`]) and an approximate
+//! busy-wait delay ([`SpinDelay`]).
 #![no_std]
 
 mod start;
@@ -12,12 +13,17 @@ pub mod delay;
 pub mod dma;
 pub mod flash;
 
+use core::fmt;
+
+use rand_core::TryCryptoRng;
 use semihosting::println;
-use trusted_core::{Key, TrustSource};
+use trusted_core::flow::{FlowError, FlowOptions, Path, provision_or_unseal};
+use trusted_core::store::{BlobStore, StoreLayout};
+use trusted_core::{Error, TrustSource};
 
 pub use delay::{NoDelay, SpinDelay};
 pub use dma::dma_buffer;
-pub use flash::{BlobStore, RamFlash};
+pub use flash::RamFlash;
 pub use semihosting;
 
 /// Exits QEMU with `code` through semihosting (0 only on success).
@@ -31,74 +37,52 @@ macro_rules! step {
     ($($t:tt)*) => { $crate::semihosting::println!($($t)*) };
 }
 
-/// Where a new key's bytes come from.
-pub enum KeySource<'a> {
-    /// The trust source's own RNG (CAAM RNG4, TPM GetRandom).
-    Source,
-    /// The caller's RNG (DCP and OTP have none).
-    Caller(&'a mut dyn FnMut(&mut [u8]) -> Result<(), trusted_core::Error>),
-}
-
-/// The bootloader flow on one trust source. `boot` makes every driver and
-/// model afresh from the same device state, as a reset does; the blob store
-/// survives in `flash`. Returns the blob length.
-pub fn boot_flow<S: TrustSource>(
-    boot: impl FnMut() -> Result<S, trusted_core::Error>,
-    flash: &mut BlobStore,
-    key_source: KeySource<'_>,
-) -> Result<usize, trusted_core::Error> {
-    boot_flow_with_options(boot, flash, key_source, "")
-}
-
-/// [`boot_flow`] with keyctl-style options for seal and unseal (the TPM
-/// needs `keyhandle=`).
-pub fn boot_flow_with_options<S: TrustSource>(
-    mut boot: impl FnMut() -> Result<S, trusted_core::Error>,
-    flash: &mut BlobStore,
-    mut key_source: KeySource<'_>,
-    options: &str,
-) -> Result<usize, trusted_core::Error> {
-    println!("boot 1: reading blob store");
-    if flash.read()?.is_some() {
-        println!("boot 1: store not empty, refusing to overwrite");
-        return Err(trusted_core::Error::InvalidArgument("blob store not empty"));
-    }
-    println!("boot 1: store empty: first boot");
-    let mut source = boot()?;
-    source.init()?;
-    let mut key = Key::zeroed(32)?;
-    match &mut key_source {
-        KeySource::Source => source.random(key.as_mut_bytes())?,
-        KeySource::Caller(rng) => rng(key.as_mut_bytes())?,
-    }
-    println!("boot 1: new 32-byte key");
-    let blob = source.seal(&key, options)?;
-    println!(
-        "boot 1: sealed with {}: {} bytes",
-        source.name(),
-        blob.len()
-    );
-    flash.write(blob.as_bytes())?;
-    println!("boot 1: blob written to flash");
+/// Two boots of the one-call flow, `trusted_core::flow::provision_or_unseal`,
+/// on a [`BlobStore`] over a fresh [`RamFlash`]: the first provisions
+/// (empty store: new key, seal, store, read back, prove), then a "reboot"
+/// drops every driver and the store and makes them again (`boot` builds the
+/// trust source from the same device state, as a reset does; the flash
+/// keeps its contents; the source is `init`ed on each boot), and the
+/// second boot unseals. Checks both boots
+/// gave the same key; returns the stored blob's length.
+pub fn boot_twice<S, R>(
+    mut boot: impl FnMut() -> Result<S, Error>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+) -> Result<usize, FlowError>
+where
+    S: TrustSource,
+    R: TryCryptoRng + ?Sized,
+{
+    let layout = StoreLayout::compact::<RamFlash>(0);
+    let mut store = BlobStore::new(RamFlash::default(), layout)?;
+    let mut source = boot().and_then(init).map_err(FlowError::Source)?;
+    let (key, path) = provision_or_unseal(&mut source, &mut store, key_rng, options)?;
+    println!("boot 1: {}: {path}", source.name());
     drop(source);
 
-    println!("reboot: drivers dropped and made again");
-    let mut source = boot()?;
-    source.init()?;
-    let stored = flash.read()?.ok_or(trusted_core::Error::BlobLength)?;
-    println!("boot 2: blob read from flash: {} bytes", stored.len());
-    let unsealed = source.unseal(stored.as_bytes(), options)?;
-    println!("boot 2: unsealed {} bytes", unsealed.len());
-    if unsealed != key {
+    println!("reboot: drivers and store dropped and made again, flash kept");
+    let mut store = BlobStore::new(store.into_inner(), layout)?;
+    let mut source = boot().and_then(init).map_err(FlowError::Source)?;
+    let (again, path) = provision_or_unseal(&mut source, &mut store, key_rng, options)?;
+    println!("boot 2: {}: {path}", source.name());
+    let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
+    if again != key || path != Path::Unsealed {
         println!("boot 2: MISMATCH");
-        return Err(trusted_core::Error::AuthFailed);
+        return Err(FlowError::ProofFailed);
     }
     println!("boot 2: key matches");
-    Ok(stored.len())
+    Ok(stored.blob.len())
 }
 
-/// Runs `body`, prints the verdict line the xtask looks for, and exits.
-pub fn finish(name: &str, result: Result<usize, trusted_core::Error>) -> ! {
+/// [`TrustSource::init`], as Linux does once per boot before the first use.
+fn init<S: TrustSource>(mut source: S) -> Result<S, Error> {
+    source.init()?;
+    Ok(source)
+}
+
+/// Prints the verdict line the xtask looks for, and exits.
+pub fn finish(name: &str, result: Result<usize, impl fmt::Display>) -> ! {
     match result {
         Ok(len) => {
             println!("{name}: PASS (blob {len} bytes)");

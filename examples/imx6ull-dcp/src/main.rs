@@ -21,11 +21,11 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX6ULL)");
 
-use board_rt::{BlobStore, DemoRng, KeySource, RamFlash, boot_flow, dma_buffer, finish, step};
+use board_rt::{DemoRng, boot_twice, dma_buffer, finish, step};
 use hal_dcp::{Dcp, DcpHuk, DcpSource};
-use rand_core::TryRng;
+use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Error, NoCache, StaticDma};
+use trusted_core::{Error, NoCache, RngChoice, StaticDma};
 
 #[cfg(feature = "sim")]
 mod board {
@@ -107,16 +107,14 @@ extern "C" fn main() -> ! {
     let mut rng = DemoRng::new(0x6011);
 
     step!("== Linux trusted_dcp blob (DcpSource, UNIQUE key) ==");
-    let mut flash = BlobStore::new(RamFlash::default());
     let mut seed = 100;
-    let mut key_rng = |out: &mut [u8]| rng.try_fill_bytes(out).map_err(|_| Error::Transport);
-    let dcp_result = boot_flow(
+    let dcp_result = boot_twice(
         || {
             seed += 1;
             Ok(DcpSource::new(dcp()?, DemoRng::new(seed)))
         },
-        &mut flash,
-        KeySource::Caller(&mut key_rng),
+        &mut rng,
+        &FlowOptions::new(RngChoice::Caller),
     );
     match dcp_result {
         Ok(len) => step!("dcp blob: PASS ({len} bytes)"),
@@ -124,14 +122,13 @@ extern "C" fn main() -> ! {
     }
 
     step!("== TEE blob over OP-TEE's DCP HUK (TeeSealer<DcpHuk>) ==");
-    let mut flash = BlobStore::new(RamFlash::default());
-    let tee_result = boot_flow(
+    let tee_result = boot_twice(
         || {
             seed += 1;
             Ok(TeeSealer::new(DcpHuk::new(dcp()?), DemoRng::new(seed)))
         },
-        &mut flash,
-        KeySource::Source,
+        &mut NoCallerRng,
+        &FlowOptions::new(RngChoice::Source),
     );
     if let Ok(len) = tee_result {
         step!("tee blob (DCP HUK): PASS ({len} bytes)");

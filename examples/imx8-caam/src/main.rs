@@ -20,11 +20,11 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX8M)");
 
-use board_rt::{BlobStore, DemoRng, KeySource, RamFlash, boot_flow, dma_buffer, finish, step};
+use board_rt::{DemoRng, boot_twice, dma_buffer, finish, step};
 use hal_caam::{Caam, CaamHuk, CaamSource, Config, HukOptions};
-use rand_core::TryRng;
+use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Error, NoCache, StaticDma};
+use trusted_core::{Error, NoCache, RngChoice, StaticDma};
 
 #[cfg(feature = "sim")]
 mod board {
@@ -104,12 +104,10 @@ extern "C" fn main() -> ! {
     let mut rng = DemoRng::new(0x8caa);
 
     step!("== Linux trusted_caam blob (CaamSource) ==");
-    let mut flash = BlobStore::new(RamFlash::default());
-    let mut key_rng = |out: &mut [u8]| rng.try_fill_bytes(out).map_err(|_| Error::Transport);
-    let caam_result = boot_flow(
+    let caam_result = boot_twice(
         || Ok(CaamSource::new(caam()?)),
-        &mut flash,
-        KeySource::Caller(&mut key_rng),
+        &mut rng,
+        &FlowOptions::new(RngChoice::Caller),
     );
     match caam_result {
         Ok(len) => step!("caam blob: PASS ({len} bytes)"),
@@ -117,8 +115,7 @@ extern "C" fn main() -> ! {
     }
 
     step!("== TEE blob over OP-TEE's CAAM MKVB HUK (TeeSealer<CaamHuk, CAAM RNG4>) ==");
-    let mut flash = BlobStore::new(RamFlash::default());
-    let tee_result = boot_flow(
+    let tee_result = boot_twice(
         || {
             let mut caam = caam()?;
             caam.init()?;
@@ -126,8 +123,8 @@ extern "C" fn main() -> ! {
             let huk = CaamHuk::new(&mut caam, HukOptions::default())?;
             Ok(TeeSealer::new(huk, caam))
         },
-        &mut flash,
-        KeySource::Source,
+        &mut NoCallerRng,
+        &FlowOptions::new(RngChoice::Source),
     );
     if let Ok(len) = tee_result {
         step!("tee blob (CAAM HUK): PASS ({len} bytes)");

@@ -20,10 +20,11 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (STM32MP15)");
 
-use board_rt::{BlobStore, DemoRng, KeySource, RamFlash, boot_flow, finish, step};
+use board_rt::{DemoRng, boot_twice, finish, step};
 use hal_stm32mp1_otp::{Bsec, HukConfig, OtpAccess, ProvisionOptions, Stm32mp15Huk, provision_huk};
-use trusted_core::Error;
+use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
+use trusted_core::{Error, RngChoice};
 
 #[cfg(feature = "sim")]
 mod board {
@@ -146,11 +147,10 @@ extern "C" fn main() -> ! {
     let config = HukConfig::default();
     // NOT random: the HUK and keys come from the SoC's RNG1 on a device.
     let mut huk_rng = DemoRng::new(0x5732);
-    let mut flash = BlobStore::new(RamFlash::default());
     let mut seed = 200;
     let mut boot = 0;
 
-    let result = boot_flow(
+    let result = boot_twice(
         || {
             boot += 1;
             seed += 1;
@@ -187,8 +187,8 @@ extern "C" fn main() -> ! {
             let huk = Stm32mp15Huk::new(bsec, config)?;
             Ok(TeeSealer::new(huk, DemoRng::new(seed)))
         },
-        &mut flash,
-        KeySource::Source,
+        &mut NoCallerRng,
+        &FlowOptions::new(RngChoice::Source),
     );
     finish("stm32mp1-otp-tee", result)
 }

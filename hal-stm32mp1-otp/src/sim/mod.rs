@@ -38,8 +38,12 @@
 mod fuse;
 mod monitor;
 mod registers;
+pub mod rng;
+pub mod saes;
 
 pub use registers::NonSecureView;
+pub use rng::RngSim;
+pub use saes::SaesSim;
 
 use crate::regs;
 
