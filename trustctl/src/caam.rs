@@ -114,7 +114,6 @@ pub fn tee_unseal(args: &CaamArgs, blob: &[u8]) -> Result<Key, String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn args(master: &str, keymod: Option<&str>) -> CaamArgs {

@@ -117,7 +117,6 @@ pub fn tee_unseal(args: &DcpArgs, blob: &[u8]) -> Result<Key, String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn args(unique: &str) -> DcpArgs {

@@ -146,6 +146,42 @@ fn demo_runs_every_source_to_ok() {
     let out = stdout(&o);
     assert!(out.contains("source") && out.contains("result"));
     assert!(!out.contains("FAILED"));
+    // The TPM row runs in salted sessions and says so.
+    assert!(out.contains("tpm (swtpm, sessions)"), "{out}");
+    assert!(out.contains("sessions: salted to the pinned SRK"), "{out}");
+}
+
+#[test]
+fn tpm_provision_prints_the_srk_name_that_seal_and_unseal_pin() {
+    let p = hal_tpm_spi::sim::swtpm::SwtpmProcess::start()
+        .unwrap_or_else(|e| panic!("{e}: apt-get install swtpm swtpm-tools tpm2-tools"));
+    let addr = p.addr();
+    let out = ok(&["tpm", "provision", "--swtpm", &addr]);
+    let name = out
+        .lines()
+        .find_map(|l| l.strip_prefix("srk name: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no srk name in {out:?}"))
+        .to_string();
+    assert_eq!(name.len(), 68);
+    let tpm = ["--source", "tpm", "--swtpm", &addr, "--srk-name", &name];
+    let blob = ok(&[&["seal"][..], &tpm, &["--key", KEY]].concat());
+    let key = ok(&[&["unseal"][..], &tpm, &["--blob", &blob]].concat());
+    assert_eq!(key, KEY);
+    // Another TPM's name: one clear line, nothing unsealed.
+    let other = format!("{}{}", &name[..67], if name.ends_with('0') { "1" } else { "0" });
+    fails_with(
+        &[
+            "unseal", "--source", "tpm", "--swtpm", &addr, "--srk-name", &other, "--blob", &blob,
+        ],
+        "pinned",
+    );
+    fails_with(
+        &[
+            "unseal", "--source", "tpm", "--swtpm", &addr, "--srk-name", "00", "--blob", &blob,
+        ],
+        "--srk-name",
+    );
 }
 
 const UNIQUE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";

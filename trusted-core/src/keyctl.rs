@@ -147,30 +147,52 @@ impl fmt::Display for Payload<'_> {
 /// in its order; `hash=` must name one of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[allow(missing_docs)]
 pub enum HashAlgo {
+    /// `hash=md4`.
     Md4,
+    /// `hash=md5`.
     Md5,
+    /// `hash=sha1`.
     Sha1,
+    /// `hash=rmd160`.
     Rmd160,
+    /// `hash=sha256`.
     Sha256,
+    /// `hash=sha384`.
     Sha384,
+    /// `hash=sha512`.
     Sha512,
+    /// `hash=sha224`.
     Sha224,
+    /// `hash=rmd128`.
     Rmd128,
+    /// `hash=rmd256`.
     Rmd256,
+    /// `hash=rmd320`.
     Rmd320,
+    /// `hash=wp256`.
     Wp256,
+    /// `hash=wp384`.
     Wp384,
+    /// `hash=wp512`.
     Wp512,
+    /// `hash=tgr128`.
     Tgr128,
+    /// `hash=tgr160`.
     Tgr160,
+    /// `hash=tgr192`.
     Tgr192,
+    /// `hash=sm3`.
     Sm3,
+    /// `hash=streebog256`.
     Streebog256,
+    /// `hash=streebog512`.
     Streebog512,
+    /// `hash=sha3-256`.
     Sha3_256,
+    /// `hash=sha3-384`.
     Sha3_384,
+    /// `hash=sha3-512`.
     Sha3_512,
 }
 
