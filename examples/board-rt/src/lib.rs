@@ -94,37 +94,3 @@ pub fn finish(name: &str, result: Result<usize, impl fmt::Display>) -> ! {
         }
     }
 }
-
-/// A deterministic generator for QEMU runs, where the boards' RNG blocks
-/// are not modelled. NOT random: a real bootloader passes its TRNG here.
-pub struct DemoRng(u64);
-
-impl DemoRng {
-    /// Seeded with `seed`.
-    pub const fn new(seed: u64) -> Self {
-        Self(seed | 1)
-    }
-}
-
-impl rand_core::TryRng for DemoRng {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        self.try_next_u64().map(|v| v as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        Ok(self.0.wrapping_mul(0x2545_f491_4f6c_dd1d))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for chunk in dst.chunks_mut(8) {
-            let v = self.try_next_u64()?.to_le_bytes();
-            chunk.iter_mut().zip(v).for_each(|(d, s)| *d = s);
-        }
-        Ok(())
-    }
-}
-
-impl rand_core::TryCryptoRng for DemoRng {}

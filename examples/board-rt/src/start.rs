@@ -1,12 +1,14 @@
 //! Reset entry for QEMU's `-kernel` loader on ARMv7-A and AArch64: park the
 //! other cores, set the stack, enable the FPU (the hard-float targets use it),
-//! clear .bss, call the example's `main`. Plus a single-core critical section
-//! that masks IRQs.
+//! clear .bss, call the example's `main`. On M-profile (thumbv7em, QEMU's
+//! `mps2-an386`) the same steps start from a vector table at the image's
+//! base (link it at 0x0); a fault exits QEMU with code 134. Plus a
+//! single-core critical section that masks IRQs.
 //!
 //! On real hardware a bootloader has done this already; also enable the MMU
 //! there before general Rust code (unaligned accesses fault with it off).
 
-#[cfg(target_arch = "arm")]
+#[cfg(all(target_arch = "arm", not(target_feature = "mclass")))]
 core::arch::global_asm!(
     r#"
     .section .text._start, "ax"
@@ -33,6 +35,61 @@ _start:
     b     2b
 "#
 );
+
+// ARMv7E-M: the initial stack pointer and the reset vector are read from
+// the vector table at VTOR = 0 (the image base), so `_start` is the table.
+// Reset enables the FPU (CPACR CP10/CP11, Armv7-M ARM B3.2.20), clears
+// .bss and calls `main`; every exception goes to `__board_rt_fault`.
+#[cfg(target_feature = "mclass")]
+core::arch::global_asm!(
+    r#"
+    .section .text._start, "ax"
+    .global _start
+    .p2align 2
+_start:
+    .word __stack_top
+    .word __board_rt_reset
+    .word __board_rt_fault
+    .word __board_rt_fault
+    .word __board_rt_fault
+    .word __board_rt_fault
+    .word __board_rt_fault
+    .word 0, 0, 0, 0
+    .word __board_rt_fault
+    .word __board_rt_fault
+    .word 0
+    .word __board_rt_fault
+    .word __board_rt_fault
+
+    .thumb_func
+    .type __board_rt_reset, %function
+__board_rt_reset:
+    ldr   r0, =0xE000ED88
+    ldr   r1, [r0]
+    orr   r1, r1, #(0xf << 20)
+    str   r1, [r0]
+    dsb
+    isb
+    ldr   r0, =__bss_start
+    ldr   r1, =__bss_end
+    movs  r2, #0
+1:  cmp   r0, r1
+    bhs   2f
+    str   r2, [r0], #4
+    b     1b
+2:  bl    main
+3:  b     3b
+"#
+);
+
+/// Any exception on M-profile (HardFault and the rest): nothing here
+/// expects one, so report it and end the run with a non-zero exit.
+#[cfg(target_feature = "mclass")]
+#[unsafe(no_mangle)]
+extern "C" fn __board_rt_fault() -> ! {
+    semihosting::println!("board-rt: unexpected exception");
+    crate::exit(134)
+}
 
 #[cfg(target_arch = "aarch64")]
 core::arch::global_asm!(
@@ -68,7 +125,12 @@ critical_section::set_impl!(IrqMask);
 unsafe impl critical_section::Impl for IrqMask {
     unsafe fn acquire() -> u32 {
         let state: u32;
-        #[cfg(target_arch = "arm")]
+        #[cfg(target_feature = "mclass")]
+        // SAFETY: reads PRIMASK and sets it; no memory is touched.
+        unsafe {
+            core::arch::asm!("mrs {0}, PRIMASK", "cpsid i", out(reg) state, options(nomem, nostack, preserves_flags));
+        }
+        #[cfg(all(target_arch = "arm", not(target_feature = "mclass")))]
         // SAFETY: reads CPSR and sets the I bit; no memory is touched.
         unsafe {
             core::arch::asm!("mrs {0}, cpsr", "cpsid i", out(reg) state, options(nomem, nostack, preserves_flags));
@@ -84,7 +146,14 @@ unsafe impl critical_section::Impl for IrqMask {
     }
 
     unsafe fn release(state: u32) {
-        #[cfg(target_arch = "arm")]
+        #[cfg(target_feature = "mclass")]
+        // SAFETY: restores PRIMASK.PM saved by `acquire`.
+        unsafe {
+            if state & 1 == 0 {
+                core::arch::asm!("cpsie i", options(nomem, nostack, preserves_flags));
+            }
+        }
+        #[cfg(all(target_arch = "arm", not(target_feature = "mclass")))]
         // SAFETY: restores the I bit saved by `acquire`.
         unsafe {
             if state & 0x80 == 0 {

@@ -1,12 +1,15 @@
 //! i.MX6ULL firmware: the bootloader flow twice on the DCP.
 //!
 //! 1. Linux `trusted.source=dcp` blob (`DcpSource`, UNIQUE key); the DCP has
-//!    no RNG, so the key, blob key and nonce come from the caller's RNG.
-//! 2. Linux `trusted.source=tee` blob over OP-TEE's DCP HUK (`DcpHuk`).
+//!    no RNG, so the key, blob key and nonce come from the caller's RNG:
+//!    the SoC's RNGB through `hal_dcp::Rngb`.
+//! 2. Linux `trusted.source=tee` blob over OP-TEE's DCP HUK (`DcpHuk`), the
+//!    sealer's key and IV from the same RNGB.
 //!
-//! Feature `sim` (default, for QEMU's `mcimx6ul-evk`, which has no DCP):
-//! the DCP model from `hal_dcp::sim` is the `Mmio`, with a demo UNIQUE key.
-//! Feature `hw`: the DCP registers at 0x0228_0000.
+//! Feature `sim` (default, for QEMU's `mcimx6ul-evk`, which models neither
+//! block): the DCP model from `hal_dcp::sim` is the `Mmio`, with a demo
+//! UNIQUE key, and the RNGB model (`RngbSim`) stands in for the RNGB.
+//! Feature `hw`: the DCP registers at 0x0228_0000, the RNGB at 0x0228_4000.
 //!
 //! On hardware the in-process "reboot" is not a power cycle: `DcpHuk` sets
 //! the sticky `CAPABILITY0.DISABLE_UNIQUE_KEY` (as OP-TEE does), so the
@@ -21,17 +24,19 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX6ULL)");
 
-use board_rt::{DemoRng, boot_twice, dma_buffer, finish, step};
+use board_rt::{boot_twice, dma_buffer, finish, step};
 use hal_dcp::{Dcp, DcpHuk, DcpSource};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Error, NoCache, RngChoice, StaticDma};
+use trusted_core::{Error, NoCache, RngChoice, Shared, StaticDma};
 
 #[cfg(feature = "sim")]
 mod board {
     //! The DCP model in place of the block; a reset makes a new model, as a
-    //! power cycle does (keys from fuses, DISABLE_UNIQUE_KEY clear).
-    use hal_dcp::sim::DcpSim;
+    //! power cycle does (keys from fuses, DISABLE_UNIQUE_KEY clear). The
+    //! RNGB model in place of the RNGB.
+    use hal_dcp::Rngb;
+    use hal_dcp::sim::{DcpSim, RngbSim};
     use trusted_core::StaticDma;
 
     pub type Mmio = DcpSim;
@@ -51,6 +56,16 @@ mod board {
     pub fn delay() -> Delay {
         NoDelay
     }
+
+    pub type Trng = Rngb<RngbSim, Delay>;
+
+    /// The model's output is a function of this seed (SplitMix64): a model
+    /// of the RNGB's behaviour, not entropy. Each example has its own.
+    const RNG_SEED: u64 = 0x6011_dc90_0000_0001;
+
+    pub fn trng() -> Trng {
+        Rngb::new(RngbSim::new().with_seed(RNG_SEED), NoDelay)
+    }
 }
 
 #[cfg(feature = "hw")]
@@ -59,6 +74,8 @@ mod board {
     //! CG5), and with caches on give `StaticDma` a `CacheOps` instead of
     //! `NoCache` (the examples run with MMU and caches off).
     use board_rt::SpinDelay;
+    use hal_dcp::Rngb;
+    use hal_dcp::regs::rngb;
     use trusted_core::{StaticDma, VolatileMmio};
 
     pub type Mmio = VolatileMmio;
@@ -78,6 +95,16 @@ mod board {
     pub fn delay() -> Delay {
         SpinDelay::new(900)
     }
+
+    pub type Trng = Rngb<VolatileMmio, Delay>;
+
+    /// The RNGB (DT `rng@2284000`; its clock has no gate to open).
+    pub fn trng() -> Trng {
+        // SAFETY: the i.MX6ULL RNGB register block, device memory with the
+        // MMU off; this is the only driver on it.
+        let mmio = unsafe { VolatileMmio::new(rngb::BASE_IMX6ULL, rngb::BLOCK_SIZE) };
+        Rngb::new(mmio, delay())
+    }
 }
 
 type DcpDriver = Dcp<board::Mmio, StaticDma, board::Delay>;
@@ -92,6 +119,30 @@ fn dcp() -> Result<DcpDriver, Error> {
     Ok(Dcp::new(mmio, dma, board::delay())?)
 }
 
+/// The one RNGB, lent to whoever draws next: the flow (new keys),
+/// `DcpSource` (blob key and nonce) and the TEE sealer (key and IV) share
+/// it, as they share the one TRNG of a board.
+struct Lent<'a>(&'a Shared<board::Trng>);
+
+impl rand_core::TryRng for Lent<'_> {
+    type Error = Error;
+
+    fn try_next_u32(&mut self) -> Result<u32, Error> {
+        rand_core::utils::next_word_via_fill(self)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Error> {
+        rand_core::utils::next_word_via_fill(self)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Error> {
+        Ok(self.0.with(|rngb| rngb.fill(dst))??)
+    }
+}
+
+/// The RNGB's output, handed on unchanged.
+impl rand_core::TryCryptoRng for Lent<'_> {}
+
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
     step!(
@@ -103,17 +154,19 @@ extern "C" fn main() -> ! {
         }
     );
 
-    // NOT random: a real bootloader passes the board's TRNG here.
-    let mut rng = DemoRng::new(0x6011);
+    // Set up once per reset; the in-process "reboot" below makes the DCP
+    // drivers again but keeps the RNGB ready.
+    let mut trng = board::trng();
+    if let Err(e) = trng.init() {
+        finish("imx6ull-dcp", Err::<usize, _>(e));
+    }
+    step!("RNGB: self test passed, seeded");
+    let trng = Shared::new(trng);
 
     step!("== Linux trusted_dcp blob (DcpSource, UNIQUE key) ==");
-    let mut seed = 100;
     let dcp_result = boot_twice(
-        || {
-            seed += 1;
-            Ok(DcpSource::new(dcp()?, DemoRng::new(seed)))
-        },
-        &mut rng,
+        || Ok(DcpSource::new(dcp()?, Lent(&trng))),
+        &mut Lent(&trng),
         &FlowOptions::new(RngChoice::Caller),
     );
     match dcp_result {
@@ -123,10 +176,7 @@ extern "C" fn main() -> ! {
 
     step!("== TEE blob over OP-TEE's DCP HUK (TeeSealer<DcpHuk>) ==");
     let tee_result = boot_twice(
-        || {
-            seed += 1;
-            Ok(TeeSealer::new(DcpHuk::new(dcp()?), DemoRng::new(seed)))
-        },
+        || Ok(TeeSealer::new(DcpHuk::new(dcp()?), Lent(&trng))),
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),
     );

@@ -1,10 +1,13 @@
 //! i.MX8M firmware: the bootloader flow twice on the CAAM.
 //!
 //! 1. Linux `trusted.source=caam` blob (`CaamSource`, key modifier
-//!    `SECURE_KEY`). Linux's CAAM source takes keys from the caller's RNG.
+//!    `SECURE_KEY`). Linux's CAAM source has no RNG of its own and takes
+//!    keys from the kernel's; firmware on an i.MX8M has no RNG but the
+//!    CAAM's RNG4, so the new key is drawn there, through the source
+//!    (`CaamWithRng4`, `RngChoice::Source`).
 //! 2. Linux `trusted.source=tee` blob over OP-TEE's CAAM HUK (the first 16
 //!    bytes of the master key verification blob, `CaamHuk`), with the CAAM's
-//!    RNG4 as the sealer's RNG.
+//!    RNG4 as the sealer's RNG (key and IV).
 //!
 //! Feature `sim` (default, for QEMU `virt` with `-cpu cortex-a53`, which has
 //! no CAAM): the CAAM model from `hal_caam::sim` is the `Mmio`, secure state
@@ -20,11 +23,11 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX8M)");
 
-use board_rt::{DemoRng, boot_twice, dma_buffer, finish, step};
+use board_rt::{boot_twice, dma_buffer, finish, step};
 use hal_caam::{Caam, CaamHuk, CaamSource, Config, HukOptions};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Error, NoCache, RngChoice, StaticDma};
+use trusted_core::{Error, Key, NoCache, RngChoice, SealedBlob, StaticDma, TrustSource};
 
 #[cfg(feature = "sim")]
 mod board {
@@ -39,8 +42,17 @@ mod board {
     /// A public test key standing in for the part's OTPMK fuses.
     const OTPMK: [u8; 32] = *b"imx8m-demo-otpmk-not-a-secret!!!";
 
+    /// The model's RNG4 output is a function of this seed: a model of the
+    /// TRNG and DRBG, not entropy. Each example has its own. Every new
+    /// model starts from it again, which a real TRNG never does.
+    const ENTROPY_SEED: [u8; 32] = *b"imx8-caam example: model, no RNG";
+
     pub fn caam_mmio(dma: &StaticDma) -> Mmio {
-        CaamSim::new(dma.bus(), SimConfig::secure(OTPMK))
+        let config = SimConfig {
+            entropy_seed: ENTROPY_SEED,
+            ..SimConfig::secure(OTPMK)
+        };
+        CaamSim::new(dma.bus(), config)
     }
 
     /// The model completes its work at once.
@@ -95,19 +107,49 @@ fn caam() -> Result<CaamDriver, Error> {
     Ok(Caam::new(mmio, dma, board::delay(), Config::new(0))?)
 }
 
+/// `CaamSource` with the CAAM's RNG4 as its `random` (state handle 0,
+/// instantiated by `CaamSource::init`): the one RNG of this firmware.
+struct CaamWithRng4(CaamSource<board::Mmio, StaticDma, board::Delay>);
+
+impl TrustSource for CaamWithRng4 {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn migratable(&self) -> bool {
+        self.0.migratable()
+    }
+
+    fn has_rng(&self) -> bool {
+        true
+    }
+
+    fn init(&mut self) -> Result<(), Error> {
+        self.0.init()
+    }
+
+    fn random(&mut self, out: &mut [u8]) -> Result<(), Error> {
+        Ok(self.0.driver_mut().random(out)?)
+    }
+
+    fn seal(&mut self, key: &Key, options: &str) -> Result<SealedBlob, Error> {
+        self.0.seal(key, options)
+    }
+
+    fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key, Error> {
+        self.0.unseal(blob, options)
+    }
+}
+
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
     step!("imx8-caam: i.MX8M CAAM, {}", board::NAME);
 
-    // NOT random: stands in for the bootloader's RNG (which may well be
-    // the CAAM RNG4 itself, as in the TEE flow below).
-    let mut rng = DemoRng::new(0x8caa);
-
-    step!("== Linux trusted_caam blob (CaamSource) ==");
+    step!("== Linux trusted_caam blob (CaamSource, key from RNG4) ==");
     let caam_result = boot_twice(
-        || Ok(CaamSource::new(caam()?)),
-        &mut rng,
-        &FlowOptions::new(RngChoice::Caller),
+        || Ok(CaamWithRng4(CaamSource::new(caam()?))),
+        &mut NoCallerRng,
+        &FlowOptions::new(RngChoice::Source),
     );
     match caam_result {
         Ok(len) => step!("caam blob: PASS ({len} bytes)"),

@@ -5,13 +5,17 @@
 //! cleared), makes a new `Bsec` driver, and if the HUK words are blank burns
 //! a new HUK into them (`provision_huk`: program, verify, permanent lock).
 //! The fuses outlive the "reboot", as on a device: the model is kept and
-//! only reset, the drivers are made again.
+//! only reset, the drivers are made again. The HUK, and the sealer's keys
+//! and IVs, come from RNG1 (`hal_stm32mp1_otp::Stm32Rng`), set up anew on
+//! each boot.
 //!
 //! Feature `sim` (default; QEMU has no STM32MP15 machine, so the Cortex-A7
 //! `mcimx7d-sabre` runs it with its DDR at 0xC000_0000): the BSEC model with
-//! blank HUK words. Feature `hw`: the BSEC at 0x5C00_5000, secure world; it
-//! never burns fuses (this example has only a deterministic demo RNG and a
-//! public HUK must not be fused into a device): it stops on blank words.
+//! blank HUK words, and the RNG model (`RngSim`) for RNG1. Feature `hw`:
+//! the BSEC at 0x5C00_5000 and RNG1 at 0x5400_3000 (its clock switched on
+//! and its reset pulsed in the RCC first), secure world; it never burns
+//! fuses (fusing is irreversible, and an example must not do it unasked):
+//! it stops on blank words.
 #![no_std]
 #![no_main]
 
@@ -20,7 +24,7 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (STM32MP15)");
 
-use board_rt::{DemoRng, boot_twice, finish, step};
+use board_rt::{boot_twice, finish, step};
 use hal_stm32mp1_otp::{Bsec, HukConfig, OtpAccess, ProvisionOptions, Stm32mp15Huk, provision_huk};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
@@ -28,9 +32,11 @@ use trusted_core::{Error, RngChoice};
 
 #[cfg(feature = "sim")]
 mod board {
-    //! The BSEC model standing in for the SoC's fuse box.
+    //! The BSEC model standing in for the SoC's fuse box, the RNG model
+    //! for RNG1.
+    use hal_stm32mp1_otp::Stm32Rng;
     use hal_stm32mp1_otp::regs::UID_OTP;
-    use hal_stm32mp1_otp::sim::BsecSim;
+    use hal_stm32mp1_otp::sim::{BsecSim, RngSim};
     use trusted_core::{Mmio, Shared};
 
     pub const NAME: &str = "BSEC model (sim)";
@@ -84,7 +90,18 @@ mod board {
         NoDelay
     }
 
-    /// The model may be provisioned with the demo RNG's HUK.
+    /// The model's output is a function of this seed (SplitMix64): a model
+    /// of RNG1's behaviour, not entropy. Each example has its own.
+    const RNG_SEED: u64 = 0x5732_0715_0000_0001;
+
+    /// RNG1 after reset boot `boot`: a new model, as a power cycle makes;
+    /// the boot number keeps it from replaying the last boot's stream,
+    /// which a real RNG never does.
+    pub fn rng(boot: u64) -> Stm32Rng<RngSim, NoDelay> {
+        Stm32Rng::new(RngSim::new().with_seed(RNG_SEED + boot), NoDelay)
+    }
+
+    /// The model's fuses may be burnt.
     pub const MAY_PROVISION: bool = true;
 }
 
@@ -93,8 +110,10 @@ mod board {
     //! The STM32MP15 BSEC, secure world (BL2/BL32 or bare metal before a
     //! secure monitor), APB5 clock on as after reset.
     use board_rt::SpinDelay;
-    use hal_stm32mp1_otp::regs::{BSEC_BASE, BSEC_SIZE};
-    use trusted_core::VolatileMmio;
+    use hal_stm32mp1_otp::Stm32Rng;
+    use hal_stm32mp1_otp::regs::{BSEC_BASE, BSEC_SIZE, rng};
+    use trusted_core::embedded_hal::delay::DelayNs;
+    use trusted_core::{Mmio, VolatileMmio};
 
     pub const NAME: &str = "hardware";
 
@@ -127,7 +146,35 @@ mod board {
         SpinDelay::new(800)
     }
 
-    /// Never burn the demo RNG's (public) HUK into real fuses.
+    /// STM32MP15 RCC (TF-A `stm32mp1_def.h` RCC_BASE), 4 KiB.
+    const RCC_BASE: usize = 0x5000_0000;
+    /// `RCC_AHB5RSTSETR`, `RCC_AHB5RSTCLRR`, `RCC_MP_AHB5ENSETR` (TF-A
+    /// `stm32mp1_rcc.h`): set-only and clear-only registers.
+    const RCC_AHB5RSTSETR: usize = 0x190;
+    const RCC_AHB5RSTCLRR: usize = 0x194;
+    const RCC_MP_AHB5ENSETR: usize = 0x210;
+    /// `RNG1EN` / `RNG1RST`: bit 6 of both (STM32MP15 CMSIS header).
+    const RNG1: u32 = 1 << 6;
+
+    /// RNG1 after switching its clock on and pulsing its reset, as U-Boot's
+    /// `stm32_rng_probe` does (assert, 20 µs, deassert).
+    pub fn rng(_boot: u64) -> Stm32Rng<VolatileMmio, SpinDelay> {
+        // SAFETY: the STM32MP15 RCC register block, device memory with the
+        // MMU off; only these set/clear registers are written (other
+        // clocks and resets stay as they are), from the secure world.
+        let mut rcc = unsafe { VolatileMmio::new(RCC_BASE, 0x1000) };
+        rcc.write32(RCC_MP_AHB5ENSETR, RNG1);
+        rcc.write32(RCC_AHB5RSTSETR, RNG1);
+        delay().delay_us(20);
+        rcc.write32(RCC_AHB5RSTCLRR, RNG1);
+        // SAFETY: the STM32MP15 RNG1 register block (DT `rng@54003000`),
+        // device memory with the MMU off; one driver at a time uses it
+        // (each boot drops the previous one first).
+        let mmio = unsafe { VolatileMmio::new(rng::RNG1_BASE, rng::BLOCK_SIZE) };
+        Stm32Rng::new(mmio, delay())
+    }
+
+    /// Never burn fuses on a device from an example.
     pub const MAY_PROVISION: bool = false;
 }
 
@@ -145,16 +192,14 @@ extern "C" fn main() -> ! {
     step!("stm32mp1-otp-tee: STM32MP15 BSEC HUK, {}", board::NAME);
     let device = board::Device::new();
     let config = HukConfig::default();
-    // NOT random: the HUK and keys come from the SoC's RNG1 on a device.
-    let mut huk_rng = DemoRng::new(0x5732);
-    let mut seed = 200;
     let mut boot = 0;
 
     let result = boot_twice(
         || {
             boot += 1;
-            seed += 1;
             device.power_on_reset();
+            let mut rng = board::rng(boot);
+            rng.init()?;
             let mut bsec = Bsec::new(device.mmio(), board::delay());
             if huk_words_blank(&mut bsec, config.words)? {
                 step!(
@@ -163,13 +208,13 @@ extern "C" fn main() -> ! {
                 );
                 if !board::MAY_PROVISION {
                     return Err(Error::Unsupported(
-                        "provisioning needs a TRNG; burn the HUK with provision_huk and the SoC's RNG",
+                        "this example burns no fuses on a device; provision the HUK with provision_huk and RNG1",
                     ));
                 }
                 let mut huk = [0u8; 16];
-                rand_core::TryRng::try_fill_bytes(&mut huk_rng, &mut huk)
-                    .map_err(|_| Error::Transport)?;
-                let report = provision_huk(&mut bsec, &huk, ProvisionOptions::default());
+                let report = rng.fill(&mut huk).map_err(Error::from).and_then(|()| {
+                    provision_huk(&mut bsec, &huk, ProvisionOptions::default()).map_err(Error::from)
+                });
                 huk.fill(0);
                 let report = report?;
                 step!(
@@ -185,7 +230,7 @@ extern "C" fn main() -> ! {
                 );
             }
             let huk = Stm32mp15Huk::new(bsec, config)?;
-            Ok(TeeSealer::new(huk, DemoRng::new(seed)))
+            Ok(TeeSealer::new(huk, rng))
         },
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),

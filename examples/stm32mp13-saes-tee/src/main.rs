@@ -5,15 +5,21 @@
 //! AES-CMAC counter-mode KDF in the SAES with `KEYSEL = DHUK`. Firmware in
 //! the secure world runs the same derivation on the same SAES
 //! (`hal_stm32mp1_otp::SaesKdf`) and so seals and unseals the blobs Linux
-//! gets from OP-TEE's trusted_keys TA. Each boot makes the driver again; the
-//! blob survives in the (RAM-backed) flash, through `trusted_core::flow`.
+//! gets from OP-TEE's trusted_keys TA. Each boot makes the drivers again;
+//! the blob survives in the (RAM-backed) flash, through `trusted_core::flow`.
+//! The sealer's key and IV come from RNG1 (`hal_stm32mp1_otp::Stm32Rng`).
 //!
 //! Feature `sim` (default; QEMU has no STM32MP13 machine, so the Cortex-A7
 //! `mcimx7d-sabre` runs it with its DDR at 0xC000_0000): the SAES model,
-//! made afresh from the same DHUK on every boot, as a reset does. Feature
-//! `hw`: the SAES at 0x5400_5000, secure world (a non-secure access gets
-//! another DHUK, or nothing through OP-TEE's firewall); the SAES and RNG1
-//! clocks are switched on in the RCC first.
+//! made afresh from the same DHUK on every boot, as a reset does, and the
+//! RNG model (`RngSim`) for RNG1. Feature `hw`: the SAES at 0x5400_5000,
+//! secure world (a non-secure access gets another DHUK, or nothing through
+//! OP-TEE's firewall), and RNG1 at 0x5400_4000; the SAES and RNG1 clocks
+//! are switched on in the RCC first. `Stm32Rng` runs the STM32MP15
+//! sequence (`st,stm32-rng`); the MP13's RNG (`st,stm32mp13-rng`) also has
+//! `CONDRST`, through which Linux writes ST's NIST configuration, and the
+//! driver does not: it runs RNG1 in its reset configuration (not yet tried
+//! on an MP13).
 #![no_std]
 #![no_main]
 
@@ -22,7 +28,7 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (STM32MP13)");
 
-use board_rt::{DemoRng, boot_twice, finish, step};
+use board_rt::{boot_twice, finish, step};
 use hal_stm32mp1_otp::regs::saes::MP13;
 use hal_stm32mp1_otp::{SaesKdf, Stm32Saes};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
@@ -31,8 +37,9 @@ use trusted_core::{Error, RngChoice};
 
 #[cfg(feature = "sim")]
 mod board {
-    //! The SAES model standing in for the SoC.
-    use hal_stm32mp1_otp::sim::SaesSim;
+    //! The SAES model standing in for the SoC, the RNG model for RNG1.
+    use hal_stm32mp1_otp::Stm32Rng;
+    use hal_stm32mp1_otp::sim::{RngSim, SaesSim};
 
     pub const NAME: &str = "SAES model (sim)";
 
@@ -51,13 +58,27 @@ mod board {
     pub fn delay() -> NoDelay {
         NoDelay
     }
+
+    /// The model's output is a function of this seed (SplitMix64): a model
+    /// of RNG1's behaviour, not entropy. Each example has its own.
+    const RNG_SEED: u64 = 0x5a35_0713_0000_0001;
+
+    /// RNG1 after reset boot `boot`: a new model, as a power cycle makes;
+    /// the boot number keeps it from replaying the last boot's stream,
+    /// which a real RNG never does.
+    pub fn rng(boot: u64) -> Stm32Rng<RngSim, NoDelay> {
+        Stm32Rng::new(RngSim::new().with_seed(RNG_SEED + boot), NoDelay)
+    }
 }
 
 #[cfg(feature = "hw")]
 mod board {
     //! The STM32MP13 SAES, secure world, MMU off.
     use board_rt::SpinDelay;
+    use hal_stm32mp1_otp::Stm32Rng;
+    use hal_stm32mp1_otp::regs::rng::BLOCK_SIZE;
     use hal_stm32mp1_otp::regs::saes::{SAES_BASE_MP13, SAES_SIZE};
+    use trusted_core::embedded_hal::delay::DelayNs;
     use trusted_core::{Mmio, VolatileMmio};
 
     pub const NAME: &str = "hardware";
@@ -89,6 +110,35 @@ mod board {
     pub fn delay() -> SpinDelay {
         SpinDelay::new(1000)
     }
+
+    /// `RCC_AHB5RSTSETR` / `RCC_AHB5RSTCLRR` (TF-A `stm32mp13_rcc.h`).
+    const RCC_AHB5RSTSETR: usize = 0x6E8;
+    const RCC_AHB5RSTCLRR: usize = 0x6EC;
+    /// `RNG1RST`: bit 6, as `RNG1EN`.
+    const RNG1RST: u32 = 1 << 6;
+    /// RNG1 on the STM32MP13 (Linux `stm32mp131.dtsi`, `rng@54004000`);
+    /// the crate's `regs::rng::RNG1_BASE` is the STM32MP15's (0x5400_3000
+    /// is the MP13's HASH1).
+    const RNG1_BASE_MP13: usize = 0x5400_4000;
+
+    /// RNG1 after switching its clock on and pulsing its reset, as U-Boot's
+    /// `stm32_rng_probe` does (assert, 20 µs, deassert).
+    pub fn rng(_boot: u64) -> Stm32Rng<VolatileMmio, SpinDelay> {
+        // SAFETY: the STM32MP13 RCC register block (0x5000_0000, 4 KiB),
+        // device memory with the MMU off; only these set/clear registers
+        // are written (other clocks and resets stay as they are), from the
+        // secure world.
+        let mut rcc = unsafe { VolatileMmio::new(RCC_BASE, 0x1000) };
+        rcc.write32(RCC_MP_AHB5ENSETR, RNG1EN);
+        rcc.write32(RCC_AHB5RSTSETR, RNG1RST);
+        delay().delay_us(20);
+        rcc.write32(RCC_AHB5RSTCLRR, RNG1RST);
+        // SAFETY: the STM32MP13 RNG1 register block (1 KiB), device memory
+        // with the MMU off; one driver at a time uses it (each boot drops
+        // the previous one first).
+        let mmio = unsafe { VolatileMmio::new(RNG1_BASE_MP13, BLOCK_SIZE) };
+        Stm32Rng::new(mmio, delay())
+    }
 }
 
 #[unsafe(no_mangle)]
@@ -105,17 +155,17 @@ extern "C" fn main() -> ! {
     step!("SAES answers and passes the FIPS-197 self test");
     drop(saes);
 
-    let mut seed = 300;
     let mut boot = 0;
-    // The sealer's RNG (key and IV) is the source's: `RngChoice::Source`.
-    // NOT random: a device passes its TRNG (RNG1) here.
+    // The sealer's RNG (key and IV) is the source's: `RngChoice::Source`,
+    // and the sealer's is RNG1.
     let result = boot_twice(
         || {
             boot += 1;
-            seed += 1;
+            let mut rng = board::rng(boot);
+            rng.init()?;
             let saes = Stm32Saes::new(board::saes(), board::delay(), MP13);
             step!("boot {boot}: SAES driver made, TA key from the DHUK (arm32 layout)");
-            Ok(TeeSealer::new(SaesKdf::stm32mp13(saes), DemoRng::new(seed)))
+            Ok(TeeSealer::new(SaesKdf::stm32mp13(saes), rng))
         },
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),
