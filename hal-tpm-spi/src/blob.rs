@@ -198,3 +198,137 @@ pub fn decode(blob: &[u8]) -> TpmKeyBlob<'_> {
         old_format: true,
     })
 }
+
+/// The `TPM2B_PRIVATE` and `TPM2B_PUBLIC` of a blob, each with its 2-byte
+/// size, and what follows them. Borrows from the blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobParts<'a> {
+    /// `TPM2B_PRIVATE` (size included): the TPM-encrypted sensitive area.
+    pub private: &'a [u8],
+    /// `TPM2B_PUBLIC` (size included); [`decode_public`] reads it.
+    pub public: &'a [u8],
+    /// Bytes after the two: the rest of the TPM2_Create parameter area
+    /// (creation data, hash, ticket) that pre-5.13 Linux stored and
+    /// TPM2_Load ignores; empty for the DER format.
+    pub trailing: &'a [u8],
+}
+
+impl<'a> TpmKeyBlob<'a> {
+    /// Splits the blob into its TPM structures, checking that each size
+    /// field fits (and, for the DER format, that each OCTET STRING holds
+    /// exactly one TPM2B, as Linux `tpm2_key_decode` assumes). `None` if
+    /// they do not parse: for the old format this is the "not a TPM blob"
+    /// answer, since raw bytes carry no other mark.
+    pub fn parts(&self) -> Option<BlobParts<'a>> {
+        if self.old_format {
+            let mut r = TpmReader::new(self.private);
+            let private = r.tpm2b_with_size("priv").ok()?;
+            let public = r.tpm2b_with_size("pub").ok()?;
+            return Some(BlobParts {
+                private,
+                public,
+                trailing: r.rest(),
+            });
+        }
+        let whole = |bytes: &'a [u8]| {
+            let mut r = TpmReader::new(bytes);
+            let tpm2b = r.tpm2b_with_size("tpm2b").ok()?;
+            r.rest().is_empty().then_some(tpm2b)
+        };
+        Some(BlobParts {
+            private: whole(self.private)?,
+            public: whole(self.public)?,
+            trailing: &[],
+        })
+    }
+}
+
+/// `TPMT_KEYEDHASH_SCHEME` (TPM 2.0 Part 2 §11.1.23): how a keyedhash
+/// object's data may be used. Linux seals with [`KeyedHashScheme::Null`]
+/// (a sealed data object, usable only by TPM2_Unseal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum KeyedHashScheme {
+    /// `TPM_ALG_NULL`: sealed data.
+    Null,
+    /// `TPM_ALG_HMAC` with this hash: an HMAC key.
+    Hmac {
+        /// `TPMS_SCHEME_HMAC.hashAlg`.
+        hash_alg: u16,
+    },
+    /// `TPM_ALG_XOR` with this hash and KDF: an XOR obfuscation key.
+    Xor {
+        /// `TPMS_SCHEME_XOR.hashAlg`.
+        hash_alg: u16,
+        /// `TPMS_SCHEME_XOR.kdf`.
+        kdf: u16,
+    },
+}
+
+/// A keyedhash object's `TPMT_PUBLIC` (TPM 2.0 Part 2 §12.2.4), the type
+/// every trusted-key blob holds. Borrows from the input; nothing in it is
+/// secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicArea<'a> {
+    /// `nameAlg`: the hash of the object's Name (Linux `hash=`).
+    pub name_alg: u16,
+    /// `objectAttributes` (TPMA_OBJECT, bits in [`crate::spec::attr`]).
+    pub object_attributes: u32,
+    /// `authPolicy`: the policy digest (Linux `policydigest=`), empty if none.
+    pub auth_policy: &'a [u8],
+    /// `parameters.keyedHashDetail.scheme`.
+    pub scheme: KeyedHashScheme,
+    /// `unique.keyedHash`: the digest binding the public area to the
+    /// sealed data (the nameAlg hash of the seed value and the data).
+    pub unique: &'a [u8],
+}
+
+/// Decodes a `TPM2B_PUBLIC` (size included, as a blob carries it; see
+/// [`BlobParts::public`]) holding a keyedhash object. Errors say which
+/// field does not fit or which value is not a sealed object's; the size
+/// field must cover the bytes exactly.
+pub fn decode_public(tpm2b_public: &[u8]) -> Result<PublicArea<'_>, trusted_core::Error> {
+    use trusted_core::Error::BlobFormat;
+    let mut outer = TpmReader::new(tpm2b_public);
+    let area = outer
+        .tpm2b("")
+        .map_err(|_| BlobFormat("TPM2B_PUBLIC size exceeds the bytes present"))?;
+    if !outer.rest().is_empty() {
+        return Err(BlobFormat("bytes after the TPM2B_PUBLIC"));
+    }
+    let short = |_| BlobFormat("TPMT_PUBLIC ends early");
+    let mut r = TpmReader::new(area);
+    if r.u16("").map_err(short)? != crate::spec::alg::KEYEDHASH {
+        return Err(BlobFormat("TPMT_PUBLIC type is not keyedhash"));
+    }
+    let name_alg = r.u16("").map_err(short)?;
+    let object_attributes = r.u32("").map_err(short)?;
+    let auth_policy = r.tpm2b("").map_err(short)?;
+    let scheme = match r.u16("").map_err(short)? {
+        crate::spec::alg::NULL => KeyedHashScheme::Null,
+        ALG_HMAC => KeyedHashScheme::Hmac {
+            hash_alg: r.u16("").map_err(short)?,
+        },
+        ALG_XOR => KeyedHashScheme::Xor {
+            hash_alg: r.u16("").map_err(short)?,
+            kdf: r.u16("").map_err(short)?,
+        },
+        _ => return Err(BlobFormat("keyedhash scheme is not NULL, HMAC or XOR")),
+    };
+    let unique = r.tpm2b("").map_err(short)?;
+    if !r.rest().is_empty() {
+        return Err(BlobFormat("bytes after the TPMT_PUBLIC inside its TPM2B"));
+    }
+    Ok(PublicArea {
+        name_alg,
+        object_attributes,
+        auth_policy,
+        scheme,
+        unique,
+    })
+}
+
+/// `TPM_ALG_HMAC` (Part 2 §6.3).
+const ALG_HMAC: u16 = 0x0005;
+/// `TPM_ALG_XOR` (Part 2 §6.3).
+const ALG_XOR: u16 = 0x000A;

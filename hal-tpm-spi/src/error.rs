@@ -68,6 +68,20 @@ pub enum Error {
     BufferTooSmall,
     /// An argument outside what the command accepts.
     InvalidArgument(&'static str),
+    /// What the caller asked needs something this crate does not implement;
+    /// the text says what.
+    Unsupported(&'static str),
+    /// The caller's random number generator failed (session nonce or
+    /// ephemeral ECDH key).
+    Rng,
+    /// The HMAC of a response in a session does not verify (or the
+    /// response lacks it): the bus or the TPM was tampered with. Nothing of
+    /// the response was used and its buffers were zeroed.
+    ResponseHmac,
+    /// The storage key at the salt handle is not the pinned one, or the
+    /// TPM's Name for it does not match its public area: a replaced TPM or
+    /// an interposer. Nothing was sent after TPM2_ReadPublic.
+    SrkMismatch,
 }
 
 /// Result with [`Error`].
@@ -92,6 +106,14 @@ impl fmt::Display for Error {
             Error::Parse(w) => write!(f, "malformed TPM response: {w}"),
             Error::BufferTooSmall => f.write_str("buffer too small"),
             Error::InvalidArgument(w) => write!(f, "invalid argument: {w}"),
+            Error::Unsupported(w) => write!(f, "not implemented: {w}"),
+            Error::Rng => f.write_str("random number generator failed"),
+            Error::ResponseHmac => {
+                f.write_str("TPM response HMAC does not verify: bus or TPM tampered")
+            }
+            Error::SrkMismatch => f.write_str(
+                "storage key differs from the pinned SRK name: TPM replaced or interposer",
+            ),
         }
     }
 }
@@ -118,6 +140,14 @@ impl DriverError for Error {
             Error::Parse(w) => E::Malformed(w),
             Error::BufferTooSmall => E::BufferTooSmall,
             Error::InvalidArgument(w) => E::InvalidArgument(w),
+            Error::Unsupported(w) => E::Unsupported(w),
+            Error::Rng => E::Rng,
+            // An integrity failure, never AuthFailed: a wrong password is
+            // the TPM's AUTH_FAIL, this is the bus or the TPM lying.
+            Error::ResponseHmac => E::Malformed("response HMAC: bus or TPM tampered"),
+            Error::SrkMismatch => {
+                E::InsecureState("SRK name differs from the pinned one: TPM replaced or interposer")
+            }
         }
     }
 }
@@ -125,5 +155,18 @@ impl DriverError for Error {
 impl From<Error> for trusted_core::Error {
     fn from(e: Error) -> Self {
         e.kind()
+    }
+}
+
+#[cfg(feature = "sessions")]
+impl From<crate::session::SessionError> for Error {
+    fn from(e: crate::session::SessionError) -> Self {
+        use crate::session::SessionError as S;
+        match e {
+            S::ResponseHmac => Error::ResponseHmac,
+            S::Rng | S::Scalar => Error::Rng,
+            S::NotOnCurve => Error::Parse("salt key is not a P-256 point"),
+            S::Size => Error::InvalidArgument("authValue longer than 64 bytes"),
+        }
     }
 }

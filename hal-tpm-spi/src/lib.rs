@@ -14,6 +14,8 @@ pub mod object;
 pub mod policy;
 pub mod regs;
 #[cfg(feature = "sessions")]
+pub mod salted;
+#[cfg(feature = "sessions")]
 pub mod session;
 pub mod source;
 pub mod spec;

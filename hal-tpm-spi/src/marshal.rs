@@ -20,6 +20,11 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Bytes written so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
     pub(crate) fn bytes(&mut self, data: &[u8]) -> &mut Self {
         match self.buf.get_mut(self.pos..self.pos + data.len()) {
             Some(dst) if !self.overflow => {

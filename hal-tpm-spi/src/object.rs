@@ -9,12 +9,12 @@ use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 use crate::marshal::Reader;
-use crate::spec::{alg, attr, cc, ecc, rh, st};
+use crate::spec::{alg, attr, cc, ecc, rh, sa, st};
 use crate::tpm2::{Auth, Digest, Tpm, Transport};
 
 /// Most bytes one TPM2_GetRandom is asked for (one SHA-256 digest's worth:
 /// a TPM returns at most its largest digest per call).
-const RANDOM_CHUNK: usize = 32;
+pub(crate) const RANDOM_CHUNK: usize = 32;
 
 impl<T: Transport> Tpm<T> {
     /// Fills `out` with TPM2_GetRandom, as many commands as needed (a TPM
@@ -33,22 +33,53 @@ impl<T: Transport> Tpm<T> {
         let mut done = 0;
         while done < out.len() {
             let want = (out.len() - done).min(RANDOM_CHUNK);
-            let mut w = self.command(st::NO_SESSIONS, cc::GET_RANDOM);
-            w.u16(want as u16);
-            let len = w.finish()?;
-            let n = self.exchange(len)?;
-            let mut resp = self.response(n, 0)?;
-            let bytes = resp.params.tpm2b("randomBytes")?;
-            if bytes.is_empty() || bytes.len() > want {
-                return Err(Error::Parse("randomBytes size"));
-            }
             let dst = out
-                .get_mut(done..done + bytes.len())
-                .ok_or(Error::Parse("randomBytes size"))?;
-            dst.copy_from_slice(bytes);
-            done += bytes.len();
+                .get_mut(done..done + want)
+                .ok_or(Error::BufferTooSmall)?;
+            done += self.random_chunk(None, dst)?;
         }
         Ok(())
+    }
+
+    /// One TPM2_GetRandom for at most `dst.len()` bytes (≤ 32), without a
+    /// session or in the one `auth` gives (encrypt); returns how many bytes
+    /// came (at least one).
+    pub(crate) fn random_chunk(
+        &mut self,
+        mut auth: Option<&mut Auth<'_>>,
+        dst: &mut [u8],
+    ) -> Result<usize> {
+        let want = u16::try_from(dst.len()).map_err(|_| Error::BufferTooSmall)?;
+        let tag = if auth.is_some() {
+            st::SESSIONS
+        } else {
+            st::NO_SESSIONS
+        };
+        let mut w = self.command(tag, cc::GET_RANDOM);
+        if let Some(a) = auth.as_deref_mut() {
+            a.prepare(sa::ENCRYPT);
+            a.marshal(&mut w);
+        }
+        let params = w.pos();
+        w.u16(want);
+        let len = w.finish()?;
+        let len = match auth.as_deref_mut() {
+            Some(a) => self.authorize(a, cc::GET_RANDOM, params, len)?,
+            None => len,
+        };
+        let n = self.exchange(len)?;
+        let mut resp = match auth {
+            Some(a) => self.response_for(a, cc::GET_RANDOM, n, 0)?,
+            None => self.response(n, 0)?,
+        };
+        let bytes = resp.params.tpm2b("randomBytes")?;
+        if bytes.is_empty() || bytes.len() > dst.len() {
+            return Err(Error::Parse("randomBytes size"));
+        }
+        dst.get_mut(..bytes.len())
+            .ok_or(Error::Parse("randomBytes size"))?
+            .copy_from_slice(bytes);
+        Ok(bytes.len())
     }
 
     /// TPM2_CreatePrimary of the ECC P-256 storage key with the template
@@ -128,7 +159,7 @@ impl<T: Transport> Tpm<T> {
     pub fn create_sealed(
         &mut self,
         parent: u32,
-        parent_auth: Auth<'_>,
+        mut parent_auth: Auth<'_>,
         user_auth: &[u8],
         data: &[u8],
         name_alg: u16,
@@ -138,7 +169,9 @@ impl<T: Transport> Tpm<T> {
     ) -> Result<usize> {
         let mut w = self.command(st::SESSIONS, cc::CREATE);
         w.u32(parent);
+        parent_auth.prepare(sa::DECRYPT);
         parent_auth.marshal(&mut w);
+        let params = w.pos();
         let sensitive = w.begin_size16();
         w.tpm2b(user_auth).tpm2b(data);
         w.end_size16(sensitive);
@@ -152,8 +185,11 @@ impl<T: Transport> Tpm<T> {
         w.end_size16(public);
         w.u16(0).u32(0);
         let len = w.finish()?;
+        let len = self.authorize(&mut parent_auth, cc::CREATE, params, len)?;
         let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
+        let mut p = self
+            .response_for(&mut parent_auth, cc::CREATE, n, 0)?
+            .params;
         let private = p.tpm2b_with_size("outPrivate")?;
         let public = p.tpm2b_with_size("outPublic")?;
         let total = private.len() + public.len();
@@ -167,6 +203,19 @@ impl<T: Transport> Tpm<T> {
     /// TPM2_Load of `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` (anything after them is
     /// ignored, as Linux does for pre-5.13 blobs). Returns the handle.
     pub fn load(&mut self, parent: u32, auth: Auth<'_>, private_public: &[u8]) -> Result<u32> {
+        self.load_named(parent, auth, private_public)
+            .map(|(handle, _)| handle)
+    }
+
+    /// [`Tpm::load`], also returning the loaded object's Name (what a
+    /// session's cpHash needs for the next command on it; in a salted
+    /// session it is covered by the response HMAC).
+    pub fn load_named(
+        &mut self,
+        parent: u32,
+        mut auth: Auth<'_>,
+        private_public: &[u8],
+    ) -> Result<(u32, Digest)> {
         let mut r = Reader::new(private_public);
         let private = r
             .tpm2b_with_size("TPM2B_PRIVATE")
@@ -176,11 +225,18 @@ impl<T: Transport> Tpm<T> {
             .map_err(|_| Error::InvalidArgument("blob: TPM2B_PUBLIC"))?;
         let mut w = self.command(st::SESSIONS, cc::LOAD);
         w.u32(parent);
+        auth.prepare(0);
         auth.marshal(&mut w);
+        let params = w.pos();
         w.bytes(private).bytes(public);
         let len = w.finish()?;
+        let len = self.authorize(&mut auth, cc::LOAD, params, len)?;
         let n = self.exchange(len)?;
-        self.response(n, 1)?.handles.u32("objectHandle")
+        let mut resp = self.response_for(&mut auth, cc::LOAD, n, 1)?;
+        let handle = resp.handles.u32("objectHandle")?;
+        let name = resp.params.tpm2b("name")?;
+        let name = Vec::from_slice(name).map_err(|_| Error::Parse("name too long"))?;
+        Ok((handle, name))
     }
 
     /// TPM2_Unseal: writes the sealed data into `out` and returns its
@@ -194,13 +250,16 @@ impl<T: Transport> Tpm<T> {
         result
     }
 
-    fn unseal_inner(&mut self, item: u32, auth: Auth<'_>, out: &mut [u8]) -> Result<usize> {
+    fn unseal_inner(&mut self, item: u32, mut auth: Auth<'_>, out: &mut [u8]) -> Result<usize> {
         let mut w = self.command(st::SESSIONS, cc::UNSEAL);
         w.u32(item);
+        auth.prepare(sa::ENCRYPT);
         auth.marshal(&mut w);
+        let params = w.pos();
         let len = w.finish()?;
+        let len = self.authorize(&mut auth, cc::UNSEAL, params, len)?;
         let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
+        let mut p = self.response_for(&mut auth, cc::UNSEAL, n, 0)?.params;
         let data = p.tpm2b("outData")?;
         let dst = out.get_mut(..data.len()).ok_or(Error::BufferTooSmall)?;
         dst.copy_from_slice(data);

@@ -1,8 +1,10 @@
 //! [`TpmSource`]: Linux `trusted.source=tpm` (TPM 2.0) in firmware. The
 //! policy lives here: which parent, which object attributes, which blob
 //! format, which session. The protocol is in [`crate::tpm2`],
-//! [`crate::object`] and [`crate::policy`].
+//! [`crate::object`], [`crate::policy`] and (feature `sessions`)
+//! [`crate::salted`].
 
+use rand_core::TryCryptoRng;
 use trusted_core::keyctl::{HashAlgo, TpmOptions};
 use trusted_core::{
     Error, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, SealedBlob, TrustSource,
@@ -11,13 +13,19 @@ use zeroize::Zeroize;
 
 use crate::blob;
 use crate::policy::PcrSelection;
+#[cfg(feature = "sessions")]
+use crate::salted::{SaltKey, SessionAuth};
+#[cfg(feature = "sessions")]
+use crate::session::NAME_SIZE;
+#[cfg(feature = "sessions")]
+use crate::spec::se;
 use crate::spec::{attr, rh};
 use crate::tpm2::{Auth, Tpm, Transport};
 
 type Result<T> = core::result::Result<T, Error>;
 
 /// Linux TPM 2.0 trusted keys over any [`Transport`] (usually
-/// [`crate::Tis`] over [`crate::SpiTis`]).
+/// [`crate::Tis`] over [`crate::SpiTis`]), with the caller's RNG `R`.
 ///
 /// * `seal(key, options)` = TPM2_Create of a keyed-hash object under
 ///   `keyhandle=` exactly as Linux `tpm2_seal_trusted` builds it, returned
@@ -31,15 +39,123 @@ type Result<T> = core::result::Result<T, Error>;
 ///
 /// Options follow Linux's grammar (`keyhandle=`, `keyauth=`, `blobauth=`,
 /// `hash=`, `policydigest=`, `policyhandle=`, `migratable=`, `pcrlock=`).
-pub struct TpmSource<T> {
+///
+/// # Sessions (feature `sessions`, default)
+///
+/// Every seal, unseal and `random` runs in a session salted to the parent
+/// (for `random`: the key at [`TpmSource::with_srk_handle`], 0x81000001 by
+/// default): the key, blobauth and the random bytes cross the bus
+/// encrypted, keyauth and blobauth are only HMAC keys, and every response
+/// is HMAC-checked ([`crate::Error::ResponseHmac`]). Commands per unseal:
+/// StartAuthSession, Load, Unseal (which ends the session), FlushContext;
+/// plus one TPM2_ReadPublic of the storage key per source (cached). A PCR
+/// unseal adds a salted policy session and PolicyPCR (6 commands).
+///
+/// The RNG `R` supplies the nonces and the ephemeral ECDH key of each
+/// session. It is the caller's, not the TPM's: TPM2_GetRandom output comes
+/// over the same bus an interposer sits on, so it cannot be the only
+/// source of the key that hides the session from that interposer. With
+/// feature `sessions` off it is not used.
+///
+/// Pin the storage key with [`TpmSource::with_srk_name`] (the Name
+/// `trustctl tpm provision` prints): a TPM or interposer that answers with
+/// another key is refused ([`crate::Error::SrkMismatch`]) before anything
+/// is salted to it. Without a pinned Name the first key seen is trusted
+/// (trust on first use; a warning is logged once).
+pub struct TpmSource<T, R> {
     tpm: Tpm<T>,
+    #[cfg_attr(not(feature = "sessions"), allow(dead_code))]
+    rng: R,
+    #[cfg(feature = "sessions")]
+    salted: Salted,
 }
 
-impl<T: Transport> TpmSource<T> {
-    /// A source on the TPM behind `transport`.
-    pub fn new(transport: T) -> Self {
+/// Session settings and the cached storage key.
+#[cfg(feature = "sessions")]
+struct Salted {
+    /// Sessions in use (false only through `allow_insecure`).
+    on: bool,
+    /// Salt key of `random`.
+    srk_handle: u32,
+    pinned: Option<[u8; NAME_SIZE]>,
+    /// The last salt key read (and checked), by handle.
+    key: Option<SaltKey>,
+    warned_tofu: bool,
+}
+
+impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
+    /// A source on the TPM behind `transport`; `rng` gives the session
+    /// nonces and ephemeral keys (see the type's docs).
+    pub fn new(transport: T, rng: R) -> Self {
         Self {
             tpm: Tpm::new(transport),
+            rng,
+            #[cfg(feature = "sessions")]
+            salted: Salted {
+                on: true,
+                srk_handle: crate::spec::SRK_HANDLE,
+                pinned: None,
+                key: None,
+                warned_tofu: false,
+            },
+        }
+    }
+
+    /// Pins the storage key's Name (TPM2B_NAME bytes: `0x000B ‖ SHA-256`
+    /// of its TPMT_PUBLIC, as `trustctl tpm provision` prints it). Before a
+    /// session is salted, the Name TPM2_ReadPublic reports and the Name
+    /// computed here from the public area it returns must both equal this,
+    /// else [`crate::Error::SrkMismatch`] and nothing more is sent.
+    #[cfg(feature = "sessions")]
+    pub fn with_srk_name(mut self, name: [u8; NAME_SIZE]) -> Self {
+        self.salted.pinned = Some(name);
+        self
+    }
+
+    /// The storage key `random` salts its session to (default
+    /// [`crate::spec::SRK_HANDLE`]); seal and unseal salt to their parent.
+    #[cfg(feature = "sessions")]
+    pub fn with_srk_handle(mut self, handle: u32) -> Self {
+        self.salted.srk_handle = handle;
+        self
+    }
+
+    /// **Insecure**: password sessions as with feature `sessions` off, at
+    /// run time. The sealed key, blobauth, keyauth and the TPM's random
+    /// bytes then cross the bus in clear and no response is checked; use
+    /// only where the bus is physically trusted (tests compare the two
+    /// modes with it). Blobs are the same either way.
+    #[cfg(feature = "hazmat")]
+    #[cfg_attr(not(feature = "sessions"), allow(unused_mut))]
+    pub fn allow_insecure(mut self) -> Self {
+        #[cfg(feature = "sessions")]
+        {
+            self.salted.on = false;
+        }
+        self
+    }
+
+    /// True if seal, unseal and `random` run in salted sessions.
+    pub fn sessions_enabled(&self) -> bool {
+        #[cfg(feature = "sessions")]
+        {
+            self.salted.on
+        }
+        #[cfg(not(feature = "sessions"))]
+        {
+            false
+        }
+    }
+
+    /// True if a storage key Name is pinned ([`TpmSource::with_srk_name`]).
+    pub fn srk_pinned(&self) -> bool {
+        #[cfg(feature = "sessions")]
+        {
+            self.salted.pinned.is_some()
+        }
+        #[cfg(not(feature = "sessions"))]
+        {
+            false
         }
     }
 
@@ -48,9 +164,42 @@ impl<T: Transport> TpmSource<T> {
         &mut self.tpm
     }
 
-    /// GetRandom as a `rand_core` 0.10 `TryCryptoRng`.
-    pub fn rng(&mut self) -> TpmRng<'_, T> {
-        TpmRng { tpm: &mut self.tpm }
+    /// `random` as a `rand_core` 0.10 `TryCryptoRng` (in a salted session
+    /// with feature `sessions`).
+    pub fn rng(&mut self) -> TpmRng<'_, T, R> {
+        TpmRng { source: self }
+    }
+
+    /// The Name of the storage key at `handle` (TPM2_ReadPublic, checked
+    /// against the public area and the pinned Name, then cached): what to
+    /// pin on the next boots.
+    #[cfg(feature = "sessions")]
+    pub fn srk_name(&mut self, handle: u32) -> Result<[u8; NAME_SIZE]> {
+        let key = self.salt_key(handle);
+        self.tpm.wipe_response();
+        Ok(*key?.name())
+    }
+
+    /// The checked salt key at `handle`, from the cache or ReadPublic.
+    #[cfg(feature = "sessions")]
+    fn salt_key(&mut self, handle: u32) -> core::result::Result<SaltKey, crate::Error> {
+        if let Some(key) = self.salted.key.as_ref().filter(|k| k.handle() == handle) {
+            return Ok(key.clone());
+        }
+        let key = self.tpm.read_salt_key(handle)?;
+        match &self.salted.pinned {
+            Some(pinned) if !key.is_named(pinned) => return Err(crate::Error::SrkMismatch),
+            Some(_) => {}
+            None if !self.salted.warned_tofu => {
+                self.salted.warned_tofu = true;
+                trusted_core::warning!(
+                    "tpm: no SRK name pinned: trusting the storage key on first use"
+                );
+            }
+            None => {}
+        }
+        self.salted.key = Some(key.clone());
+        Ok(key)
     }
 
     /// Makes sure a storage key lives at `persistent` (e.g. 0x81000001):
@@ -72,6 +221,10 @@ impl<T: Transport> TpmSource<T> {
             .tpm
             .evict_control(Auth::Password(&[]), handle, persistent);
         let flushed = self.tpm.flush_context(handle);
+        #[cfg(feature = "sessions")]
+        {
+            self.salted.key = None;
+        }
         persisted?;
         flushed?;
         Ok(true)
@@ -100,6 +253,7 @@ impl<T: Transport> TpmSource<T> {
                 "PCR policies with a name hash other than sha256",
             ));
         }
+        self.check_pcr_blobauth(&opts)?;
         let policy = self.tpm.pcr_policy_digest(pcrs)?;
         self.seal_inner(key, &opts, &policy)
     }
@@ -114,10 +268,31 @@ impl<T: Transport> TpmSource<T> {
         pcrs: &PcrSelection,
     ) -> Result<Key> {
         let opts = TpmOptions::parse(options)?;
+        self.check_pcr_blobauth(&opts)?;
         self.unseal_inner(blob, &opts, Some(pcrs))
     }
 
+    /// With sessions, the PCR policy is PolicyPCR alone, which never checks
+    /// the object's authValue: a blobauth would protect nothing, so it is
+    /// refused rather than silently ignored (Linux would need
+    /// PolicyAuthValue or PolicyPassword in the policy for it).
+    fn check_pcr_blobauth(&self, opts: &TpmOptions) -> Result<()> {
+        if self.sessions_enabled() && !opts.blobauth.is_empty() {
+            return Err(Error::Unsupported(
+                "blobauth= with a PCR policy (the policy would need PolicyAuthValue)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Seals, then zeroes the response buffer (whatever the outcome).
     fn seal_inner(&mut self, key: &Key, opts: &TpmOptions, policy: &[u8]) -> Result<SealedBlob> {
+        let sealed = self.seal_commands(key, opts, policy);
+        self.tpm.wipe_response();
+        sealed
+    }
+
+    fn seal_commands(&mut self, key: &Key, opts: &TpmOptions, policy: &[u8]) -> Result<SealedBlob> {
         let keyhandle = match opts.keyhandle {
             Some(handle) if handle != 0 => handle,
             _ => return Err(Error::Payload("keyhandle= is required for TPM 2.0")),
@@ -135,18 +310,15 @@ impl<T: Transport> TpmSource<T> {
             attributes |= attr::FIXED_TPM | attr::FIXED_PARENT;
         }
         let mut created = [0u8; MAX_BLOB_SIZE];
+        let sealed = SealedData {
+            user_auth: &opts.blobauth,
+            data: key.as_bytes(),
+            name_alg,
+            attributes,
+            policy,
+        };
         let result = self
-            .tpm
-            .create_sealed(
-                keyhandle,
-                Auth::Password(&opts.keyauth),
-                &opts.blobauth,
-                key.as_bytes(),
-                name_alg,
-                attributes,
-                policy,
-                &mut created,
-            )
+            .create(keyhandle, &opts.keyauth, &sealed, &mut created)
             .map_err(Error::from)
             .and_then(|n| {
                 let mut der = [0u8; MAX_BLOB_SIZE];
@@ -171,7 +343,19 @@ impl<T: Transport> TpmSource<T> {
         self.tpm.pcr_extend(pcr, &[0; 32]).map_err(Error::from)
     }
 
+    /// Unseals, then zeroes the response buffer (whatever the outcome).
     fn unseal_inner(
+        &mut self,
+        sealed: &[u8],
+        opts: &TpmOptions,
+        pcrs: Option<&PcrSelection>,
+    ) -> Result<Key> {
+        let key = self.unseal_commands(sealed, opts, pcrs);
+        self.tpm.wipe_response();
+        key
+    }
+
+    fn unseal_commands(
         &mut self,
         sealed: &[u8],
         opts: &TpmOptions,
@@ -197,36 +381,8 @@ impl<T: Transport> TpmSource<T> {
             check_private_public(dst)?;
             dst
         };
-        let handle = self
-            .tpm
-            .load(parent, Auth::Password(&opts.keyauth), to_load)?;
-
-        let mut own_session = None;
-        let session = match pcrs {
-            Some(sel) => self.tpm.start_policy_session(false).and_then(|s| {
-                own_session = Some(s);
-                self.tpm.policy_pcr(s, &[], sel).map(|_| Some(s))
-            }),
-            None => Ok(opts.policyhandle.filter(|&h| h != 0)),
-        };
         let mut data = [0u8; MAX_KEY_SIZE + 1];
-        let unsealed = session.and_then(|s| {
-            let auth = match s {
-                Some(session) => Auth::Policy {
-                    session,
-                    password: &opts.blobauth,
-                },
-                None => Auth::Password(&opts.blobauth),
-            };
-            self.tpm.unseal(handle, auth, &mut data)
-        });
-        let flushed = self.tpm.flush_context(handle);
-        if unsealed.is_err() {
-            // A failed command leaves the session loaded.
-            if let Some(s) = own_session {
-                let _ = self.tpm.flush_context(s);
-            }
-        }
+        let unsealed = self.load_unseal(parent, opts, pcrs, to_load, &mut data);
         let result = unsealed.map_err(Error::from).and_then(|n| {
             // Linux: MIN_KEY_SIZE <= len <= MAX_KEY_SIZE, else -EFAULT; the
             // old format carries a trailing migratable byte.
@@ -240,10 +396,207 @@ impl<T: Transport> TpmSource<T> {
         data.zeroize();
         load_buf.zeroize();
         let key = result?;
-        flushed?;
         self.pcrlock(opts)?;
         Ok(key)
     }
+
+    /// TPM2_Create of the sealed object under `parent`: in a salted HMAC
+    /// session (inSensitive encrypted, keyauth an HMAC key) or with a
+    /// password session.
+    fn create(
+        &mut self,
+        parent: u32,
+        keyauth: &[u8],
+        sealed: &SealedData<'_>,
+        out: &mut [u8],
+    ) -> core::result::Result<usize, crate::Error> {
+        let create = |tpm: &mut Tpm<T>, auth: Auth<'_>, out: &mut [u8]| {
+            tpm.create_sealed(
+                parent,
+                auth,
+                sealed.user_auth,
+                sealed.data,
+                sealed.name_alg,
+                sealed.attributes,
+                sealed.policy,
+                out,
+            )
+        };
+        #[cfg(feature = "sessions")]
+        if self.salted.on {
+            let key = self.salt_key(parent)?;
+            let mut s = self
+                .tpm
+                .start_salted_session(&key, se::HMAC, &mut self.rng)?;
+            let created = s.refresh(&mut self.rng).and_then(|()| {
+                let auth = SessionAuth::new(&mut s, key.name(), keyauth).last_use();
+                create(&mut self.tpm, Auth::Session(auth), out)
+            });
+            self.tpm.end_session(&mut s);
+            return created;
+        }
+        create(&mut self.tpm, Auth::Password(keyauth), out)
+    }
+
+    /// Load, Unseal into `data`, FlushContext: in salted sessions or with
+    /// password (and plain policy) sessions. Returns the unsealed length.
+    fn load_unseal(
+        &mut self,
+        parent: u32,
+        opts: &TpmOptions,
+        pcrs: Option<&PcrSelection>,
+        to_load: &[u8],
+        data: &mut [u8],
+    ) -> core::result::Result<usize, crate::Error> {
+        #[cfg(feature = "sessions")]
+        if self.salted.on {
+            return self.load_unseal_salted(parent, opts, pcrs, to_load, data);
+        }
+        self.load_unseal_password(parent, opts, pcrs, to_load, data)
+    }
+
+    /// Load in a salted HMAC session (keyauth as HMAC key), then Unseal in
+    /// the same session (blobauth as HMAC key, outData encrypted, the
+    /// session ends with it) or, for a PCR blob, in a salted policy
+    /// session after PolicyPCR; FlushContext of the object.
+    #[cfg(feature = "sessions")]
+    fn load_unseal_salted(
+        &mut self,
+        parent: u32,
+        opts: &TpmOptions,
+        pcrs: Option<&PcrSelection>,
+        to_load: &[u8],
+        data: &mut [u8],
+    ) -> core::result::Result<usize, crate::Error> {
+        let policyhandle = opts.policyhandle.filter(|&h| h != 0);
+        if policyhandle.is_some() && !opts.blobauth.is_empty() {
+            // Linux sends blobauth in clear in the policy session's hmac
+            // field (PolicyPassword); that is what sessions rule out.
+            return Err(crate::Error::Unsupported(
+                "policyhandle= with blobauth= (blobauth would cross the bus in clear)",
+            ));
+        }
+        let key = self.salt_key(parent)?;
+        let mut hmac = self
+            .tpm
+            .start_salted_session(&key, se::HMAC, &mut self.rng)?;
+        let loaded = hmac.refresh(&mut self.rng).and_then(|()| {
+            let auth = SessionAuth::new(&mut hmac, key.name(), &opts.keyauth);
+            // A PCR blob is unsealed in its own policy session.
+            let auth = if pcrs.is_some() {
+                auth.last_use()
+            } else {
+                auth
+            };
+            self.tpm.load_named(parent, Auth::Session(auth), to_load)
+        });
+        let (item, name) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                self.tpm.end_session(&mut hmac);
+                return Err(e);
+            }
+        };
+        let unsealed = match (pcrs, policyhandle) {
+            (None, None) => hmac.refresh(&mut self.rng).and_then(|()| {
+                let auth = SessionAuth::new(&mut hmac, &name, &opts.blobauth).last_use();
+                self.tpm.unseal(item, Auth::Session(auth), data)
+            }),
+            // Linux with policyhandle=: the caller's policy session
+            // authorizes, this one encrypts outData and checks the response.
+            (None, Some(policy)) => hmac.refresh(&mut self.rng).and_then(|()| {
+                let auth = SessionAuth::new(&mut hmac, &name, &[])
+                    .behind_policy(policy)
+                    .last_use();
+                self.tpm.unseal(item, Auth::Session(auth), data)
+            }),
+            (Some(sel), _) => self.policy_unseal(&key, item, &name, sel, data),
+        };
+        self.tpm.end_session(&mut hmac);
+        let flushed = self.tpm.flush_context(item);
+        let n = unsealed?;
+        flushed?;
+        Ok(n)
+    }
+
+    /// A salted policy session, PolicyPCR over `sel`, Unseal of `item` in
+    /// it (outData encrypted; no authValue: the policy is PolicyPCR alone).
+    #[cfg(feature = "sessions")]
+    fn policy_unseal(
+        &mut self,
+        key: &SaltKey,
+        item: u32,
+        name: &[u8],
+        sel: &PcrSelection,
+        data: &mut [u8],
+    ) -> core::result::Result<usize, crate::Error> {
+        let mut policy = self
+            .tpm
+            .start_salted_session(key, se::POLICY, &mut self.rng)?;
+        let unsealed = self
+            .tpm
+            .policy_pcr(policy.handle(), &[], sel)
+            .and_then(|()| policy.refresh(&mut self.rng))
+            .and_then(|()| {
+                let auth = SessionAuth::new(&mut policy, name, &[]).last_use();
+                self.tpm.unseal(item, Auth::Session(auth), data)
+            });
+        self.tpm.end_session(&mut policy);
+        unsealed
+    }
+
+    /// Load and Unseal with the auth values in clear (password sessions),
+    /// as Linux without `CONFIG_TCG_TPM2_HMAC`.
+    fn load_unseal_password(
+        &mut self,
+        parent: u32,
+        opts: &TpmOptions,
+        pcrs: Option<&PcrSelection>,
+        to_load: &[u8],
+        data: &mut [u8],
+    ) -> core::result::Result<usize, crate::Error> {
+        let handle = self
+            .tpm
+            .load(parent, Auth::Password(&opts.keyauth), to_load)?;
+
+        let mut own_session = None;
+        let session = match pcrs {
+            Some(sel) => self.tpm.start_policy_session(false).and_then(|s| {
+                own_session = Some(s);
+                self.tpm.policy_pcr(s, &[], sel).map(|_| Some(s))
+            }),
+            None => Ok(opts.policyhandle.filter(|&h| h != 0)),
+        };
+        let unsealed = session.and_then(|s| {
+            let auth = match s {
+                Some(session) => Auth::Policy {
+                    session,
+                    password: &opts.blobauth,
+                },
+                None => Auth::Password(&opts.blobauth),
+            };
+            self.tpm.unseal(handle, auth, data)
+        });
+        let flushed = self.tpm.flush_context(handle);
+        if unsealed.is_err() {
+            // A failed command leaves the session loaded.
+            if let Some(s) = own_session {
+                let _ = self.tpm.flush_context(s);
+            }
+        }
+        let n = unsealed?;
+        flushed?;
+        Ok(n)
+    }
+}
+
+/// What TPM2_Create seals, besides the parent.
+struct SealedData<'a> {
+    user_auth: &'a [u8],
+    data: &'a [u8],
+    name_alg: u16,
+    attributes: u32,
+    policy: &'a [u8],
 }
 
 /// Linux `tpm2_load_cmd` checks: two BE16-sized parts that fit the blob.
@@ -263,7 +616,7 @@ fn check_private_public(b: &[u8]) -> Result<()> {
     Ok(())
 }
 
-impl<T: Transport> TrustSource for TpmSource<T> {
+impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
     fn name(&self) -> &'static str {
         "tpm"
     }
@@ -284,7 +637,18 @@ impl<T: Transport> TrustSource for TpmSource<T> {
         self.tpm.startup().map_err(Error::from)
     }
 
+    /// TPM2_GetRandom; with sessions its bytes come back encrypted (a
+    /// salted session to the [`TpmSource::with_srk_handle`] key: ReadPublic
+    /// once, StartAuthSession, one GetRandom per 32 bytes).
     fn random(&mut self, out: &mut [u8]) -> Result<()> {
+        #[cfg(feature = "sessions")]
+        if self.salted.on {
+            let result = self.random_salted(out);
+            if result.is_err() {
+                out.zeroize();
+            }
+            return result.map_err(Error::from);
+        }
         self.tpm.get_random(out).map_err(Error::from)
     }
 
@@ -300,12 +664,30 @@ impl<T: Transport> TrustSource for TpmSource<T> {
     }
 }
 
-/// TPM2_GetRandom as a `rand_core` 0.10 fallible crypto RNG.
-pub struct TpmRng<'a, T> {
-    tpm: &'a mut Tpm<T>,
+#[cfg(feature = "sessions")]
+impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
+    fn random_salted(&mut self, out: &mut [u8]) -> core::result::Result<(), crate::Error> {
+        let key = self.salt_key(self.salted.srk_handle);
+        self.tpm.wipe_response();
+        let mut s = self
+            .tpm
+            .start_salted_session(&key?, se::HMAC, &mut self.rng)?;
+        let result = self
+            .tpm
+            .get_random_encrypted(&mut s, &mut self.rng, out, true);
+        self.tpm.end_session(&mut s);
+        self.tpm.wipe_response();
+        result
+    }
 }
 
-impl<T: Transport> rand_core::TryRng for TpmRng<'_, T> {
+/// [`TpmSource`]'s `random` (TPM2_GetRandom) as a `rand_core` 0.10
+/// fallible crypto RNG.
+pub struct TpmRng<'a, T, R> {
+    source: &'a mut TpmSource<T, R>,
+}
+
+impl<T: Transport, R: TryCryptoRng> rand_core::TryRng for TpmRng<'_, T, R> {
     type Error = Error;
 
     fn try_next_u32(&mut self) -> Result<u32> {
@@ -317,8 +699,8 @@ impl<T: Transport> rand_core::TryRng for TpmRng<'_, T> {
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<()> {
-        self.tpm.get_random(dst).map_err(|_| Error::Rng)
+        self.source.random(dst).map_err(|_| Error::Rng)
     }
 }
 
-impl<T: Transport> rand_core::TryCryptoRng for TpmRng<'_, T> {}
+impl<T: Transport, R: TryCryptoRng> rand_core::TryCryptoRng for TpmRng<'_, T, R> {}

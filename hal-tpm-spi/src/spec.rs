@@ -111,6 +111,16 @@ pub mod se {
     pub const TRIAL: u8 = 0x03;
 }
 
+/// Session attributes (§8.4, TPMA_SESSION).
+pub mod sa {
+    /// continueSession: keep the session after a successful command.
+    pub const CONTINUE_SESSION: u8 = 0x01;
+    /// decrypt: the first command parameter is encrypted.
+    pub const DECRYPT: u8 = 0x20;
+    /// encrypt: the first response parameter is encrypted.
+    pub const ENCRYPT: u8 = 0x40;
+}
+
 /// Capabilities (§6.12, TPM_CAP).
 pub mod cap {
     /// TPM_CAP_TPM_PROPERTIES.

@@ -113,6 +113,8 @@ pub struct Tis<A, D> {
     locality: u8,
     active: bool,
     timeouts: Timeouts,
+    /// What [`Tis::init`] read, kept: the IDs do not change.
+    info: Option<TpmInfo>,
 }
 
 impl<A: TisAccess, D: DelayNs> Tis<A, D> {
@@ -124,6 +126,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             locality: 0,
             active: false,
             timeouts: Timeouts::PTP,
+            info: None,
         }
     }
 
@@ -133,6 +136,8 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             return Err(Error::InvalidArgument("locality must be 0..=4"));
         }
         self.locality = locality;
+        self.active = false;
+        self.info = None;
         Ok(self)
     }
 
@@ -142,8 +147,13 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         self
     }
 
-    /// The register access and delay back (the locality is not released).
-    pub fn into_inner(self) -> (A, D) {
+    /// The register access and delay back. A locality this `Tis` holds is
+    /// released first (it is requested once and kept for the `Tis`'s
+    /// lifetime, not per command); a write error there is ignored.
+    pub fn into_inner(mut self) -> (A, D) {
+        if self.active {
+            let _ = self.release_locality();
+        }
         (self.regs, self.delay)
     }
 
@@ -197,8 +207,12 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
 
     /// Probes the chip: waits for a valid ACCESS register (TIMEOUT_A; a bus
     /// that reads 0xFF all along is [`Error::NoDevice`]), claims the
-    /// locality, checks that STS says TPM 2.0 and reads the IDs.
+    /// locality, checks that STS says TPM 2.0 and reads the IDs. Once that
+    /// succeeded, later calls return what it read without a bus access.
     pub fn init(&mut self) -> Result<TpmInfo> {
+        if let Some(info) = self.info.filter(|_| self.active) {
+            return Ok(info);
+        }
         let loc = self.locality;
         let mut last = FLOATING;
         let valid = self.wait(self.timeouts.a_us, Wait::AccessValid, |a| {
@@ -219,12 +233,14 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         let did_vid = self.read32(TPM_DID_VID)?;
         let revision = self.read8(TPM_RID)?;
         let interface_capability = self.read32(TPM_INTF_CAPABILITY)?;
-        Ok(TpmInfo {
+        let info = TpmInfo {
             vendor_id: did_vid as u16,
             device_id: (did_vid >> 16) as u16,
             revision,
             interface_capability,
-        })
+        };
+        self.info = Some(info);
+        Ok(info)
     }
 
     /// Requests the locality and waits (TIMEOUT_A) until it is active.
@@ -256,40 +272,52 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         self.write8(TPM_ACCESS, ACCESS_ACTIVE_LOCALITY)
     }
 
-    fn status(&mut self) -> Result<u8> {
-        let s = self.read8(TPM_STS)?;
-        if s == FLOATING {
-            return Err(Error::BadStatus(s));
-        }
-        Ok(s)
+    /// Polls the status byte until `mask` is set (TIMEOUT_x `budget_us`);
+    /// one-byte reads, for waits that need no burstCount.
+    fn wait_status(&mut self, mask: u8, budget_us: u32, what: Wait) -> Result<u8> {
+        self.wait_sts(mask, false, budget_us, what)
+            .map(|(sts, _)| sts)
     }
 
-    fn wait_status(&mut self, mask: u8, budget_us: u32, what: Wait) -> Result<u8> {
+    /// Polls STS until `mask` is set (and, with `burst`, burstCount is not
+    /// zero), for at most `budget_us`. With `burst` each poll reads status
+    /// and burstCount in one 3-byte access, so the FIFO transfer that
+    /// follows needs no second read; returns both.
+    fn wait_sts(
+        &mut self,
+        mask: u8,
+        burst: bool,
+        budget_us: u32,
+        what: Wait,
+    ) -> Result<(u8, usize)> {
         let loc = self.locality;
         let mut sts = 0;
+        let mut count = 0u16;
         self.wait(budget_us, what, |a| {
-            let mut b = [0u8; 1];
-            a.read(loc, TPM_STS, &mut b)?;
-            sts = b[0];
-            if sts != FLOATING && sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
+            let mut b = [0u8; 3];
+            let read = if burst { &mut b[..] } else { &mut b[..1] };
+            a.read(loc, TPM_STS, read)?;
+            let [s, lo, hi] = b;
+            sts = s;
+            count = u16::from_le_bytes([lo, hi]);
+            if sts == FLOATING {
+                return Ok(false);
+            }
+            if sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
                 return Err(Error::BadStatus(sts));
             }
-            Ok(sts != FLOATING && sts & mask == mask)
+            let burst_ok = !burst || (count != 0 && count != u16::MAX);
+            Ok(sts & mask == mask && burst_ok)
         })?;
-        Ok(sts)
+        Ok((sts, usize::from(count)))
     }
 
-    /// Waits (TIMEOUT_A) for a non-zero burstCount.
-    fn burst_count(&mut self) -> Result<usize> {
-        let loc = self.locality;
-        let mut burst = 0u16;
-        self.wait(self.timeouts.a_us, Wait::BurstCount, |a| {
-            let mut b = [0u8; 2];
-            a.read(loc, TPM_STS_BURST, &mut b)?;
-            burst = u16::from_le_bytes(b);
-            Ok(burst != 0 && burst != u16::MAX)
-        })?;
-        Ok(usize::from(burst))
+    /// Status and burstCount, waiting (TIMEOUT_A) for a non-zero
+    /// burstCount and, with `valid`, stsValid (a TPM that is just Ready
+    /// need not set stsValid: QEMU's tpm-tis does not).
+    fn burst(&mut self, valid: bool) -> Result<(u8, usize)> {
+        let mask = if valid { STS_VALID } else { 0 };
+        self.wait_sts(mask, true, self.timeouts.a_us, Wait::BurstCount)
     }
 
     /// Aborts whatever the TPM is doing and waits (TIMEOUT_B) for
@@ -300,29 +328,51 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             .map(|_| ())
     }
 
+    /// Writes `cmd` to the FIFO and sets tpmGo (PTP §5.5.2.2; Linux
+    /// `tpm_tis_send_data`), spending as few bus bytes as the protocol
+    /// allows: one 3-byte STS read gives commandReady and burstCount; the
+    /// FIFO is then written in frames of up to min(burstCount, 64) bytes,
+    /// reading STS again only when the burst is used up (then Expect must
+    /// still be set); one status read after the last byte checks Expect is
+    /// clear.
     fn send(&mut self, cmd: &[u8]) -> Result<()> {
-        if self.status()? & STS_COMMAND_READY == 0 {
-            self.abort()?;
+        if cmd.len() < HEADER_LEN {
+            return Err(Error::InvalidArgument("command shorter than its header"));
         }
-        let (body, last) = match cmd.split_last() {
-            Some((last, body)) if cmd.len() >= HEADER_LEN => (body, *last),
-            _ => return Err(Error::InvalidArgument("command shorter than its header")),
+        let mut b = [0u8; 3];
+        self.regs.read(self.locality, TPM_STS, &mut b)?;
+        let [sts, lo, hi] = b;
+        if sts == FLOATING || sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
+            return Err(Error::BadStatus(sts));
+        }
+        let mut burst = match u16::from_le_bytes([lo, hi]) {
+            u16::MAX => 0,
+            count => usize::from(count),
         };
-        // All but the last byte in bursts; Expect must stay set (Linux
-        // tpm_tis_send_data).
-        let mut rest = body;
+        if sts & STS_COMMAND_READY == 0 {
+            // Not idle-and-ready (first command, or after an error):
+            // abort, then the burst wait below reads burstCount afresh.
+            self.abort()?;
+            burst = 0;
+        }
+        let mut rest = cmd;
         while !rest.is_empty() {
-            let n = self.burst_count()?.min(rest.len()).min(A::MAX_TRANSFER);
+            if burst == 0 {
+                // Mid-command the TPM must still expect bytes (Linux checks
+                // Expect, once stsValid, after every burst).
+                let started = rest.len() < cmd.len();
+                let (sts, count) = self.burst(started)?;
+                if started && sts & STS_EXPECT == 0 {
+                    return Err(Error::Expect);
+                }
+                burst = count;
+            }
+            let n = burst.min(rest.len()).min(A::MAX_TRANSFER);
             let (chunk, tail) = rest.split_at(n);
             self.regs.write(self.locality, TPM_DATA_FIFO, chunk)?;
             rest = tail;
-            let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
-            if sts & STS_EXPECT == 0 {
-                return Err(Error::Expect);
-            }
+            burst -= n;
         }
-        self.burst_count()?;
-        self.regs.write(self.locality, TPM_DATA_FIFO, &[last])?;
         let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
         if sts & STS_EXPECT != 0 {
             return Err(Error::Expect);
@@ -330,54 +380,67 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         self.write8(TPM_STS, STS_GO)
     }
 
-    fn recv_chunk(&mut self, out: &mut [u8]) -> Result<()> {
-        let mut done = 0;
-        while done < out.len() {
-            // dataAvail must announce every burst; if it drops the response
-            // is shorter than its size field claims.
-            match self.wait_status(
-                STS_VALID | STS_DATA_AVAIL,
-                self.timeouts.c_us,
-                Wait::DataAvail,
-            ) {
-                Err(Error::Timeout(_)) => return Err(Error::ResponseShort),
-                other => other?,
-            };
-            let n = self
-                .burst_count()?
-                .min(out.len() - done)
-                .min(A::MAX_TRANSFER);
-            let chunk = out.get_mut(done..done + n).ok_or(Error::BufferTooSmall)?;
-            self.regs.read(self.locality, TPM_DATA_FIFO, chunk)?;
-            done += n;
-        }
-        Ok(())
-    }
-
+    /// Reads the response (PTP §5.5.2.3; Linux `tpm_tis_recv`): waits for
+    /// dataAvail within the command's duration, then reads the FIFO in
+    /// frames of up to min(burstCount, 64) bytes, the first one before the
+    /// size is known (burstCount never exceeds what is there), reading STS
+    /// again only when a burst is used up (dataAvail must announce it, or
+    /// the response is shorter than its size field); one status read at
+    /// the end checks dataAvail is clear.
     fn recv(&mut self, command_code: u32, rsp: &mut [u8]) -> Result<usize> {
         let budget = self.timeouts.duration_us(command_code);
-        self.wait_status(STS_VALID | STS_DATA_AVAIL, budget, Wait::DataAvail)?;
-        let header = rsp.get_mut(..HEADER_LEN).ok_or(Error::BufferTooSmall)?;
-        self.recv_chunk(header)?;
-        let (tag, size) = match *header {
-            [t0, t1, s0, s1, s2, s3, ..] => (
-                u16::from_be_bytes([t0, t1]),
-                u32::from_be_bytes([s0, s1, s2, s3]) as usize,
-            ),
-            _ => return Err(Error::ResponseHeader),
-        };
-        if !matches!(tag, st::NO_SESSIONS | st::SESSIONS | st::RSP_COMMAND) || size < HEADER_LEN {
-            return Err(Error::ResponseHeader);
+        let (_, mut burst) =
+            self.wait_sts(STS_VALID | STS_DATA_AVAIL, true, budget, Wait::DataAvail)?;
+        let mut done = 0;
+        let mut size: Option<usize> = None;
+        loop {
+            if size.is_none() && done >= HEADER_LEN {
+                let (tag, claimed) = match rsp.get(..HEADER_LEN) {
+                    Some(&[t0, t1, s0, s1, s2, s3, ..]) => (
+                        u16::from_be_bytes([t0, t1]),
+                        u32::from_be_bytes([s0, s1, s2, s3]) as usize,
+                    ),
+                    _ => return Err(Error::ResponseHeader),
+                };
+                if !matches!(tag, st::NO_SESSIONS | st::SESSIONS | st::RSP_COMMAND)
+                    || claimed < HEADER_LEN
+                {
+                    return Err(Error::ResponseHeader);
+                }
+                if claimed > rsp.len() {
+                    return Err(Error::ResponseTooLarge);
+                }
+                if done > claimed {
+                    return Err(Error::ResponseTrailing);
+                }
+                size = Some(claimed);
+            }
+            let end = size.unwrap_or(rsp.len());
+            if done >= end {
+                break;
+            }
+            if burst == 0 {
+                burst = match self.wait_sts(
+                    STS_VALID | STS_DATA_AVAIL,
+                    true,
+                    self.timeouts.c_us,
+                    Wait::DataAvail,
+                ) {
+                    Err(Error::Timeout(_)) => return Err(Error::ResponseShort),
+                    other => other?.1,
+                };
+            }
+            let n = burst.min(end - done).min(A::MAX_TRANSFER);
+            let chunk = rsp.get_mut(done..done + n).ok_or(Error::BufferTooSmall)?;
+            self.regs.read(self.locality, TPM_DATA_FIFO, chunk)?;
+            done += n;
+            burst -= n;
         }
-        let body = rsp
-            .get_mut(HEADER_LEN..size)
-            .ok_or(Error::ResponseTooLarge)?;
-        self.recv_chunk(body)?;
         let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
         if sts & STS_DATA_AVAIL != 0 {
             return Err(Error::ResponseTrailing);
         }
-        Ok(size)
+        Ok(done)
     }
 
     /// Sends `cmd` and reads the response into `rsp`; returns its length.

@@ -11,10 +11,12 @@
 //! kept: no alloc, no panics, every response is untrusted input and every
 //! read checks its bound first.
 //!
-//! Authorization is by password session (`TPM_RS_PW`) or by a policy
-//! session without HMAC, as Linux does when its HMAC sessions are off.
-//! Parameter encryption is not implemented: the sealed secret and the
-//! passwords cross the bus in the clear (see the README).
+//! Authorization ([`Auth`]) is by password session (`TPM_RS_PW`), by a
+//! policy session without HMAC (as Linux does when its HMAC sessions are
+//! off), or, with feature `sessions`, by a salted HMAC or policy session
+//! ([`crate::salted`]): then the command's first parameter may go out
+//! encrypted, the authValue is only an HMAC key, and the response's HMAC is
+//! checked before any of its bytes are used (see the README's threat model).
 
 use heapless::Vec;
 use zeroize::Zeroize;
@@ -59,7 +61,6 @@ pub const RSP_BUF: usize = 1024;
 pub type Digest = Vec<u8, 66>;
 
 /// How a command's one authorized handle is authorized.
-#[derive(Clone, Copy)]
 pub enum Auth<'a> {
     /// Password session `TPM_RS_PW` with the auth value in clear.
     Password(&'a [u8]),
@@ -73,14 +74,40 @@ pub enum Auth<'a> {
         /// Sent in the hmac field.
         password: &'a [u8],
     },
+    /// A salted HMAC or policy session (feature `sessions`): the command is
+    /// HMAC'd with the session key and the authValue, the first parameter
+    /// goes out encrypted where the command has a secret one (Create), the
+    /// response's HMAC is checked before any byte of it is used and its
+    /// first parameter comes back encrypted where it is a secret (Unseal,
+    /// GetRandom).
+    #[cfg(feature = "sessions")]
+    Session(crate::salted::SessionAuth<'a>),
 }
 
 impl Auth<'_> {
-    /// The authorization area with this one session (Part 1 §18.6).
+    /// Sets the session attributes for a command whose first parameters
+    /// may be encrypted as `param_enc` (`sa::DECRYPT`, `sa::ENCRYPT`);
+    /// nothing for password and plain policy sessions.
+    pub(crate) fn prepare(&mut self, param_enc: u8) {
+        #[cfg(feature = "sessions")]
+        if let Auth::Session(s) = self {
+            s.prepare(param_enc);
+        }
+        let _ = param_enc;
+    }
+
+    /// The authorization area with this one session (Part 1 §18.6). A
+    /// salted session's hmac is a placeholder here, filled in by
+    /// [`Tpm::authorize`] once the parameters are written.
     pub(crate) fn marshal(&self, w: &mut Writer<'_>) {
-        let (handle, hmac) = match *self {
-            Auth::Password(p) => (rh::PW, p),
-            Auth::Policy { session, password } => (session, password),
+        let (handle, hmac) = match self {
+            Auth::Password(p) => (rh::PW, *p),
+            Auth::Policy { session, password } => (*session, *password),
+            #[cfg(feature = "sessions")]
+            Auth::Session(s) => {
+                s.marshal(w);
+                return;
+            }
         };
         let mark = w.begin_size32();
         // sessionHandle, empty nonceCaller, attributes 0, hmac.
@@ -197,6 +224,54 @@ impl<T: Transport> Tpm<T> {
             return Err(Error::Parse("response tag"));
         }
         Ok(n)
+    }
+
+    /// Finishes the authorization of a command of `len` bytes whose
+    /// parameters start at `params`: for a salted session, encrypts the
+    /// first parameter if the session says decrypt and fills in the HMAC
+    /// over the cpHash; nothing for the other kinds. Returns `len`.
+    pub(crate) fn authorize(
+        &mut self,
+        auth: &mut Auth<'_>,
+        code: u32,
+        params: usize,
+        len: usize,
+    ) -> Result<usize> {
+        #[cfg(feature = "sessions")]
+        if let Auth::Session(s) = auth {
+            let cmd = self.cmd.get_mut(..len).ok_or(Error::CommandTooLarge)?;
+            let result = s.authorize(cmd, code, params);
+            if result.is_err() {
+                self.cmd.zeroize();
+            }
+            return result.map(|()| len);
+        }
+        let _ = (auth, code, params);
+        Ok(len)
+    }
+
+    /// [`Tpm::response`] for a command authorized with `auth`: for a
+    /// salted session the response must carry the session's HMAC, which is
+    /// checked over the rpHash before anything else is read, and its first
+    /// parameter is decrypted in place if the session said encrypt. On any
+    /// failure the response buffer is zeroed.
+    pub(crate) fn response_for(
+        &mut self,
+        auth: &mut Auth<'_>,
+        code: u32,
+        n: usize,
+        handles: usize,
+    ) -> Result<Response<'_>> {
+        #[cfg(feature = "sessions")]
+        if let Auth::Session(s) = auth {
+            let rsp = self.rsp.get_mut(..n).ok_or(Error::ResponseTooLarge)?;
+            if let Err(e) = s.check_response(rsp, code, handles) {
+                self.rsp.zeroize();
+                return Err(e);
+            }
+        }
+        let _ = (auth, code);
+        self.response(n, handles)
     }
 
     /// Splits a successful response into `handles` handles and parameters.

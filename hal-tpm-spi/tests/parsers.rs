@@ -5,6 +5,7 @@
 
 use hal_tpm_spi::spec::SRK_HANDLE;
 use hal_tpm_spi::{Auth, Error, PcrSelection, Tpm, Transport};
+use trusted_core::test_util::ScriptRng;
 use trusted_core::{Key, TrustSource};
 
 struct XorShift(u64);
@@ -211,10 +212,13 @@ fn random_and_truncated_blobs_never_panic() {
         let d = hal_tpm_spi::blob::decode(c);
         let _ = d.object_attributes();
         // Through the source too, with a TPM that says yes to everything.
-        let mut src = hal_tpm_spi::TpmSource::new(Scripted {
-            n: 0,
-            f: |_, _| ok.clone(),
-        });
+        let mut src = hal_tpm_spi::TpmSource::new(
+            Scripted {
+                n: 0,
+                f: |_, _| ok.clone(),
+            },
+            ScriptRng::counting(0),
+        );
         let _ = src.unseal(c, "keyhandle=81000001");
         let _ = src.unseal(c, "");
     }
@@ -247,10 +251,13 @@ fn random_option_text_never_panics() {
         let s: String = (0..(rng.next() % 8))
             .map(|_| words[(rng.next() as usize) % words.len()])
             .collect();
-        let mut src = hal_tpm_spi::TpmSource::new(Scripted {
-            n: 0,
-            f: |_, _| ok.clone(),
-        });
+        let mut src = hal_tpm_spi::TpmSource::new(
+            Scripted {
+                n: 0,
+                f: |_, _| ok.clone(),
+            },
+            ScriptRng::counting(0),
+        );
         let _ = src.seal(&Key::from_slice(&[0; 32]).unwrap(), &s);
     }
 }

@@ -2,6 +2,7 @@
 //! independently in Python (tests/vectors/session_vectors.py, with hashlib,
 //! hmac and `cryptography`), plus the failure paths: an off-curve salt key,
 //! a tampered response HMAC or attribute byte, a failing RNG.
+#![cfg(feature = "sessions")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

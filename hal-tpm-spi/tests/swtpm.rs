@@ -3,46 +3,17 @@
 
 mod common;
 
-use std::cell::RefCell;
-
-use common::{swtpm, temp_dir, tpm2_tool};
-use hal_tpm_spi::sim::swtpm::{SwtpmBackend, SwtpmProcess};
-use hal_tpm_spi::sim::{SimCs, SimSpi, TpmSim};
+use common::{Counting, provisioned, source, spi, swtpm, swtpm_sim, temp_dir, tpm2_tool};
+use hal_tpm_spi::PcrSelection;
+use hal_tpm_spi::TpmSource;
+use hal_tpm_spi::policy_pcr_update;
 use hal_tpm_spi::spec::SRK_HANDLE;
-use hal_tpm_spi::{PcrSelection, SpiTis, SpiTpm, Tis, TpmSource, Transport, policy_pcr_update};
 use rand_core::TryRng;
-use trusted_core::test_util::{NoDelay, hex, section, vectors};
+use trusted_core::test_util::{ScriptRng, hex, section, vectors};
 use trusted_core::{Error, Key, TrustSource};
 
-type Dev = RefCell<TpmSim<SwtpmBackend, 0>>;
-type Src<'a> = TpmSource<SpiTpm<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>, NoDelay>>;
-
-fn device(p: &SwtpmProcess) -> std::io::Result<Dev> {
-    Ok(RefCell::new(TpmSim::new(p.connect()?)))
-}
-
-/// A swtpm and the TIS-over-SPI sim connected to it.
-fn swtpm_sim() -> Result<(SwtpmProcess, Dev), String> {
-    let p = swtpm()?;
-    let dev = device(&p).map_err(|e| e.to_string())?;
-    Ok((p, dev))
-}
-
-fn source(dev: &Dev) -> trusted_core::Result<Src<'_>> {
-    let tis = Tis::new(SpiTis::new(SimSpi(dev), SimCs(dev)), NoDelay);
-    let mut src = TpmSource::new(tis);
-    src.init()?;
-    Ok(src)
-}
-
-fn provisioned(dev: &Dev) -> trusted_core::Result<Src<'_>> {
-    let mut src = source(dev)?;
-    assert!(src.provision_srk(SRK_HANDLE)?);
-    assert!(
-        !src.provision_srk(SRK_HANDLE)?,
-        "second provision finds the SRK"
-    );
-    Ok(src)
+fn device(p: &hal_tpm_spi::sim::swtpm::SwtpmProcess) -> std::io::Result<common::Dev> {
+    common::device(p)
 }
 
 const OPTS: &str = "keyhandle=0x81000001";
@@ -250,7 +221,8 @@ fn old_format_blob_loads_with_keyhandle() {
 #[test]
 fn get_random_as_try_crypto_rng() {
     let (_swtpm, dev) = swtpm_sim().unwrap();
-    let mut src = source(&dev).unwrap();
+    // With sessions the random bytes come in a session salted to the SRK.
+    let mut src = provisioned(&dev).unwrap();
     let mut a = [0u8; 100];
     let mut b = [0u8; 100];
     src.rng().try_fill_bytes(&mut a).unwrap();
@@ -332,26 +304,7 @@ fn tpm2_tools_interop_both_ways() {
         src.seal(&key, OPTS).unwrap()
     };
     // Ours → tpm2_load + tpm2_unseal: the octet strings are the TPM2B files.
-    let d = hal_tpm_spi::blob::decode(blob.as_bytes());
-    std::fs::write(dir.join("ours.pub"), d.public).unwrap();
-    std::fs::write(dir.join("ours.priv"), d.private).unwrap();
-    tpm2_tool(
-        &tcti,
-        &dir,
-        &[
-            "tpm2_load",
-            "-Q",
-            "-C",
-            "0x81000001",
-            "-u",
-            "ours.pub",
-            "-r",
-            "ours.priv",
-            "-c",
-            "ours.ctx",
-        ],
-    )
-    .unwrap();
+    common::tools_load(&tcti, &dir, blob.as_bytes(), "ours", &[]).unwrap();
     let out = tpm2_tool(&tcti, &dir, &["tpm2_unseal", "-c", "ours.ctx"]).unwrap();
     tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]).unwrap();
     assert_eq!(out, key.as_bytes());
@@ -399,93 +352,125 @@ fn tpm2_tools_interop_both_ways() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Counts command/response sizes per exchange for the closing figures.
-struct Counting<T> {
-    inner: T,
-    sizes: Vec<(usize, usize)>,
-    codes: Vec<u32>,
+/// The distinct commands sent since the last call (a RETRY resend is the
+/// same command).
+fn codes<T: hal_tpm_spi::Transport, R: rand_core::TryCryptoRng>(
+    src: &mut TpmSource<Counting<T>, R>,
+) -> Vec<u32> {
+    let t = src.driver_mut().transport_mut();
+    let mut c = t.codes.clone();
+    c.dedup();
+    t.clear();
+    c
 }
 
-impl<T> Counting<T> {
-    fn clear(&mut self) {
-        self.sizes.clear();
-        self.codes.clear();
-    }
-
-    /// Distinct commands: a resend after TPM_RC_RETRY is the same command.
-    fn commands(&self) -> usize {
-        let mut c = self.codes.clone();
-        c.dedup();
-        c.len()
-    }
-}
-
-impl<T: Transport> Transport for Counting<T> {
-    fn probe(&mut self) -> hal_tpm_spi::Result<()> {
-        self.inner.probe()
-    }
-    fn transact(&mut self, cmd: &[u8], rsp: &mut [u8]) -> hal_tpm_spi::Result<usize> {
-        let n = self.inner.transact(cmd, rsp)?;
-        self.sizes.push((cmd.len(), n));
-        if let Some(&[a, b, c, d]) = cmd.get(6..10) {
-            self.codes.push(u32::from_be_bytes([a, b, c, d]));
-        }
-        Ok(n)
-    }
-}
-
-fn frames(n: usize) -> usize {
-    n + 4 * n.div_ceil(64)
-}
-
+/// The TPM commands of each operation, with sessions and without (as
+/// built and at run time with `allow_insecure`): the minimum for each.
 #[test]
-fn bus_figures_per_seal_and_unseal() {
+fn commands_per_seal_and_unseal() {
+    use hal_tpm_spi::spec::cc::*;
     let (_swtpm, dev) = swtpm_sim().unwrap();
     provisioned(&dev).unwrap();
-    let tis = Tis::new(SpiTis::new(SimSpi(&dev), SimCs(&dev)), NoDelay);
-    let mut src = TpmSource::new(Counting {
-        inner: tis,
-        sizes: vec![],
-        codes: vec![],
-    });
-    src.init().unwrap();
     let key = Key::from_slice(&[0x77; 32]).unwrap();
-
-    src.driver_mut().transport_mut().clear();
-    let blob = src.seal(&key, OPTS).unwrap();
-    let seal_cmds = src.driver_mut().transport_mut().commands();
-    let seal_exchanges = src.driver_mut().transport_mut().sizes.len();
-
-    src.driver_mut().transport_mut().clear();
-    dev.borrow_mut().reset_stats();
-    assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
-    let stats = dev.borrow().stats();
-    let sizes = src.driver_mut().transport_mut().sizes.clone();
-    let payload: usize = sizes.iter().map(|(c, r)| c + r).sum();
-    let minimum: usize = sizes.iter().map(|(c, r)| frames(*c) + frames(*r)).sum();
-
     let sel = PcrSelection::sha256(&[16]).unwrap();
-    src.driver_mut().transport_mut().clear();
-    let pblob = src.seal_with_pcrs(&key, OPTS, &sel).unwrap();
-    let pseal_cmds = src.driver_mut().transport_mut().commands();
-    src.driver_mut().transport_mut().clear();
-    src.unseal_with_pcrs(pblob.as_bytes(), "", &sel).unwrap();
-    let punseal_cmds = src.driver_mut().transport_mut().commands();
+    for insecure in [false, true] {
+        let mut src = TpmSource::new(Counting::new(spi(&dev)), ScriptRng::counting(0));
+        if insecure {
+            src = src.allow_insecure();
+        }
+        src.init().unwrap();
+        let s = src.sessions_enabled();
+        assert_eq!(s, cfg!(feature = "sessions") && !insecure);
+        src.driver_mut().transport_mut().clear();
+        let blob = src.seal(&key, OPTS).unwrap();
+        let want: &[u32] = if s {
+            &[READ_PUBLIC, START_AUTH_SESSION, CREATE]
+        } else {
+            &[CREATE]
+        };
+        assert_eq!(codes(&mut src), want, "first seal");
+        src.seal(&key, OPTS).unwrap();
+        let want: &[u32] = if s {
+            &[START_AUTH_SESSION, CREATE]
+        } else {
+            &[CREATE]
+        };
+        assert_eq!(codes(&mut src), want, "seal, storage key known");
+        dev.borrow_mut().reset_stats();
+        assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
+        let want: &[u32] = if s {
+            &[START_AUTH_SESSION, LOAD, UNSEAL, FLUSH_CONTEXT]
+        } else {
+            &[LOAD, UNSEAL, FLUSH_CONTEXT]
+        };
+        let stats = dev.borrow().stats();
+        let payload = src.driver_mut().transport_mut().payload();
+        assert_eq!(
+            stats.fifo_written as usize + stats.fifo_read as usize,
+            payload
+        );
+        assert_eq!(codes(&mut src), want, "unseal");
+        let pblob = src.seal_with_pcrs(&key, OPTS, &sel).unwrap();
+        codes(&mut src);
+        assert_eq!(
+            src.unseal_with_pcrs(pblob.as_bytes(), "", &sel).unwrap(),
+            key
+        );
+        let want: &[u32] = if s {
+            &[
+                START_AUTH_SESSION,
+                LOAD,
+                START_AUTH_SESSION,
+                POLICY_PCR,
+                UNSEAL,
+                FLUSH_CONTEXT,
+            ]
+        } else {
+            &[LOAD, START_AUTH_SESSION, POLICY_PCR, UNSEAL, FLUSH_CONTEXT]
+        };
+        assert_eq!(codes(&mut src), want, "PCR unseal");
+        src.random(&mut [0u8; 32]).unwrap();
+        let want: &[u32] = if s {
+            &[START_AUTH_SESSION, GET_RANDOM]
+        } else {
+            &[GET_RANDOM]
+        };
+        assert_eq!(codes(&mut src), want, "random");
+    }
+}
 
-    println!(
-        "FIGURES: seal {seal_cmds} TPM commands ({seal_exchanges} exchanges with RETRY resends); unseal {} commands; unseal bus bytes {} \
-         ({} transactions, {} header, {} data) vs minimum {minimum} (payload {payload}); \
-         PCR seal {pseal_cmds} commands, PCR unseal {punseal_cmds} commands",
-        sizes.len(),
-        stats.bytes,
-        stats.transactions,
-        stats.header_bytes,
-        stats.data_bytes
-    );
-    assert_eq!(seal_cmds, 1);
-    assert_eq!(sizes.len(), 3);
+/// Sessions change the bus, not the blob: a blob sealed in one mode
+/// unseals in the other (with and without blobauth, and PCR-bound).
+#[test]
+fn blobs_cross_between_session_modes() {
+    let (_swtpm, dev) = swtpm_sim().unwrap();
+    let mut with = provisioned(&dev).unwrap();
+    let mut without = TpmSource::new(spi(&dev), ScriptRng::counting(7)).allow_insecure();
+    without.init().unwrap();
+    let key = Key::from_slice(&[0x19; 64]).unwrap();
+    let sel = PcrSelection::sha256(&[16]).unwrap();
+    for (opts, auth) in [
+        (OPTS, ""),
+        ("keyhandle=0x81000001 blobauth=pw", "blobauth=pw"),
+    ] {
+        let a = with.seal(&key, opts).unwrap();
+        let b = without.seal(&key, opts).unwrap();
+        assert_eq!(without.unseal(a.as_bytes(), auth).unwrap(), key);
+        assert_eq!(with.unseal(b.as_bytes(), auth).unwrap(), key);
+        // Same layout: only the TPM's encrypted private part differs.
+        let (da, db) = (
+            hal_tpm_spi::blob::decode(a.as_bytes()),
+            hal_tpm_spi::blob::decode(b.as_bytes()),
+        );
+        assert_eq!(a.len(), b.len());
+        assert_eq!((da.empty_auth, da.parent), (db.empty_auth, db.parent));
+        assert_eq!(da.object_attributes(), db.object_attributes());
+    }
+    let a = with.seal_with_pcrs(&key, OPTS, &sel).unwrap();
+    let b = without.seal_with_pcrs(&key, OPTS, &sel).unwrap();
     assert_eq!(
-        stats.fifo_written as usize + stats.fifo_read as usize,
-        payload
+        without.unseal_with_pcrs(a.as_bytes(), "", &sel).unwrap(),
+        key
     );
+    assert_eq!(with.unseal_with_pcrs(b.as_bytes(), "", &sel).unwrap(), key);
 }

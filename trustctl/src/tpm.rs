@@ -1,13 +1,19 @@
 //! `trustctl tpm ...` glue: the TPM 2.0 source over the TIS-over-SPI sim
 //! with swtpm behind it, so the CLI runs the same SPI framing, FIFO
-//! protocol and TPM2 code as firmware.
+//! protocol and TPM2 code as firmware, with its salted, encrypted,
+//! HMAC-checked sessions (nonces and ephemeral keys from the OS RNG) and
+//! the storage key pinned by `--srk-name`.
 
 use std::cell::RefCell;
 
+use hal_tpm_spi::session::NAME_SIZE;
 use hal_tpm_spi::sim::swtpm::SwtpmBackend;
 use hal_tpm_spi::sim::{SimCs, SimSpi, TpmSim};
+use hal_tpm_spi::spec::SRK_HANDLE;
 use hal_tpm_spi::{PcrSelection, SpiTis, SpiTpm, Tis, TpmSource};
 use trusted_core::{Key, SealedBlob, TrustSource};
+
+use crate::host::{HostRng, hex, parse_hex_array};
 
 /// Flags of the TPM source.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -24,6 +30,11 @@ pub struct TpmArgs {
     /// More Linux TPM options (`blobauth=... migratable=0 ...`).
     #[arg(long, default_value = "")]
     pub options: String,
+    /// The storage key's Name as `trustctl tpm provision` printed it (68 hex
+    /// digits): a TPM that answers with another key is refused before
+    /// anything is sent to it. Without it the key is trusted on first use.
+    #[arg(long, value_name = "HEX")]
+    pub srk_name: Option<String>,
 }
 
 fn swtpm_addr(args: &TpmArgs) -> Result<&str, String> {
@@ -40,7 +51,8 @@ impl trusted_core::embedded_hal::delay::DelayNs for StdDelay {
 }
 
 type Dev = RefCell<TpmSim<SwtpmBackend>>;
-type Source<'a> = TpmSource<SpiTpm<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>, StdDelay>>;
+type Source<'a> =
+    TpmSource<SpiTpm<SimSpi<'a, SwtpmBackend>, SimCs<'a, SwtpmBackend>, StdDelay>, HostRng>;
 
 fn device(addr: &str) -> Result<Dev, String> {
     let backend =
@@ -48,11 +60,30 @@ fn device(addr: &str) -> Result<Dev, String> {
     Ok(RefCell::new(TpmSim::new(backend)))
 }
 
-fn source(dev: &Dev) -> Result<Source<'_>, String> {
+/// An initialised source on `dev`, pinned to `srk_name` if given.
+fn source(dev: &Dev, srk_name: Option<[u8; NAME_SIZE]>) -> Result<Source<'_>, String> {
     let tis = Tis::new(SpiTis::new(SimSpi(dev), SimCs(dev)), StdDelay);
-    let mut src = TpmSource::new(tis);
+    let mut src = TpmSource::new(tis, HostRng);
+    if let Some(name) = srk_name {
+        src = src.with_srk_name(name);
+    }
     src.init().map_err(|e| format!("TPM init: {e}"))?;
     Ok(src)
+}
+
+/// The source for `args`: `--srk-name` pins the storage key; without it a
+/// warning says the key is trusted on first use.
+fn pinned_source<'a>(dev: &'a Dev, args: &TpmArgs) -> Result<Source<'a>, String> {
+    let name = match &args.srk_name {
+        Some(hex) => Some(parse_hex_array::<NAME_SIZE>(hex, "--srk-name")?),
+        None => {
+            eprintln!(
+                "trustctl: warning: no --srk-name: trusting the TPM's storage key on first use"
+            );
+            None
+        }
+    };
+    source(dev, name)
 }
 
 fn options(args: &TpmArgs) -> String {
@@ -70,18 +101,24 @@ fn pcrs(args: &TpmArgs) -> Result<Option<PcrSelection>, String> {
 
 /// `trustctl tpm provision --swtpm HOST:PORT`: creates the ECC P-256
 /// storage key and persists it at 0x81000001 (no-op if one is there).
-/// Returns whether it created one.
-pub fn provision(swtpm_addr: &str) -> Result<bool, String> {
+/// Returns whether it created one, and the key's Name as hex (what
+/// `--srk-name` takes on every later seal and unseal).
+pub fn provision(swtpm_addr: &str) -> Result<(bool, String), String> {
     let dev = device(swtpm_addr)?;
-    let mut src = source(&dev)?;
-    src.provision_srk(hal_tpm_spi::spec::SRK_HANDLE)
-        .map_err(|e| format!("provision: {e}"))
+    let mut src = source(&dev, None)?;
+    let created = src
+        .provision_srk(SRK_HANDLE)
+        .map_err(|e| format!("provision: {e}"))?;
+    let name = src
+        .srk_name(SRK_HANDLE)
+        .map_err(|e| format!("provision: reading the storage key: {e}"))?;
+    Ok((created, hex(&name)))
 }
 
 /// A new key of `len` bytes from TPM2_GetRandom (`--new N`).
 pub fn new_key(args: &TpmArgs, len: usize) -> Result<Key, String> {
     let dev = device(swtpm_addr(args)?)?;
-    let mut src = source(&dev)?;
+    let mut src = pinned_source(&dev, args)?;
     let mut key = Key::zeroed(len).map_err(|e| e.to_string())?;
     src.random(key.as_mut_bytes())
         .map_err(|e| format!("GetRandom: {e}"))?;
@@ -91,7 +128,7 @@ pub fn new_key(args: &TpmArgs, len: usize) -> Result<Key, String> {
 /// Seals `key`; the blob is Linux's TPMKey (print it as hex).
 pub fn seal(args: &TpmArgs, key: &Key) -> Result<SealedBlob, String> {
     let dev = device(swtpm_addr(args)?)?;
-    let mut src = source(&dev)?;
+    let mut src = pinned_source(&dev, args)?;
     let opts = options(args);
     match pcrs(args)? {
         Some(sel) => src.seal_with_pcrs(key, &opts, &sel),
@@ -103,7 +140,7 @@ pub fn seal(args: &TpmArgs, key: &Key) -> Result<SealedBlob, String> {
 /// Unseals a Linux TPMKey (or pre-5.13 raw) blob.
 pub fn unseal(args: &TpmArgs, blob: &[u8]) -> Result<Key, String> {
     let dev = device(swtpm_addr(args)?)?;
-    let mut src = source(&dev)?;
+    let mut src = pinned_source(&dev, args)?;
     let opts = options(args);
     match pcrs(args)? {
         Some(sel) => src.unseal_with_pcrs(blob, &opts, &sel),
@@ -112,37 +149,55 @@ pub fn unseal(args: &TpmArgs, blob: &[u8]) -> Result<Key, String> {
     .map_err(|e| format!("unseal: {e}"))
 }
 
-/// The demo's TPM row on a swtpm it starts itself: provision, a key from
-/// TPM2_GetRandom, seal (boot 1), then unseal on a new connection and a new
-/// driver stack (boot 2). Returns the blob length; `Ok(None)` when swtpm is
-/// not installed.
+/// The demo's TPM row on a swtpm it starts itself: provision (the SRK's
+/// Name is pinned from then on), a key from TPM2_GetRandom, seal (boot 1),
+/// then unseal on a new connection and a new driver stack (boot 2), all in
+/// salted sessions. Returns the blob length; `Ok(None)` when swtpm is not
+/// installed.
 pub fn demo() -> Result<Option<usize>, String> {
     let Ok(swtpm) = hal_tpm_spi::sim::swtpm::SwtpmProcess::start() else {
         return Ok(None);
     };
+    let (created, name) = provision(&swtpm.addr())?;
     let args = TpmArgs {
         swtpm: Some(swtpm.addr()),
         keyhandle: "0x81000001".into(),
+        srk_name: Some(name.clone()),
         ..TpmArgs::default()
     };
     println!(
         "   boot 1: swtpm at {}; storage key {}",
         swtpm.addr(),
-        match provision(&swtpm.addr())? {
-            true => "created at 0x81000001",
-            false => "already at 0x81000001",
+        if created {
+            "created at 0x81000001"
+        } else {
+            "already at 0x81000001"
         }
     );
+    println!("   boot 1: SRK name {name} (pinned from now on)");
+    let sessions = {
+        let dev = device(&swtpm.addr())?;
+        pinned_source(&dev, &args)?.sessions_enabled()
+    };
+    if !sessions {
+        return Err("hal-tpm-spi was built without its sessions feature".into());
+    }
+    println!(
+        "   sessions: salted to the pinned SRK (ECDH P-256), AES-128-CFB parameter \
+         encryption, HMAC-checked responses: key and passwords never on the bus"
+    );
     let key = new_key(&args, 32)?;
-    println!("   boot 1: new 32-byte key from TPM2_GetRandom");
+    println!("   boot 1: new 32-byte key from TPM2_GetRandom (encrypted on the bus)");
     let blob = seal(&args, &key)?;
     println!(
-        "   boot 1: sealed (TPM2_Create), {} bytes of TPMKey DER; blob written to flash",
+        "   boot 1: sealed (StartAuthSession, TPM2_Create with the key encrypted), {} bytes of TPMKey DER; blob written to flash",
         blob.len()
     );
     println!("   reboot: SPI bus, TIS and TPM2 drivers made again");
     let unsealed = unseal(&args, blob.as_bytes())?;
-    println!("   boot 2: unsealed (TPM2_Load, TPM2_Unseal, FlushContext)");
+    println!(
+        "   boot 2: unsealed (StartAuthSession, TPM2_Load, TPM2_Unseal with the key encrypted, FlushContext)"
+    );
     if unsealed != key {
         return Err("unsealed key differs from the sealed key".into());
     }
@@ -157,15 +212,35 @@ mod tests {
     fn provision_seal_unseal_through_swtpm() {
         let p = hal_tpm_spi::sim::swtpm::SwtpmProcess::start()
             .unwrap_or_else(|e| panic!("{e}: apt-get install swtpm swtpm-tools tpm2-tools"));
-        assert!(provision(&p.addr()).unwrap());
-        let args = TpmArgs {
+        let (created, name) = provision(&p.addr()).unwrap();
+        assert!(created);
+        assert_eq!(name.len(), 68);
+        assert!(name.starts_with("000b"));
+        assert_eq!(provision(&p.addr()).unwrap(), (false, name.clone()));
+        let mut args = TpmArgs {
             swtpm: Some(p.addr()),
             keyhandle: "0x81000001".into(),
             pcrs: vec![0, 7],
             options: String::new(),
+            srk_name: Some(name.clone()),
         };
         let key = new_key(&args, 32).unwrap();
         let blob = seal(&args, &key).unwrap();
         assert_eq!(unseal(&args, blob.as_bytes()).unwrap(), key);
+        // Another name: refused before any session is salted.
+        let other = format!(
+            "{}{}",
+            &name[..67],
+            if name.ends_with('0') { "1" } else { "0" }
+        );
+        args.srk_name = Some(other);
+        let err = unseal(&args, blob.as_bytes()).unwrap_err();
+        assert!(err.contains("pinned"), "{err}");
+        args.srk_name = Some("00".into());
+        assert!(
+            unseal(&args, blob.as_bytes())
+                .unwrap_err()
+                .contains("--srk-name")
+        );
     }
 }

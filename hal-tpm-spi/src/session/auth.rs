@@ -239,13 +239,20 @@ pub fn verify_response_hmac(
     let received: [u8; DIGEST_SIZE] = received
         .try_into()
         .map_err(|_| SessionError::ResponseHmac)?;
-    let same = expected.ct_eq(&received);
-    let same_inverted = expected.map(|b| !b).ct_eq(&received.map(|b| !b));
-    if bool::from(same) && bool::from(same_inverted) {
+    if equal_twice(&expected, &received) {
         Ok(())
     } else {
         Err(SessionError::ResponseHmac)
     }
+}
+
+/// Constant-time equality of two equally long values, decided twice: on
+/// the bytes and on their bitwise complements; both must agree (STYLE: a
+/// security decision is not one boolean on the success path).
+pub fn equal_twice<const N: usize>(a: &[u8; N], b: &[u8; N]) -> bool {
+    let same = a.ct_eq(b);
+    let same_inverted = a.map(|x| !x).ct_eq(&b.map(|x| !x));
+    bool::from(same) && bool::from(same_inverted)
 }
 
 /// Name of a transient or persistent object or NV index with nameAlg

@@ -56,9 +56,10 @@ impl<B: TpmBackend + ?Sized> TpmBackend for &mut B {
     }
 }
 
-/// Misbehaviour to inject with [`TpmSim::inject`]. Every fault here is
-/// persistent: it applies to every transaction or command until
-/// [`TpmSim::clear_faults`]; injecting the same kind again replaces its
+/// Misbehaviour to inject with [`TpmSim::inject`]. Every fault here but
+/// [`Fault::CorruptResponse`] is persistent: it applies to every
+/// transaction or command until [`TpmSim::clear_faults`];
+/// `CorruptResponse` fires once. Injecting the same kind again replaces its
 /// value, different kinds add up.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +96,23 @@ pub enum Fault {
     LocalityNever,
     /// Persistent: every command fails with this response code.
     Rc(ResponseCode),
+    /// Persistent: STS.stsValid reads 0 while the TPM is Ready (only
+    /// commandReady is set), as QEMU's `tpm-tis-device` does; stsValid
+    /// comes back once command bytes arrive.
+    NoStsValidWhenReady,
+    /// One-shot: the next response to a command with `command_code` that
+    /// has a byte `offset` gets `xor` XORed into it (a bus interposer
+    /// flipping bits of, say, the Unseal response); then the fault is gone.
+    /// Shorter responses (an error code, TPM_RC_RETRY) pass unchanged and
+    /// leave the fault armed.
+    CorruptResponse {
+        /// The command whose response is corrupted (TPM_CC).
+        command_code: u32,
+        /// Response byte to flip.
+        offset: u16,
+        /// Bits to flip.
+        xor: u8,
+    },
 }
 
 /// The faults in force, one field per [`Fault`] kind (all off by default).
@@ -111,6 +129,8 @@ struct Faults {
     command_ready_never: bool,
     locality_never: bool,
     response_code: Option<ResponseCode>,
+    corrupt_once: Option<(u32, u16, u8)>,
+    no_sts_valid_when_ready: bool,
 }
 
 impl Faults {
@@ -127,6 +147,12 @@ impl Faults {
             Fault::CommandReadyNever => self.command_ready_never = true,
             Fault::LocalityNever => self.locality_never = true,
             Fault::Rc(rc) => self.response_code = Some(rc),
+            Fault::NoStsValidWhenReady => self.no_sts_valid_when_ready = true,
+            Fault::CorruptResponse {
+                command_code,
+                offset,
+                xor,
+            } => self.corrupt_once = Some((command_code, offset, xor)),
         }
     }
 }

@@ -99,6 +99,8 @@ impl<B: TpmBackend, const TRACE: usize> TpmSim<B, TRACE> {
     fn sts(&self) -> u8 {
         let mut v = STS_VALID;
         match self.state {
+            // QEMU's tpm-tis reports commandReady without stsValid.
+            State::Ready if self.faults.no_sts_valid_when_ready => v = STS_COMMAND_READY,
             State::Ready => v |= STS_COMMAND_READY,
             State::Reception if self.expects_more() => v |= STS_EXPECT,
             State::Completion if self.rsp_pos < self.rsp_avail => v |= STS_DATA_AVAIL,
@@ -224,6 +226,10 @@ impl<B: TpmBackend, const TRACE: usize> TpmSim<B, TRACE> {
             return;
         }
         let cmd = self.cmd.get(..self.cmd_len).unwrap_or(&[]);
+        let command_code = match cmd.get(6..10) {
+            Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+            _ => 0,
+        };
         let mut n = match self.faults.response_code {
             Some(rc) => Self::error_response(&mut self.rsp, rc),
             None => match self.backend.execute(cmd, &mut self.rsp) {
@@ -239,6 +245,14 @@ impl<B: TpmBackend, const TRACE: usize> TpmSim<B, TRACE> {
             .and_then(|(index, mask)| Some((self.rsp.get_mut(usize::from(index))?, mask)))
         {
             *b ^= mask;
+        }
+        if let Some((code, offset, xor)) = self.faults.corrupt_once
+            && code == command_code
+            && usize::from(offset) < n
+            && let Some(b) = self.rsp.get_mut(usize::from(offset))
+        {
+            *b ^= xor;
+            self.faults.corrupt_once = None;
         }
         if self.faults.oversized_response > 0 {
             let claimed = n + usize::from(self.faults.oversized_response);
