@@ -55,7 +55,13 @@ fn decodes_a_policy_and_the_hmac_and_xor_schemes() {
             hash_alg: alg::SHA256
         }
     );
-    let xor = public(alg::SHA256, 0x40, &[], &[0x00, 0x0a, 0x00, 0x04, 0x00, 0x22], &[]);
+    let xor = public(
+        alg::SHA256,
+        0x40,
+        &[],
+        &[0x00, 0x0a, 0x00, 0x04, 0x00, 0x22],
+        &[],
+    );
     assert_eq!(
         blob::decode_public(&xor).unwrap().scheme,
         KeyedHashScheme::Xor {
@@ -74,12 +80,18 @@ fn every_truncation_and_extension_is_refused() {
     }
     let mut longer = good.clone();
     longer.push(0);
-    assert!(blob::decode_public(&longer).is_err(), "byte after the TPM2B");
+    assert!(
+        blob::decode_public(&longer).is_err(),
+        "byte after the TPM2B"
+    );
     // The size field covering one byte more than the TPMT_PUBLIC has.
     let mut inner_extra = good.clone();
     inner_extra.push(0);
     inner_extra[1] += 1;
-    assert!(blob::decode_public(&inner_extra).is_err(), "byte inside the TPM2B");
+    assert!(
+        blob::decode_public(&inner_extra).is_err(),
+        "byte inside the TPM2B"
+    );
     // The inner TPM2Bs claiming more than is there.
     let mut policy_long = good.clone();
     policy_long[11] = 0xff;
@@ -100,15 +112,23 @@ fn refuses_other_object_types_and_schemes() {
 fn private_public() -> (Vec<u8>, Vec<u8>) {
     let mut private = vec![0x00, 0x06];
     private.extend([0xAB; 6]);
-    (private, public(alg::SHA256, 0x40, &[], &NULL_SCHEME, &[3; 32]))
+    (
+        private,
+        public(alg::SHA256, 0x40, &[], &NULL_SCHEME, &[3; 32]),
+    )
 }
 
 #[test]
 fn parts_of_a_der_blob_are_its_two_octet_strings() {
     let (private, public) = private_public();
     let mut der = [0u8; 256];
-    let n = blob::encode(SRK_HANDLE, true, &[private.clone(), public.clone()].concat(), &mut der)
-        .unwrap();
+    let n = blob::encode(
+        SRK_HANDLE,
+        true,
+        &[private.clone(), public.clone()].concat(),
+        &mut der,
+    )
+    .unwrap();
     let parts = blob::decode(&der[..n]).parts().unwrap();
     assert_eq!(parts.private, &private[..]);
     assert_eq!(parts.public, &public[..]);
