@@ -155,6 +155,64 @@ pub enum Wait {
     Job,
 }
 
+/// A construction value [`crate::Caam::new`] refuses: one variant per
+/// rule, each keeping the value it refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ConfigError {
+    /// `Config::job_ring` above 3 (a CAAM has four job rings).
+    JobRing(u8),
+    /// `Config::page_size` neither [`crate::regs::PAGE_SIZE_4K`] nor
+    /// [`crate::regs::PAGE_SIZE_64K`]: with any other value the job-ring
+    /// page would be computed somewhere else (with 0 or 1, on the
+    /// controller page itself).
+    PageSize(usize),
+    /// `Config::ring_size` outside 1..=[`crate::jr::MAX_RING_SIZE`].
+    RingSize(u16),
+    /// `Config::timeout_us` of zero: no wait could ever succeed on hardware.
+    Timeout,
+    /// `Config::poll_step_us` of zero, or longer than the timeout.
+    PollStep(u32),
+    /// The DMA region is shorter than [`crate::jr::layout::MIN_LEN`] bytes.
+    DmaTooSmall(usize),
+    /// The DMA region's bus address is not 64-byte aligned, so the areas of
+    /// [`crate::jr::layout`] would share cache lines.
+    DmaAlignment(u64),
+    /// The DMA region (bus address kept) does not fit the pointer size:
+    /// with 32-bit pointers it must end below 4 GiB.
+    DmaRange(u64),
+}
+
+impl ConfigError {
+    fn what(self) -> &'static str {
+        match self {
+            ConfigError::JobRing(_) => "CAAM job ring index must be 0..=3",
+            ConfigError::PageSize(_) => "CAAM page size must be 4 KiB or 64 KiB",
+            ConfigError::RingSize(_) => "CAAM ring size must be 1..=16",
+            ConfigError::Timeout => "CAAM timeout must be above 0",
+            ConfigError::PollStep(_) => "CAAM poll step must be 1..=timeout",
+            ConfigError::DmaTooSmall(_) => "CAAM DMA region is too small",
+            ConfigError::DmaAlignment(_) => "CAAM DMA region must be 64-byte aligned",
+            ConfigError::DmaRange(_) => "CAAM DMA region does not fit the pointer size",
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what())?;
+        match *self {
+            ConfigError::JobRing(v) => write!(f, " (got {v})"),
+            ConfigError::PageSize(v) => write!(f, " (got {v:#x})"),
+            ConfigError::RingSize(v) => write!(f, " (got {v})"),
+            ConfigError::Timeout => Ok(()),
+            ConfigError::PollStep(v) => write!(f, " (got {v})"),
+            ConfigError::DmaTooSmall(v) => write!(f, " ({v} bytes)"),
+            ConfigError::DmaAlignment(v) | ConfigError::DmaRange(v) => write!(f, " (at {v:#x})"),
+        }
+    }
+}
+
 /// What the CAAM driver can report.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +244,8 @@ pub enum Error {
     PriblobExhausted,
     /// The CAAM lacks a feature the configuration asks for.
     Unsupported(&'static str),
+    /// [`crate::Caam::new`] refused a configuration value.
+    Config(ConfigError),
 }
 
 impl From<DescError> for Error {
@@ -213,6 +273,7 @@ impl fmt::Display for Error {
             Error::NotInitialized => f.write_str("CAAM job ring not initialised"),
             Error::PriblobExhausted => f.write_str("SCFGR.PRIBLOB is already 3"),
             Error::Unsupported(what) => write!(f, "not supported: {what}"),
+            Error::Config(e) => write!(f, "invalid CAAM configuration: {e}"),
         }
     }
 }
@@ -238,6 +299,7 @@ impl DriverError for Error {
             Error::NotInitialized => E::NoDevice,
             Error::PriblobExhausted => E::Locked,
             Error::Unsupported(what) => E::Unsupported(what),
+            Error::Config(e) => E::InvalidArgument(e.what()),
         }
     }
 }

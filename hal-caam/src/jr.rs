@@ -12,12 +12,14 @@
 //! on success and on error.
 
 use embedded_hal::delay::DelayNs;
+use subtle::ConstantTimeEq;
+use trusted_core::fih::Verdict;
 use trusted_core::poll::{Budget, poll_until};
 use trusted_core::{DmaRegion, Mmio, debug, trace};
 use zeroize::Zeroize;
 
 use crate::desc::{Descriptor, PointerSize};
-use crate::error::{Error, JobStatus, Wait};
+use crate::error::{ConfigError, Error, JobStatus, Wait};
 use crate::regs::{cmd, csta, ctrl, jr};
 
 /// Most ring entries this driver sets up (its DMA layout reserves this many).
@@ -97,26 +99,46 @@ pub struct Caam<M, D, T> {
 
 impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     /// Wraps the hardware; nothing is touched until [`Caam::init`].
+    ///
+    /// Every configuration value is checked here, each with its own
+    /// [`ConfigError`]: the job ring (0..=3), the page size (4 KiB or
+    /// 64 KiB), the ring size (1..=[`MAX_RING_SIZE`]), the timeout (above
+    /// 0) and poll step (1..=timeout), and the DMA region (at least
+    /// [`layout::MIN_LEN`] bytes, 64-byte aligned, inside the pointer range).
     pub fn new(regs: M, dma: D, delay: T, cfg: Config) -> Result<Self, Error> {
+        let bad = |e| Err(Error::Config(e));
         if cfg.job_ring > 3 {
-            return Err(Error::InvalidArgument("job ring index must be 0..=3"));
+            return bad(ConfigError::JobRing(cfg.job_ring));
+        }
+        if cfg.page_size != crate::regs::PAGE_SIZE_4K && cfg.page_size != crate::regs::PAGE_SIZE_64K
+        {
+            return bad(ConfigError::PageSize(cfg.page_size));
         }
         if cfg.ring_size == 0 || cfg.ring_size > MAX_RING_SIZE {
-            return Err(Error::InvalidArgument("ring size must be 1..=16"));
+            return bad(ConfigError::RingSize(cfg.ring_size));
         }
+        if cfg.timeout_us == 0 {
+            return bad(ConfigError::Timeout);
+        }
+        if cfg.poll_step_us == 0 || cfg.poll_step_us > cfg.timeout_us {
+            return bad(ConfigError::PollStep(cfg.poll_step_us));
+        }
+        let bus_address = dma.bus_address();
         if dma.len() < layout::MIN_LEN {
-            return Err(Error::DmaRegion);
+            return bad(ConfigError::DmaTooSmall(dma.len()));
         }
-        let end = dma
-            .bus_address()
-            .checked_add(dma.len() as u64 - 1)
-            .ok_or(Error::DmaRegion)?;
-        if !cfg.pointer_size.fits(end) {
-            return Err(Error::DmaRegion);
+        if !bus_address.is_multiple_of(64) {
+            return bad(ConfigError::DmaAlignment(bus_address));
+        }
+        let end = (dma.len() as u64)
+            .checked_sub(1)
+            .and_then(|last| bus_address.checked_add(last));
+        if !end.is_some_and(|end| cfg.pointer_size.fits(end)) {
+            return bad(ConfigError::DmaRange(bus_address));
         }
         let jr_base = (usize::from(cfg.job_ring) + 1)
             .checked_mul(cfg.page_size)
-            .ok_or(Error::InvalidArgument("page size"))?;
+            .ok_or(Error::Config(ConfigError::PageSize(cfg.page_size)))?;
         Ok(Self {
             regs,
             dma,
@@ -333,20 +355,28 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         if ptr == PointerSize::Bits64 {
             done |= u64::from(self.read_u32(out_entry + 4)?) << 32;
         }
+        // The status word decides whether a job's output (a decapsulated
+        // key, after the CAAM's own ICV check) is used: it is read twice
+        // and both reads must be zero, compared in constant time into a
+        // `Verdict` (`trusted_core::fih`), so one corrupted read or one
+        // skipped comparison is a failure, not a success.
         let status = self.read_u32(out_entry + ptr.bytes())?;
+        let again = self.read_u32(out_entry + ptr.bytes())?;
         self.tail = (self.tail + 1) % n;
         self.jr_write(jr::ORJRR, 1);
         self.jr_write(jr::JRINTR, jr::JRINTR_JRI);
         if done != desc_addr {
             return Err(Error::UnexpectedCompletion);
         }
-        match JobStatus::decode(status) {
-            None => Ok(()),
-            Some(s) => {
-                debug!("caam: job status {=u32:#x}", status);
-                Err(Error::Job(s))
-            }
+        let succeeded = Verdict::from_choice(status.ct_eq(&0) & again.ct_eq(&0));
+        if succeeded.is_success() {
+            return Ok(());
         }
+        let raw = if status != 0 { status } else { again };
+        debug!("caam: job status {=u32:#x}", raw);
+        Err(Error::Job(
+            JobStatus::decode(raw).unwrap_or(JobStatus::Unknown { raw }),
+        ))
     }
 
     /// Runs `f`, then zeroes the whole DMA region whatever `f` returned.

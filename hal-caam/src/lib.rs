@@ -14,7 +14,7 @@ pub mod source;
 
 pub use blob::KeyMod;
 pub use desc::{Descriptor, PointerSize};
-pub use error::{Error, JobStatus, Wait};
+pub use error::{ConfigError, Error, JobStatus, Wait};
 pub use jr::{Caam, Config, SecurityState};
 pub use rng::RngInit;
 pub use source::{CaamHuk, CaamSource, HukOptions, LINUX_KEYMOD};

@@ -3,6 +3,8 @@
 
 use embedded_hal::delay::DelayNs;
 use heapless::Vec;
+use subtle::ConstantTimeEq;
+use trusted_core::fih::{self, Verdict};
 use trusted_core::{
     DmaRegion, Error, Huk, HukBytes, Key, MAX_KEY_SIZE, MIN_KEY_SIZE, Mmio, Result, SealedBlob,
     TrustSource,
@@ -17,16 +19,55 @@ use crate::regs::blob as blobsz;
 /// no terminator, passed inline in the descriptor.
 pub const LINUX_KEYMOD: &[u8] = b"SECURE_KEY";
 
-fn check_state(state: SecurityState, allow_insecure: bool) -> Result<()> {
+fn refusal(state: SecurityState) -> Error {
     match state {
-        SecurityState::Secure | SecurityState::Trusted => Ok(()),
-        _ if allow_insecure => Ok(()),
-        SecurityState::Fail => Err(Error::InsecureState(
+        SecurityState::Fail => Error::InsecureState(
             "CAAM is in fail state (security violation); refusing to use the test key",
-        )),
-        _ => Err(Error::InsecureState(
+        ),
+        _ => Error::InsecureState(
             "CAAM is non-secure: blobs would use the common test key, not the OTPMK (close the device with HAB)",
-        )),
+        ),
+    }
+}
+
+/// The security-state (test-key) check, hardened against a glitch
+/// (`trusted_core::fih`): CSTA.MOO is read twice, each reading decides
+/// "secure or trusted" in constant time, and both must say so; the hazmat
+/// grant is a [`Verdict`] too, not a `bool`. One flipped bit of one CSTA
+/// read, or one skipped comparison, leaves the other refusing. Called
+/// before every blob job and again before a decapsulated key or an MKVB
+/// is released.
+fn check_state<M: Mmio, D: DmaRegion, T: DelayNs>(
+    caam: &mut Caam<M, D, T>,
+    insecure_allowed: Verdict,
+) -> Result<()> {
+    let mut seen = SecurityState::NonSecure;
+    let device_key = fih::check_twice(|| {
+        let state = caam.security_state() as u8;
+        if state != SecurityState::Secure as u8 && state != SecurityState::Trusted as u8 {
+            seen = caam_state(state);
+        }
+        Verdict::from_choice(
+            state.ct_eq(&(SecurityState::Secure as u8))
+                | state.ct_eq(&(SecurityState::Trusted as u8)),
+        )
+    });
+    device_key.or(insecure_allowed).ok_or(refusal(seen))
+}
+
+fn caam_state(code: u8) -> SecurityState {
+    if code == SecurityState::Fail as u8 {
+        SecurityState::Fail
+    } else {
+        SecurityState::NonSecure
+    }
+}
+
+fn grant(allow_insecure: bool) -> Verdict {
+    if allow_insecure {
+        Verdict::SUCCESS
+    } else {
+        Verdict::FAILURE
     }
 }
 
@@ -40,7 +81,8 @@ fn check_state(state: SecurityState, allow_insecure: bool) -> Result<()> {
 pub struct CaamSource<M, D, T> {
     caam: Caam<M, D, T>,
     keymod: Vec<u8, { blobsz::KEYMOD_MAX }>,
-    allow_insecure: bool,
+    /// [`Verdict::SUCCESS`] only after `allow_insecure` (hazmat).
+    insecure_allowed: Verdict,
     ready: bool,
 }
 
@@ -53,7 +95,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
         Self {
             caam,
             keymod,
-            allow_insecure: false,
+            insecure_allowed: Verdict::FAILURE,
             ready: false,
         }
     }
@@ -73,7 +115,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
     /// For development boards (HAB open) only.
     #[cfg(feature = "hazmat")]
     pub fn allow_insecure(mut self) -> Self {
-        self.allow_insecure = true;
+        self.insecure_allowed = Verdict::SUCCESS;
         self
     }
 
@@ -91,7 +133,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
         if !self.ready {
             self.init()?;
         }
-        check_state(self.caam.security_state(), self.allow_insecure)
+        check_state(&mut self.caam, self.insecure_allowed)
     }
 }
 
@@ -116,7 +158,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> TrustSource for CaamSource<M, D, T> {
         if !self.caam.blob_present() {
             return Err(Error::NoDevice);
         }
-        check_state(self.caam.security_state(), self.allow_insecure)?;
+        check_state(&mut self.caam, self.insecure_allowed)?;
         self.caam.rng_instantiate()?;
         self.ready = true;
         Ok(())
@@ -149,6 +191,9 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> TrustSource for CaamSource<M, D, T> {
         let mut key = Key::zeroed(n)?;
         self.caam
             .decapsulate(KeyMod::Immediate(&self.keymod), blob, key.as_mut_bytes())?;
+        // Re-checked before the key is released; on refusal `key` drops
+        // and zeroes itself.
+        check_state(&mut self.caam, self.insecure_allowed)?;
         Ok(key)
     }
 }
@@ -206,13 +251,17 @@ impl CaamHuk {
         if !caam.is_ready() {
             caam.init()?;
         }
-        check_state(caam.security_state(), options.allow_insecure)?;
+        let insecure_allowed = grant(options.allow_insecure);
+        check_state(caam, insecure_allowed)?;
         let mut mkvb = Zeroizing::new([0u8; blobsz::MKVB_LEN]);
         let result = caam.master_key_verification_blob(&mut mkvb);
         if options.increment_priblob {
             caam.increment_priblob()?;
         }
         result?;
+        // Re-checked before the MKVB becomes the HUK (`mkvb` is wiped on
+        // refusal).
+        check_state(caam, insecure_allowed)?;
         let mut huk = HukBytes::default();
         huk.iter_mut().zip(mkvb.iter()).for_each(|(h, m)| *h = *m);
         Ok(Self { huk })

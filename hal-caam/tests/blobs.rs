@@ -206,7 +206,12 @@ fn thirty_two_bit_mode_refuses_a_dma_region_above_4_gib() {
     let dma = leaked_dma(DMA_LEN, 0x1_0000_0000);
     let sim = CaamSim::new(dma.bus(), SimConfig::secure(OTPMK));
     let r = hal_caam::Caam::new(sim, dma, CountingDelay::default(), Config::new(0));
-    assert!(matches!(r, Err(CaamError::DmaRegion)));
+    assert!(matches!(
+        r,
+        Err(CaamError::Config(hal_caam::ConfigError::DmaRange(
+            0x1_0000_0000
+        )))
+    ));
 }
 
 #[test]

@@ -115,7 +115,10 @@ fn no_completion_recovers_without_reinit_because_the_driver_resets_the_ring() {
 fn output_ring_overflow_is_a_job_ring_error_and_recovers() {
     let (mut source, bus) = secure_source();
     source.init().unwrap();
-    source.driver_mut().regs_mut().inject(Fault::OutputRingOverflow);
+    source
+        .driver_mut()
+        .regs_mut()
+        .inject(Fault::OutputRingOverflow);
     let err = source.seal(&key(32, 1), "").unwrap_err();
     // JRINTR: JRE with error type 6 (invalid output-ring write), JRI.
     assert_eq!(err, Error::Hardware(0x0000_0603));

@@ -30,6 +30,9 @@ pub const MIN_DMA_LEN: usize = DMA_DATA + 2 * AES_BLOCK;
 pub const DEFAULT_TIMEOUT_US: u32 = 10_000;
 const POLL_STEP_US: u32 = 10;
 const CHANNEL: usize = 0;
+/// How long [`Dcp::init`] waits, at most, for STAT.OTP_KEY_READY after the
+/// soft reset before going on without it (see [`Dcp::otp_key_ready_seen`]).
+pub const OTP_KEY_READY_WAIT_US: u32 = 1_000;
 
 /// Which AES-128 key a job uses.
 #[derive(Clone, Copy)]
@@ -92,6 +95,7 @@ pub struct Dcp<M, D, T> {
     timeout_us: u32,
     jobs: u32,
     ready: bool,
+    otp_key_ready_seen: bool,
 }
 
 impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
@@ -115,6 +119,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
             timeout_us: DEFAULT_TIMEOUT_US,
             jobs: 0,
             ready: false,
+            otp_key_ready_seen: false,
         })
     }
 
@@ -146,6 +151,14 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
     /// True after a successful [`Dcp::init`] and until a timeout resets the block.
     pub fn is_ready(&self) -> bool {
         self.ready
+    }
+
+    /// Whether the last [`Dcp::init`] saw STAT.OTP_KEY_READY within
+    /// [`OTP_KEY_READY_WAIT_US`]. Informational only: jobs on the hardware
+    /// keys run either way, as in Linux `mxs-dcp` and OP-TEE, which never
+    /// read the bit.
+    pub fn otp_key_ready_seen(&self) -> bool {
+        self.otp_key_ready_seen
     }
 
     /// Probes, soft-resets and configures the block (OP-TEE `dcp_init`).
@@ -183,6 +196,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         self.dma.zero().map_err(Error::Dma)?;
         self.regs
             .write32(regs::CONTEXT, self.bus(DMA_CONTEXT) as u32);
+        self.otp_key_ready_seen = self.wait_otp_key_ready();
         self.ready = true;
         trace!("dcp: initialised");
         Ok(())
@@ -196,11 +210,12 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         }
         self.regs
             .write32(regs::KEY, u32::from(slot) << regs::KEY_INDEX_SHIFT);
+        let mut w = [0u8; 4];
         for word in key.chunks_exact(4) {
-            let mut w = [0u8; 4];
             w.copy_from_slice(word);
             self.regs.write32(regs::KEYDATA, u32::from_be_bytes(w));
         }
+        zeroize::Zeroize::zeroize(&mut w);
         Ok(())
     }
 
@@ -255,9 +270,6 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
             AesKey::Otp => (regs::C0_OTP_KEY, regs::KEY_SELECT_OTP),
             AesKey::Payload(_) => (regs::C0_PAYLOAD_KEY, 0),
         };
-        if key.is_hardware() {
-            self.wait_otp_key_ready()?;
-        }
         ctrl0 |= regs::C0_ENABLE_CIPHER | regs::C0_DECR_SEMAPHORE | regs::C0_INTERRUPT;
         if direction == Direction::Encrypt {
             ctrl0 |= regs::C0_CIPHER_ENCRYPT;
@@ -377,10 +389,25 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
         Ok(())
     }
 
-    /// mcu-boot `DCP_AES_SetKey` checks STAT.OTP_KEY_READY before using a
-    /// hardware key; the key is loaded from SNVS after reset.
-    fn wait_otp_key_ready(&mut self) -> Result<(), Error> {
-        self.wait_stat(regs::STAT_OTP_KEY_READY, Wait::OtpKeyReady)
+    /// A bounded best effort: the soft reset reloads the OTP key from SNVS
+    /// and STAT.OTP_KEY_READY says when that is done (NXP's MCUXpresso
+    /// `DCP_AES_SetKey` checks it), but Linux `mxs-dcp` and OP-TEE's
+    /// `dcp.c` never read it, so a part that does not set it works there.
+    /// This waits at most [`OTP_KEY_READY_WAIT_US`] once per init, reports
+    /// what it saw, and never fails init or a job.
+    fn wait_otp_key_ready(&mut self) -> bool {
+        let block = &mut self.regs;
+        let seen = poll_until(
+            &mut self.delay,
+            Budget::fixed(OTP_KEY_READY_WAIT_US, POLL_STEP_US),
+            (),
+            || Ok(block.read32(regs::STAT) & regs::STAT_OTP_KEY_READY != 0),
+        )
+        .is_ok();
+        if !seen {
+            warning!("dcp: STAT.OTP_KEY_READY not set after reset; going on (as Linux, OP-TEE)");
+        }
+        seen
     }
 
     /// Polls until any of `bits` is set in STAT, bounded by the timeout.

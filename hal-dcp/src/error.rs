@@ -15,9 +15,6 @@ pub enum Wait {
     /// STAT.IRQ\[0\] did not rise: a channel-0 work packet did not complete
     /// (the driver then soft-resets the block).
     Channel,
-    /// STAT.OTP_KEY_READY did not rise: the DCP has not loaded its OTP key
-    /// from SNVS, so no job on a hardware key was started.
-    OtpKeyReady,
     /// RNGB STATUS.ST_DONE did not rise after the self-test command
     /// (bounded by [`crate::rngb::SELF_TEST_TIMEOUT_US`]).
     RngbSelfTest,
@@ -33,7 +30,6 @@ impl fmt::Display for Wait {
         f.write_str(match self {
             Wait::Reset => "soft reset (CTRL.SFTRST)",
             Wait::Channel => "channel 0 completion (STAT.IRQ)",
-            Wait::OtpKeyReady => "OTP key ready (STAT.OTP_KEY_READY)",
             Wait::RngbSelfTest => "RNGB self test (STATUS.ST_DONE)",
             Wait::RngbSeed => "RNGB seed (STATUS.SEED_DONE)",
             Wait::RngbFifo => "RNGB output FIFO (STATUS.FIFO_LEVEL)",

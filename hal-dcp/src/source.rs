@@ -6,6 +6,7 @@ use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Nonce, Tag};
 use embedded_hal::delay::DelayNs;
 use rand_core::TryCryptoRng;
+use trusted_core::fih::{self, Verdict};
 use trusted_core::kdf::{FieldWidths, kdf_counter_cmac};
 use trusted_core::{
     DmaRegion, Error, Huk, HukBytes, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, Mmio, Result,
@@ -39,6 +40,16 @@ pub const ZERO_KEY_PROBE: [u8; 16] = [
     0x9a, 0xda, 0xe0, 0x54, 0xf6, 0x3d, 0xfa, 0xff, 0x5e, 0xa1, 0x8e, 0x45, 0xed, 0xf6, 0xea, 0x6f,
 ];
 
+/// AES-128-ECB of the all-zero block under the all-zero key: the second,
+/// independent block of the hardened self test (see [`DcpSource`]'s `init`).
+pub const ZERO_KEY_PROBE_ZEROS: [u8; 16] = [
+    0x66, 0xe9, 0x4b, 0xd4, 0xef, 0x8a, 0x2c, 0x3b, 0x88, 0x4c, 0xfa, 0x59, 0xca, 0x34, 0x2b, 0x2e,
+];
+
+const ZERO_KEY_REFUSAL: Error = Error::InsecureState(
+    "DCP hardware key is the all-zero test key (device neither in secure nor trusted mode)",
+);
+
 /// The hardware key that wraps the blob key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -66,7 +77,12 @@ pub struct DcpSource<M, D, T, R> {
     dcp: Dcp<M, D, T>,
     rng: R,
     key: SealingKey,
-    zero_key_test: bool,
+    /// [`Verdict::SUCCESS`] only under `allow_insecure` (hazmat): a
+    /// verdict, not a `bool`, so one flipped bit cannot skip the test.
+    skip_zero_key_test: Verdict,
+    /// The self test's result, checked again before every use of the
+    /// hardware key; [`Verdict::FAILURE`] until a test passed.
+    key_checked: Verdict,
     ready: bool,
 }
 
@@ -78,7 +94,8 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
             dcp,
             rng,
             key: SealingKey::Unique,
-            zero_key_test: true,
+            skip_zero_key_test: Verdict::FAILURE,
+            key_checked: Verdict::FAILURE,
             ready: false,
         }
     }
@@ -87,6 +104,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
     pub fn with_sealing_key(mut self, key: SealingKey) -> Self {
         self.key = key;
         self.ready = false;
+        self.key_checked = Verdict::FAILURE;
         self
     }
 
@@ -97,7 +115,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
     /// development only. Nothing else is relaxed.
     #[cfg(feature = "hazmat")]
     pub fn allow_insecure(mut self) -> Self {
-        self.zero_key_test = false;
+        self.skip_zero_key_test = Verdict::SUCCESS;
         self
     }
 
@@ -138,6 +156,31 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
         }
     }
 
+    /// The re-check right before the hardware key is used: the self test's
+    /// stored verdict (or the hazmat grant), compared again in both copies.
+    fn recheck_key(&self) -> Result<()> {
+        self.key_checked
+            .or(self.skip_zero_key_test)
+            .ok_or(ZERO_KEY_REFUSAL)
+    }
+
+    /// The zero-key self test, hardened against one glitch (Linux's
+    /// `test_for_zero_key` makes one comparison of one block): one job
+    /// encrypts two blocks, 55..55 and 00..00, and the key passes only if
+    /// *both* differ from what the all-zero key gives, each difference
+    /// decided twice ([`fih::ct_ne`]). A flipped bit of the output, of a
+    /// register read or of one comparison changes at most one block or one
+    /// decision, and the other still refuses an all-zero key.
+    fn zero_key_test(&mut self) -> Result<Verdict> {
+        let mut probe = Zeroizing::new([0u8; 32]);
+        let (first, second) = probe.split_at_mut(16);
+        first.fill(0x55);
+        second.fill(0);
+        self.dcp.ecb_encrypt(self.key.aes_key(), probe.as_mut())?;
+        let (first, second) = probe.split_at(16);
+        Ok(fih::ct_ne(first, &ZERO_KEY_PROBE).and(fih::ct_ne(second, &ZERO_KEY_PROBE_ZEROS)))
+    }
+
     fn seal_inner(&mut self, key: &Key, blob: &mut [u8]) -> Result<()> {
         let n = key.len();
         let (header, body) = blob.split_at_mut(DCP_BLOB_HEADER);
@@ -151,12 +194,16 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
             .map_err(|_| Error::Rng)?;
 
         let mut wrapped = bek.clone();
+        self.recheck_key()?;
         self.dcp.ecb_encrypt(self.key.aes_key(), wrapped.as_mut())?;
 
         ct.copy_from_slice(key.as_bytes());
         let iv = Nonce::try_from(header.get(GCM_IV).ok_or(Error::BlobLength)?)
             .map_err(|_| Error::BlobLength)?;
-        let tag = Aes128Gcm::new(&(*bek).into())
+        // Keyed straight from the zeroizing buffer: no by-value copy of the
+        // BEK is made (the cipher zeroizes its own key schedule on drop).
+        let tag = Aes128Gcm::new_from_slice(bek.as_ref())
+            .map_err(|_| Error::KeyLength)?
             .encrypt_inout_detached(&iv, &[], ct.into())
             .map_err(|_| Error::BlobLength)?;
         tag_out.copy_from_slice(&tag);
@@ -178,6 +225,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
     fn unseal_inner(&mut self, blob: &[u8], out: &mut [u8]) -> Result<()> {
         let mut bek = Zeroizing::new([0u8; 16]);
         bek.copy_from_slice(blob.get(BLOB_KEY).ok_or(Error::BlobLength)?);
+        self.recheck_key()?;
         self.dcp.ecb_decrypt(self.key.aes_key(), bek.as_mut())?;
         let n = out.len();
         let iv = Nonce::try_from(blob.get(GCM_IV).ok_or(Error::BlobLength)?)
@@ -187,11 +235,10 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
             .ok_or(Error::BlobLength)?;
         let tag = Tag::try_from(blob.get(DCP_BLOB_HEADER + n..).ok_or(Error::BlobLength)?)
             .map_err(|_| Error::BlobLength)?;
-        // The tag is checked before any plaintext is released.
-        out.copy_from_slice(ct);
-        Aes128Gcm::new(&(*bek).into())
-            .decrypt_inout_detached(&iv, &[], out.into(), &tag)
-            .map_err(|_| Error::AuthFailed)
+        // The tag is checked, then checked again by encrypting the
+        // plaintext back, before any plaintext is released.
+        let gcm = Aes128Gcm::new_from_slice(bek.as_ref()).map_err(|_| Error::KeyLength)?;
+        fih::aead_open_checked(&gcm, &iv, ct, &tag, out)
     }
 }
 
@@ -218,6 +265,39 @@ pub fn parse_blob_header(blob: &[u8]) -> Result<usize> {
     Ok(n)
 }
 
+/// The fields of a Linux `trusted_dcp` blob (`struct dcp_blob_fmt`),
+/// borrowed from it. Nothing here is secret: the blob key is wrapped by
+/// the DCP's hardware key and the payload is AES-128-GCM ciphertext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobFields<'a> {
+    /// `fmt_version` ([`DCP_BLOB_VERSION`]).
+    pub version: u8,
+    /// `blob_key`: the random AES-128 blob key, encrypted (AES-128-ECB)
+    /// under the UNIQUE or OTP key; which one is not recorded.
+    pub wrapped_blob_key: &'a [u8],
+    /// `nonce`: 16 bytes, of which GCM uses the first 12.
+    pub nonce: &'a [u8],
+    /// The encrypted key, `payload_len` bytes.
+    pub payload: &'a [u8],
+    /// The GCM tag after the payload ([`DCP_BLOB_AUTHLEN`] bytes).
+    pub tag: &'a [u8],
+}
+
+/// Splits a blob into its fields after the checks of
+/// [`parse_blob_header`] (which give its errors). Reads only the layout;
+/// the tag is not verified (that needs the device).
+pub fn parse_blob(blob: &[u8]) -> Result<BlobFields<'_>> {
+    let n = parse_blob_header(blob)?;
+    let field = |r: core::ops::Range<usize>| blob.get(r).ok_or(Error::BlobLength);
+    Ok(BlobFields {
+        version: DCP_BLOB_VERSION,
+        wrapped_blob_key: field(BLOB_KEY)?,
+        nonce: field(NONCE)?,
+        payload: field(DCP_BLOB_HEADER..DCP_BLOB_HEADER + n)?,
+        tag: field(DCP_BLOB_HEADER + n..blob.len())?,
+    })
+}
+
 impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> TrustSource for DcpSource<M, D, T, R> {
     fn name(&self) -> &'static str {
         "dcp"
@@ -226,19 +306,23 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> TrustSource for DcpSour
     /// Resets and configures the DCP, then (unless skipped) refuses a part
     /// whose hardware key is the all-zero test key, as Linux
     /// `trusted_dcp_init` does with `test_for_zero_key`.
+    ///
+    /// The test is hardened against a glitch (see the crate README): two
+    /// blocks in one job, each compared twice, the verdict kept as a
+    /// [`Verdict`] and checked again before every seal and unseal.
     fn init(&mut self) -> Result<()> {
         self.ready = false;
+        self.key_checked = Verdict::FAILURE;
         self.dcp.init()?;
-        if self.zero_key_test {
-            let mut probe = [0x55u8; 16];
-            self.dcp.ecb_encrypt(self.key.aes_key(), &mut probe)?;
-            if probe == ZERO_KEY_PROBE {
+        if !self.skip_zero_key_test.is_success() {
+            let verdict = self.zero_key_test()?;
+            if !verdict.is_success() {
                 warning!("dcp: hardware key is the zero test key");
-                return Err(Error::InsecureState(
-                    "DCP hardware key is the all-zero test key (device neither in secure nor trusted mode)",
-                ));
+                return Err(ZERO_KEY_REFUSAL);
             }
+            self.key_checked = verdict;
         }
+        self.recheck_key()?;
         self.ready = true;
         Ok(())
     }
@@ -276,9 +360,13 @@ enum HukState {
 /// (0xFE) of the SP 800-108 block `01 'huk' 00 'opteeosdcp' 80`, then
 /// CAPABILITY0.DISABLE_UNIQUE_KEY, then the value is cached.
 ///
-/// Two DCP jobs: the CMAC subkey L = E(0) and the one message block.
-/// After the first call the unique key is disabled whether the derivation
-/// worked or not (as in OP-TEE), so a failure is final until power-up.
+/// The derivation runs twice (four DCP jobs: the CMAC subkey L = E(0) and
+/// the one message block, each time) and the two results must agree
+/// ([`fih::ct_eq`]): a glitched or corrupted job gives an error instead of
+/// a wrong HUK that would be cached, and that TEE blobs would then be
+/// sealed under. OP-TEE derives once. After the first call the unique key
+/// is disabled whether the derivation worked or not (as in OP-TEE), so a
+/// failure is final until power-up.
 pub struct DcpHuk<M, D, T> {
     dcp: Dcp<M, D, T>,
     state: HukState,
@@ -303,17 +391,23 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> DcpHuk<M, D, T> {
         self.dcp
     }
 
+    fn derive_once(&mut self, huk: &mut [u8; 16]) -> Result<()> {
+        let aes = DcpAes::new(&mut self.dcp, AesKey::Unique);
+        let kdf = kdf_counter_cmac(&aes, b"huk", b"opteeosdcp", FieldWidths::BYTES, huk);
+        kdf.and(aes.finish().map_err(Error::from))
+    }
+
     fn derive(&mut self) -> Result<HukBytes> {
         let mut huk = Zeroizing::new([0u8; 16]);
-        let aes = DcpAes::new(&mut self.dcp, AesKey::Unique);
-        let kdf = kdf_counter_cmac(
-            &aes,
-            b"huk",
-            b"opteeosdcp",
-            FieldWidths::BYTES,
-            huk.as_mut(),
-        );
-        let result = kdf.and(aes.finish().map_err(Error::from));
+        let mut again = Zeroizing::new([0u8; 16]);
+        let result = self
+            .derive_once(&mut huk)
+            .and_then(|()| self.derive_once(&mut again))
+            .and_then(|()| {
+                fih::ct_eq(huk.as_ref(), again.as_ref()).ok_or(Error::Malformed(
+                    "DCP HUK derivation gave two different results (glitch or corrupted job)",
+                ))
+            });
         // OP-TEE disables the key after the attempt, successful or not.
         self.dcp.disable_unique_key();
         result.map(|()| huk)

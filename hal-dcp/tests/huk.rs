@@ -28,14 +28,14 @@ fn huk_of_an_unfused_part_is_vector_b() {
 }
 
 #[test]
-fn huk_takes_two_dcp_jobs_with_key_0xfe_then_disables_the_unique_key() {
+fn huk_derives_twice_in_four_dcp_jobs_with_key_0xfe_then_disables_the_unique_key() {
     let mut huk = DcpHuk::new(device("device-1"));
     assert_eq!(*huk.hardware_unique_key().unwrap(), huk_1());
     let dcp = huk.driver_mut();
-    assert_eq!(dcp.jobs(), 2, "subkey L = E(0) and the single block");
+    assert_eq!(dcp.jobs(), 4, "twice: subkey L = E(0) and the single block");
     assert!(dcp.unique_key_disabled());
     let log = dcp.regs_mut().jobs().to_vec();
-    assert_eq!(log.len(), 2);
+    assert_eq!(log.len(), 4);
     for job in &log {
         assert_eq!(job.key, KeyUsed::Unique);
         assert_eq!(job.ctrl0 & regs::C0_OTP_KEY, 0, "OP-TEE clears OTP_KEY");
@@ -52,7 +52,7 @@ fn huk_is_cached_after_the_unique_key_is_gone() {
     let first = huk.hardware_unique_key().unwrap();
     let second = huk.hardware_unique_key().unwrap();
     assert_eq!(*first, *second);
-    assert_eq!(huk.driver_mut().jobs(), 2);
+    assert_eq!(huk.driver_mut().jobs(), 4);
     // The hardware really refuses 0xFE now.
     let dcp = huk.driver_mut();
     assert_eq!(
@@ -110,15 +110,28 @@ fn huk_job_that_never_completes_times_out() {
 }
 
 #[test]
-fn corrupt_output_during_huk_gives_a_different_huk() {
-    // Nothing in OP-TEE's derivation can detect it; the TEE blobs sealed
-    // with it then fail to open on the next boot.
-    let mut dcp = unique_1();
-    dcp.init().unwrap();
-    dcp.regs_mut()
-        .inject(Fault::CorruptOutput { index: 0, xor: 1 });
-    let mut huk = DcpHuk::new(dcp);
-    assert_ne!(*huk.hardware_unique_key().unwrap(), huk_1());
+fn corrupt_output_during_huk_is_caught_by_the_second_derivation() {
+    // OP-TEE's single derivation cannot detect it (TEE blobs sealed with
+    // the wrong HUK would then fail to open on the next boot); deriving
+    // twice does, for every bit of the first job's output.
+    for bit in 0..128 {
+        let mut dcp = unique_1();
+        dcp.init().unwrap();
+        dcp.regs_mut().inject(Fault::CorruptOutput {
+            index: bit / 8,
+            xor: 1 << (bit % 8),
+        });
+        let mut huk = DcpHuk::new(dcp);
+        assert_eq!(
+            huk.hardware_unique_key().map(|h| *h),
+            Err(Error::Malformed(
+                "DCP HUK derivation gave two different results (glitch or corrupted job)"
+            )),
+            "bit {bit}"
+        );
+        assert!(huk.driver_mut().unique_key_disabled());
+        assert!(dma_is_zero(huk.driver_mut()));
+    }
 }
 
 #[test]
@@ -142,5 +155,9 @@ fn tee_blobs_from_the_dcp_huk_match_the_independent_reference() {
     assert_eq!(tee.unseal(blob.as_bytes(), "").unwrap(), key);
     let (mut huk, rng) = tee.into_inner();
     assert_eq!(rng.remaining(), 0, "the IV came from the script");
-    assert_eq!(huk.driver_mut().jobs(), 2, "one HUK derivation for both");
+    assert_eq!(
+        huk.driver_mut().jobs(),
+        4,
+        "one (doubled) HUK derivation for both"
+    );
 }

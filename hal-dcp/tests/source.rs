@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use hal_dcp::regs;
 use hal_dcp::sim::{DcpSim, Fault, KeyUsed};
-use hal_dcp::source::{DCP_BLOB_OVERHEAD, ZERO_KEY_PROBE, parse_blob_header};
+use hal_dcp::source::{DCP_BLOB_OVERHEAD, ZERO_KEY_PROBE, ZERO_KEY_PROBE_ZEROS, parse_blob_header};
 use hal_dcp::{DcpHuk, DcpSource, SealingKey};
 use trusted_core::StaticDma;
 use trusted_core::test_util::{BrokenRng, NoDelay, ScriptRng, Section};
@@ -126,6 +126,9 @@ fn zero_key_probe_matches_the_independent_reference() {
     let v = vector("zero-key-probe");
     assert_eq!(v.bytes("pt"), [0x55; 16]);
     assert_eq!(ZERO_KEY_PROBE, v.array("ct"));
+    // The second block of the hardened test.
+    assert_eq!(v.bytes("pt2"), [0; 16]);
+    assert_eq!(ZERO_KEY_PROBE_ZEROS, v.array("ct2"));
 }
 
 #[test]

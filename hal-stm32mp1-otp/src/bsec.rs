@@ -176,7 +176,21 @@ impl<M: Mmio, D: DelayNs> Bsec<M, D> {
     }
 
     /// The life-cycle state: INVALID, or SECURE with the CFG0 closed bit.
+    ///
+    /// Read twice, as a decision a glitch could flip (`trusted_core::fih`):
+    /// two readings that disagree report [`SecurityState::Invalid`], the
+    /// state secure firmware refuses, never the more trusted of the two.
     pub fn security_state(&mut self) -> SecurityState {
+        let first = self.security_state_once();
+        let second = self.security_state_once();
+        if first == second {
+            first
+        } else {
+            SecurityState::Invalid
+        }
+    }
+
+    fn security_state_once(&mut self) -> SecurityState {
         let status = self.status();
         if status.invalid() {
             SecurityState::Invalid

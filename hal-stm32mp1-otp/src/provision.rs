@@ -15,13 +15,15 @@ use crate::error::Error;
 use crate::regs;
 
 /// The (word, value) pairs an integrator burns for `huk` in `words`: the
-/// key bytes as four little-endian words, the layout OP-TEE reads.
-pub fn huk_words_image(huk: &[u8; HUK_LEN], words: [u8; 4]) -> [(u8, u32); 4] {
-    let mut image = [(0u8, 0u32); 4];
+/// key bytes as four little-endian words, the layout OP-TEE reads. The
+/// values are the HUK: they are built in, and returned as, a buffer that
+/// wipes itself on drop.
+pub fn huk_words_image(huk: &[u8; HUK_LEN], words: [u8; 4]) -> Zeroizing<[(u8, u32); 4]> {
+    let mut image = Zeroizing::new([(0u8, 0u32); 4]);
+    let mut bytes = Zeroizing::new([0u8; 4]);
     for ((slot, chunk), word) in image.iter_mut().zip(huk.chunks_exact(4)).zip(words) {
-        let mut bytes = [0u8; 4];
         bytes.copy_from_slice(chunk);
-        *slot = (word, u32::from_le_bytes(bytes));
+        *slot = (word, u32::from_le_bytes(*bytes));
     }
     image
 }
@@ -153,7 +155,7 @@ pub fn provision_huk<A: OtpAccess>(
         error,
         report,
     };
-    let image = Zeroizing::new(huk_words_image(huk, words));
+    let image = huk_words_image(huk, words);
 
     // Precheck: nothing is burnt unless all four words can take the HUK.
     if let Some(&w) = words.iter().find(|&&w| usize::from(w) >= regs::OTP_WORDS) {

@@ -5,6 +5,8 @@ use aes::Aes128;
 use aes_gcm::aead::array::typenum::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{AesGcm, Nonce};
+use subtle::ConstantTimeEq;
+use trusted_core::fih::{self, Verdict};
 use trusted_core::{Error, HUK_LEN, Huk, HukBytes, Result, debug, tee::TeeSealer, warning};
 use zeroize::Zeroizing;
 
@@ -37,8 +39,10 @@ pub struct HukConfig {
     pub mode: HukMode,
     /// The three UID words used by [`HukMode::DeriveUid`] (13..15).
     pub uid_words: [u8; 3],
-    /// Refuse an HUK whose words are not locked (OP-TEE only logs
-    /// "HUK unlocked"). Off by default, as in OP-TEE.
+    /// Refuse an HUK whose words are not proven locked (OP-TEE only logs
+    /// "HUK unlocked"): unlocked words, and an access path that cannot
+    /// query locks (the SMC, [`HukLockState::Unknown`]), are refused. Off
+    /// by default, as in OP-TEE.
     pub require_locked: bool,
 }
 
@@ -72,11 +76,20 @@ pub enum HukLockState {
 /// Nothing is cached: every call reads the fuses, as OP-TEE does. All-zero
 /// key words (an unprovisioned device) are refused; only
 /// `allow_insecure` (feature `hazmat`) accepts them.
+///
+/// The security decisions are hardened against a glitch, after MCUboot's
+/// and TF-M's fault-injection hardening (`trusted_core::fih`): the CFG0
+/// "closed device" bit and every lock bit are read twice and both readings
+/// must agree before the lock check is skipped or passed; the key words
+/// are read twice and must agree (in constant time) before they are used,
+/// so a flipped fuse read cannot turn blank words into a key, nor give a
+/// wrong one; and each decision is a `Verdict`, not a `bool`.
 pub struct Stm32mp15Huk<A> {
     access: A,
     config: HukConfig,
     lock_state: Option<HukLockState>,
-    allow_blank: bool,
+    /// [`Verdict::SUCCESS`] only after `allow_insecure` (hazmat).
+    allow_blank: Verdict,
 }
 
 /// A TEE sealer (OP-TEE trusted_keys TA blobs, Linux `trusted.source=tee`)
@@ -100,7 +113,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             access,
             config,
             lock_state: None,
-            allow_blank: false,
+            allow_blank: Verdict::FAILURE,
         })
     }
 
@@ -110,7 +123,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
     /// bring-up and tests only. Nothing else is relaxed (locks, UID, modes).
     #[cfg(feature = "hazmat")]
     pub fn allow_insecure(mut self) -> Self {
-        self.allow_blank = true;
+        self.allow_blank = Verdict::SUCCESS;
         self
     }
 
@@ -131,20 +144,30 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
 
     /// Reads the HUK and the lock state of its words.
     pub fn read(&mut self) -> Result<(HukBytes, HukLockState)> {
-        let lock = self.words_lock_state()?;
-        if self.config.require_locked && lock == HukLockState::Unlocked {
-            return Err(Error::InsecureState("HUK OTP words are not locked"));
-        }
+        let (lock, locked) = self.words_lock_state()?;
+        // Refused when locking is required and the words are not proven
+        // locked: the verdict, not the reported state, decides.
+        let not_required = if self.config.require_locked {
+            Verdict::FAILURE
+        } else {
+            Verdict::SUCCESS
+        };
+        locked
+            .or(not_required)
+            .ok_or(Error::InsecureState("HUK OTP words are not locked"))?;
         let mut key = Zeroizing::new([0u8; HUK_LEN]);
-        for (chunk, &word) in key.chunks_exact_mut(4).zip(self.config.words.iter()) {
-            let value = Zeroizing::new(fuse_or_locked_shadow(&mut self.access, word)?);
-            chunk.copy_from_slice(&value.to_le_bytes());
-        }
-        if !self.allow_blank && key.iter().all(|&b| b == 0) {
-            return Err(Error::InsecureState(
+        let mut again = Zeroizing::new([0u8; HUK_LEN]);
+        self.read_key_words(&mut key)?;
+        self.read_key_words(&mut again)?;
+        fih::ct_eq(key.as_ref(), again.as_ref()).ok_or(Error::Malformed(
+            "HUK OTP words read back differently (glitch or unstable fuses)",
+        ))?;
+        fih::ct_ne(key.as_ref(), &[0; HUK_LEN])
+            .and(fih::ct_ne(again.as_ref(), &[0; HUK_LEN]))
+            .or(self.allow_blank)
+            .ok_or(Error::InsecureState(
                 "HUK OTP words are blank (device not provisioned)",
-            ));
-        }
+            ))?;
         let huk = match self.config.mode {
             HukMode::BsecKey => key,
             HukMode::DeriveUid => self.derive_uid(&key)?,
@@ -159,25 +182,51 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
         Ok((huk, lock))
     }
 
-    fn words_lock_state(&mut self) -> Result<HukLockState> {
-        // OP-TEE checks locks only on a device that is not closed.
-        let cfg0 = self.access.read_shadow(regs::CFG0_OTP)?;
-        if cfg0 & regs::CFG0_CLOSED_DEVICE != 0 {
-            return Ok(HukLockState::ClosedDevice);
+    /// The four key words, in key byte order.
+    fn read_key_words(&mut self, key: &mut [u8; HUK_LEN]) -> Result<()> {
+        for (chunk, &word) in key.chunks_exact_mut(4).zip(self.config.words.iter()) {
+            let value = Zeroizing::new(fuse_or_locked_shadow(&mut self.access, word)?);
+            chunk.copy_from_slice(&value.to_le_bytes());
         }
-        let mut locked = true;
+        Ok(())
+    }
+
+    /// The lock state as OP-TEE reports it, and the verdict "closed or
+    /// every key word locked": CFG0 and each word's locks are read twice
+    /// and a state counts only when both readings show it (one flipped
+    /// read of CFG0 bit 6 would otherwise skip the whole lock check).
+    fn words_lock_state(&mut self) -> Result<(HukLockState, Verdict)> {
+        // OP-TEE checks locks only on a device that is not closed.
+        let mut closed = Verdict::SUCCESS;
+        for _ in 0..2 {
+            let cfg0 = self.access.read_shadow(regs::CFG0_OTP)?;
+            let bit = (cfg0 & regs::CFG0_CLOSED_DEVICE).ct_eq(&regs::CFG0_CLOSED_DEVICE);
+            closed = closed.and(Verdict::from_choice(bit));
+        }
+        if closed.is_success() {
+            return Ok((HukLockState::ClosedDevice, closed));
+        }
+        let mut locked = Verdict::SUCCESS;
         for &word in self.config.words.iter() {
-            match self.access.lock_state(word) {
-                Ok(state) => locked &= state.permanent && state.sticky_shadow_write,
-                Err(crate::Error::Unsupported(_)) => return Ok(HukLockState::Unknown),
-                Err(e) => return Err(e.into()),
+            for _ in 0..2 {
+                match self.access.lock_state(word) {
+                    Ok(state) => {
+                        let both = u8::from(state.permanent) & u8::from(state.sticky_shadow_write);
+                        locked = locked.and(Verdict::from_choice(both.ct_eq(&1)));
+                    }
+                    Err(crate::Error::Unsupported(_)) => {
+                        return Ok((HukLockState::Unknown, Verdict::FAILURE));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
-        Ok(if locked {
+        let state = if locked.is_success() {
             HukLockState::Locked
         } else {
             HukLockState::Unlocked
-        })
+        };
+        Ok((state, locked))
     }
 
     fn derive_uid(&mut self, key: &[u8; HUK_LEN]) -> Result<HukBytes> {

@@ -18,7 +18,7 @@ const HUK: [u8; 16] = [
 #[test]
 fn image_is_four_little_endian_words() {
     assert_eq!(
-        huk_words_image(&HUK, [60, 61, 62, 63]),
+        *huk_words_image(&HUK, [60, 61, 62, 63]),
         [
             (60, 0x8e3a51c2),
             (61, 0x1f0bd77a),

@@ -11,16 +11,16 @@ use hal_caam::sim::{CaamSim, SimConfig};
 use hal_caam::{Caam, CaamHuk, CaamSource, Config, HukOptions};
 use trusted_core::tee::TeeSealer;
 use trusted_core::test_util::{NoDelay, leaked_dma};
-use trusted_core::{Huk, Key, SealedBlob, StaticDma, TrustSource};
+use trusted_core::{Huk, HukBytes, Key, SealedBlob, StaticDma, TrustSource};
 
-use crate::host::{HostRng, parse_hex_array};
+use crate::host::{HostRng, SecretArg, parse_secret_hex};
 
 /// Flags of the simulated CAAM.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct CaamArgs {
     /// Master key (OTPMK) of the simulated CAAM, 64 hex digits (32 bytes).
     #[arg(long = "master-key", value_name = "HEX")]
-    pub master_key: Option<String>,
+    pub master_key: Option<SecretArg>,
     /// Blob key modifier, at most 16 bytes of text; default `SECURE_KEY`
     /// (Linux trusted_caam).
     #[arg(long = "keymod", value_name = "TEXT")]
@@ -39,10 +39,12 @@ const DMA_LEN: usize = 4096;
 pub fn sim_caam(args: &CaamArgs) -> Result<SimCaam, String> {
     let hex = args
         .master_key
-        .as_deref()
+        .as_ref()
         .ok_or("caam-sim needs --master-key HEX (64 hex digits)")?;
-    let otpmk: [u8; 32] = parse_hex_array(hex.trim(), "--master-key")?;
-    let mut cfg = SimConfig::secure(otpmk);
+    let otpmk = parse_secret_hex::<32>(hex.as_str(), "--master-key")?;
+    // Copied straight into the configuration, which wipes it on drop.
+    let mut cfg = SimConfig::secure([0; 32]);
+    cfg.otpmk.copy_from_slice(otpmk.as_ref());
     let Ok(()) = rand_core::TryRng::try_fill_bytes(&mut HostRng, &mut cfg.entropy_seed);
     // One short-lived region per CLI invocation.
     let dma = leaked_dma(DMA_LEN, DMA_BUS);
@@ -86,10 +88,9 @@ fn caam_huk(args: &CaamArgs) -> Result<CaamHuk, String> {
 
 /// `trustctl huk --source caam-sim --master-key HEX`: OP-TEE's CAAM HUK
 /// (first 16 bytes of the master key verification blob).
-pub fn huk(args: &CaamArgs) -> Result<[u8; 16], String> {
+pub fn huk(args: &CaamArgs) -> Result<HukBytes, String> {
     caam_huk(args)?
         .hardware_unique_key()
-        .map(|k| *k)
         .map_err(|e| format!("caam-sim: {e}"))
 }
 
@@ -118,7 +119,7 @@ mod tests {
 
     fn args(master: &str, keymod: Option<&str>) -> CaamArgs {
         CaamArgs {
-            master_key: Some(master.into()),
+            master_key: Some(SecretArg::from(master)),
             keymod: keymod.map(Into::into),
         }
     }
@@ -137,7 +138,7 @@ mod tests {
         assert!(unseal(&args(MK, Some("other")), blob.as_bytes()).is_err());
         // Same value as hal-caam's KAT (tests/vectors/sim_blob_kat.txt, mkvb).
         assert_eq!(
-            crate::host::hex(&huk(&a).unwrap()),
+            crate::host::hex(huk(&a).unwrap().as_ref()),
             "1ff4827a81e24ffe9be9bd0fc1e859ad"
         );
         let tee_blob = tee_seal(&a, &key).unwrap();
@@ -153,5 +154,8 @@ mod tests {
         assert!(e.contains("--master-key"), "{e}");
         let e = seal(&args(MK, Some("seventeen bytes!!")), &key).unwrap_err();
         assert!(e.contains("--keymod") && !e.contains('\n'), "{e}");
+        // Exact hex: no silent trimming.
+        let e = seal(&args(&format!(" {MK}"), None), &key).unwrap_err();
+        assert!(e.contains("--master-key"), "{e}");
     }
 }

@@ -6,9 +6,10 @@ use hal_dcp::sim::DcpSim;
 use hal_dcp::{Dcp, DcpHuk, DcpSource, SealingKey};
 use trusted_core::tee::TeeSealer;
 use trusted_core::test_util::{NoDelay, leaked_dma};
-use trusted_core::{Huk, Key, SealedBlob, StaticDma, TrustSource};
+use trusted_core::zeroize::Zeroizing;
+use trusted_core::{Huk, HukBytes, Key, SealedBlob, StaticDma, TrustSource};
 
-use crate::host::{HostRng, parse_hex_array};
+use crate::host::{HostRng, SecretArg, parse_secret_hex};
 
 /// Flags of the simulated DCP.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -16,17 +17,18 @@ pub struct DcpArgs {
     /// UNIQUE key (key select 0xFE) of the simulated DCP, 32 hex digits;
     /// default all zero, like an unfused part.
     #[arg(long = "unique-key", value_name = "HEX")]
-    pub unique_key: Option<String>,
+    pub unique_key: Option<SecretArg>,
     /// OTP key (key select 0xFF) of the simulated DCP, 32 hex digits;
     /// default all zero.
     #[arg(long = "otp-key", value_name = "HEX")]
-    pub otp_key: Option<String>,
+    pub otp_key: Option<SecretArg>,
     /// Wrap the blob key with the OTP key instead of the UNIQUE key
     /// (Linux `trusted.dcp_use_otp_key=1`).
     #[arg(long = "use-otp-key")]
     pub use_otp_key: bool,
     /// Skip the zero-key self test (Linux `trusted.dcp_skip_zk_test=1`):
-    /// allows sealing with an all-zero hardware key. Development only.
+    /// allows sealing with, and deriving a HUK from, an all-zero hardware
+    /// key. Development only.
     #[arg(long = "skip-zero-key-test")]
     pub skip_zero_key_test: bool,
 }
@@ -38,10 +40,10 @@ pub type SimDcp = Dcp<DcpSim, StaticDma, NoDelay>;
 const DMA_BUS: u64 = 0x8800_0000;
 const DMA_LEN: usize = 1024;
 
-fn key_arg(value: &Option<String>, flag: &str) -> Result<[u8; 16], String> {
+fn key_arg(value: &Option<SecretArg>, flag: &str) -> Result<Zeroizing<[u8; 16]>, String> {
     match value {
-        Some(hex) => parse_hex_array(hex.trim(), flag),
-        None => Ok([0; 16]),
+        Some(hex) => parse_secret_hex(hex.as_str(), flag),
+        None => Ok(Zeroizing::new([0; 16])),
     }
 }
 
@@ -51,10 +53,29 @@ pub fn sim_dcp(args: &DcpArgs) -> Result<SimDcp, String> {
     let otp = key_arg(&args.otp_key, "--otp-key")?;
     // One short-lived region per CLI invocation.
     let dma = leaked_dma(DMA_LEN, DMA_BUS);
+    #[allow(
+        clippy::needless_borrows_for_generic_args,
+        reason = "by reference, so no copy of the key is left behind"
+    )]
     let sim = DcpSim::new(dma.bus())
-        .with_unique_key(unique)
-        .with_otp_key(otp);
+        .with_unique_key(&*unique)
+        .with_otp_key(&*otp);
     Dcp::new(sim, dma, NoDelay).map_err(|e| format!("dcp-sim: {e}"))
+}
+
+/// The simulated DCP for a HUK, after the zero-key self test on its UNIQUE
+/// key (the key the HUK derives from), as `seal` runs it: an all-zero key
+/// is refused unless `--skip-zero-key-test`.
+fn huk_dcp(args: &DcpArgs) -> Result<SimDcp, String> {
+    let dcp = sim_dcp(args)?;
+    if args.skip_zero_key_test {
+        return Ok(dcp);
+    }
+    let mut probe = DcpSource::new(dcp, HostRng).with_sealing_key(SealingKey::Unique);
+    probe
+        .init()
+        .map_err(|e| format!("dcp-sim: {e}; no HUK derived (--skip-zero-key-test allows it)"))?;
+    Ok(probe.into_inner().0)
 }
 
 /// The Linux trusted_dcp source on a freshly reset simulated DCP, initialised.
@@ -87,18 +108,18 @@ pub fn unseal(args: &DcpArgs, blob: &[u8]) -> Result<Key, String> {
 }
 
 /// `trustctl huk --source dcp-sim --unique-key HEX`: OP-TEE's i.MX6ULL HUK.
-pub fn huk(args: &DcpArgs) -> Result<[u8; 16], String> {
-    DcpHuk::new(sim_dcp(args)?)
+pub fn huk(args: &DcpArgs) -> Result<HukBytes, String> {
+    DcpHuk::new(huk_dcp(args)?)
         .hardware_unique_key()
-        .map(|k| *k)
         .map_err(|e| format!("dcp-sim: {e}"))
 }
 
-/// The TEE sealer over the DCP HUK of a freshly reset simulated DCP.
+/// The TEE sealer over the DCP HUK of a freshly reset simulated DCP (whose
+/// UNIQUE key passed the zero-key self test, unless skipped).
 pub fn tee(
     args: &DcpArgs,
 ) -> Result<TeeSealer<DcpHuk<DcpSim, StaticDma, NoDelay>, HostRng>, String> {
-    Ok(TeeSealer::new(DcpHuk::new(sim_dcp(args)?), HostRng))
+    Ok(TeeSealer::new(DcpHuk::new(huk_dcp(args)?), HostRng))
 }
 
 /// `trustctl seal --source tee --huk-from dcp-sim --unique-key HEX`.
@@ -121,7 +142,7 @@ mod tests {
 
     fn args(unique: &str) -> DcpArgs {
         DcpArgs {
-            unique_key: Some(unique.into()),
+            unique_key: Some(SecretArg::from(unique)),
             ..DcpArgs::default()
         }
     }
@@ -136,7 +157,7 @@ mod tests {
         let other = args("ff0102030405060708090a0b0c0d0e0f");
         assert!(unseal(&other, blob.as_bytes()).is_err());
         assert_eq!(
-            crate::host::hex(&huk(&a).unwrap()),
+            crate::host::hex(huk(&a).unwrap().as_ref()),
             "75a3c29d529c65c0e07d42b0184da7ea"
         );
         let tee_blob = tee_seal(&a, &key).unwrap();
@@ -156,5 +177,15 @@ mod tests {
             ..DcpArgs::default()
         };
         assert!(seal(&skip, &key).is_ok());
+        // The HUK of the all-zero key is refused the same way, unless told.
+        let e = huk(&DcpArgs::default()).unwrap_err();
+        assert!(e.contains("all-zero test key") && !e.contains('\n'), "{e}");
+        assert!(tee_seal(&DcpArgs::default(), &key).is_err());
+        assert_eq!(
+            crate::host::hex(huk(&skip).unwrap().as_ref()),
+            "11474a5a5c78ef24224da96237ebbd3d"
+        );
+        // Exact hex: no silent trimming.
+        assert!(seal(&args(" 000102030405060708090a0b0c0d0e0f"), &key).is_err());
     }
 }

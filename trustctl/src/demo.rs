@@ -171,7 +171,7 @@ pub fn run() -> Result<(), String> {
         ..CaamArgs::default()
     };
     let otp_args = Stm32mp1Args {
-        otp: DEMO_OTP.iter().map(|w| w.to_string()).collect(),
+        otp: DEMO_OTP.iter().map(|w| (*w).into()).collect(),
         ..Stm32mp1Args::default()
     };
     let rows = vec![

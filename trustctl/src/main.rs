@@ -8,6 +8,7 @@ mod caam;
 mod dcp;
 mod demo;
 mod host;
+mod inspect;
 mod stm32mp1;
 mod tpm;
 
@@ -18,7 +19,7 @@ use trusted_core::keyctl::{Command as KeyCommand, Payload, TpmOptions};
 use trusted_core::tee::TeeSealer;
 use trusted_core::{Key, SealedBlob, StaticHuk, TrustSource};
 
-use host::{HostRng, parse_huk};
+use host::{HostRng, SecretArg, parse_huk};
 
 #[derive(Parser)]
 #[command(
@@ -39,7 +40,7 @@ enum Cmd {
         source: SourceArgs,
         /// The key to seal, as hex (32..=128 bytes).
         #[arg(long, conflicts_with = "new", required_unless_present = "new")]
-        key: Option<String>,
+        key: Option<SecretArg>,
         /// Make a new random key of N bytes instead (printed on stderr).
         #[arg(long, value_name = "N")]
         new: Option<usize>,
@@ -52,7 +53,9 @@ enum Cmd {
         #[arg(long)]
         blob: String,
     },
-    /// Print the OP-TEE hardware unique key a simulated device derives.
+    /// Print the OP-TEE hardware unique key a simulated device derives
+    /// (the all-zero DCP key is refused, as seal does, unless
+    /// --skip-zero-key-test).
     Huk {
         /// Device model to derive the HUK on.
         #[arg(long, value_enum)]
@@ -75,10 +78,13 @@ enum Cmd {
     /// Parse a keyctl payload as Linux does and print it, or the reason it is rejected.
     Keyctl {
         /// e.g. 'new 32 keyhandle=0x81000001'
-        payload: String,
+        payload: SecretArg,
     },
     /// First boot, seal, store, reboot, unseal, on every source; prints a table.
     Demo,
+    /// Name a blob's format (TPMKey DER, pre-5.13 TPM, DCP, CAAM, OP-TEE TA) and print its
+    /// fields, or why it is none of them. Reads layouts only: needs no key or device.
+    Inspect(inspect::InspectArgs),
 }
 
 #[derive(Subcommand)]
@@ -97,7 +103,7 @@ enum Stm32mp1Cmd {
     ProvisionImage {
         /// The HUK, 32 hex digits.
         #[arg(long, value_name = "HEX")]
-        huk: String,
+        huk: SecretArg,
     },
 }
 
@@ -108,7 +114,7 @@ struct SourceArgs {
     source: SourceKind,
     /// HUK for `--source tee`, 32 hex digits (16 bytes).
     #[arg(long, value_name = "HEX", conflicts_with = "huk_from")]
-    huk: Option<String>,
+    huk: Option<SecretArg>,
     /// For `--source tee`: take the HUK from a simulated device instead.
     #[arg(long, value_enum)]
     huk_from: Option<HukFrom>,
@@ -169,12 +175,94 @@ impl HukFrom {
 fn tee_with_huk(args: &SourceArgs) -> Result<TeeSealer<StaticHuk, HostRng>, String> {
     let huk = args
         .huk
-        .as_deref()
+        .as_ref()
         .ok_or("--source tee needs --huk HEX or --huk-from DEVICE")?;
-    Ok(TeeSealer::new(StaticHuk::new(parse_huk(huk)?), HostRng))
+    Ok(TeeSealer::new(
+        StaticHuk::copy_from(&*parse_huk(huk.as_str())?),
+        HostRng,
+    ))
+}
+
+/// The simulated device (or HUK) an invocation uses: the flags of every
+/// other device are refused rather than silently ignored, so each input
+/// has one meaning.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Device {
+    /// `--huk HEX` for `--source tee`.
+    GivenHuk,
+    Dcp,
+    Caam,
+    Stm32mp1,
+    Saes,
+    Tpm,
+}
+
+impl Device {
+    fn of(source: SourceKind, huk_from: Option<HukFrom>) -> Self {
+        match (source, huk_from) {
+            (SourceKind::DcpSim, _) => Device::Dcp,
+            (SourceKind::CaamSim, _) => Device::Caam,
+            (SourceKind::Tpm, _) => Device::Tpm,
+            (SourceKind::Tee, None) => Device::GivenHuk,
+            (SourceKind::Tee, Some(from)) => Device::from_huk(from),
+        }
+    }
+
+    fn from_huk(from: HukFrom) -> Self {
+        match from {
+            HukFrom::DcpSim => Device::Dcp,
+            HukFrom::CaamSim => Device::Caam,
+            HukFrom::Stm32mp1Sim => Device::Stm32mp1,
+            HukFrom::Stm32mp13Sim | HukFrom::Stm32mp25Sim | HukFrom::Stm32mp21Sim => Device::Saes,
+        }
+    }
+}
+
+/// Refuses a flag of a device other than `used` (the TPM's own flags are
+/// checked by its module).
+fn only_flags_of(
+    used: Device,
+    huk: bool,
+    caam: &caam::CaamArgs,
+    dcp: &dcp::DcpArgs,
+    stm32mp1: &stm32mp1::Stm32mp1Args,
+    saes: &stm32mp1::SaesArgs,
+) -> Result<(), String> {
+    let given = [
+        (Device::GivenHuk, "--huk", huk),
+        (Device::Caam, "--master-key", caam.master_key.is_some()),
+        (Device::Caam, "--keymod", caam.keymod.is_some()),
+        (Device::Dcp, "--unique-key", dcp.unique_key.is_some()),
+        (Device::Dcp, "--otp-key", dcp.otp_key.is_some()),
+        (Device::Dcp, "--use-otp-key", dcp.use_otp_key),
+        (Device::Dcp, "--skip-zero-key-test", dcp.skip_zero_key_test),
+        (Device::Stm32mp1, "--otp", !stm32mp1.otp.is_empty()),
+        (Device::Saes, "--dhuk", saes.dhuk.is_some()),
+    ];
+    match given
+        .iter()
+        .find(|(device, _, set)| *set && *device != used)
+    {
+        Some((_, flag, _)) => Err(format!(
+            "{flag} does not apply to the chosen source or HUK device"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_source_flags(args: &SourceArgs) -> Result<(), String> {
+    only_flags_of(
+        Device::of(args.source, args.huk_from),
+        args.huk.is_some(),
+        &args.caam,
+        &args.dcp,
+        &args.stm32mp1,
+        &args.saes,
+    )
 }
 
 fn seal(args: &SourceArgs, key: &Key) -> Result<SealedBlob, String> {
+    check_source_flags(args)?;
     match (args.source, args.huk_from) {
         (SourceKind::Tee, None) => tee_with_huk(args)?
             .seal(key, "")
@@ -194,6 +282,7 @@ fn seal(args: &SourceArgs, key: &Key) -> Result<SealedBlob, String> {
 }
 
 fn unseal(args: &SourceArgs, blob: &[u8]) -> Result<Key, String> {
+    check_source_flags(args)?;
     match (args.source, args.huk_from) {
         (SourceKind::Tee, None) => tee_with_huk(args)?
             .unseal(blob, "")
@@ -215,33 +304,48 @@ fn unseal(args: &SourceArgs, blob: &[u8]) -> Result<Key, String> {
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Cmd::Seal { source, key, new } => {
-            let key = match (key, new) {
-                (Some(hex), _) => Key::from_hex(&hex).map_err(|e| format!("--key: {e}"))?,
+            let (key, made) = match (key, new) {
+                (Some(hex), _) => (
+                    Key::from_hex(hex.as_str()).map_err(|e| format!("--key: {e}"))?,
+                    false,
+                ),
                 (None, Some(n)) => {
                     // The TPM has its own RNG (Linux trusted.rng=default).
                     let key = match source.source {
                         SourceKind::Tpm => tpm::new_key(&source.tpm, n)?,
                         _ => host::random_key(n)?,
                     };
-                    eprintln!("new key: {}", host::hex(key.as_bytes()));
-                    key
+                    (key, true)
                 }
                 (None, None) => return Err("give --key HEX or --new N".into()),
             };
-            println!("{}", seal(&source, &key)?);
+            let blob = seal(&source, &key)?;
+            // Only once sealed, so a failure is still one line on stderr.
+            if made {
+                eprintln!("new key: {}", host::secret_hex(key.as_bytes()));
+            }
+            println!("{blob}");
         }
         Cmd::Unseal { source, blob } => {
             let blob = host::parse_blob(&blob)?;
             let key = unseal(&source, blob.as_bytes())?;
-            println!("{}", host::hex(key.as_bytes()));
+            println!("{}", host::secret_hex(key.as_bytes()));
         }
         Cmd::Huk {
             source,
             caam,
             dcp,
             stm32mp1,
-            saes: _,
+            saes,
         } => {
+            only_flags_of(
+                Device::from_huk(source),
+                false,
+                &caam,
+                &dcp,
+                &stm32mp1,
+                &saes,
+            )?;
             let huk = match source {
                 HukFrom::DcpSim => dcp::huk(&dcp)?,
                 HukFrom::CaamSim => caam::huk(&caam)?,
@@ -250,7 +354,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     stm32mp1::saes_huk()?
                 }
             };
-            println!("{}", host::hex(&huk));
+            println!("{}", host::secret_hex(huk.as_ref()));
         }
         Cmd::Tpm(TpmCmd::Provision { swtpm }) => {
             let (created, srk_name) = tpm::provision(&swtpm)?;
@@ -265,26 +369,50 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("srk name: {srk_name} (pass it as --srk-name to seal and unseal)");
         }
         Cmd::Stm32mp1(Stm32mp1Cmd::ProvisionImage { huk }) => {
-            print!("{}", stm32mp1::provision_image(&huk)?);
+            print!("{}", stm32mp1::provision_image(huk.as_str())?);
         }
-        Cmd::Keyctl { payload } => keyctl(&payload)?,
+        Cmd::Keyctl { payload } => keyctl(payload.as_str())?,
         Cmd::Demo => demo::run()?,
+        Cmd::Inspect(args) => inspect::run(&args)?,
     }
     Ok(())
 }
 
+/// Parses `text` as Linux does and prints the parse and the canonical
+/// payload, but only after checking that the canonical text parses back to
+/// the same command and options: what is printed is what Linux reads.
 fn keyctl(text: &str) -> Result<(), String> {
     let payload = Payload::parse(text).map_err(|e| e.to_string())?;
+    let tpm = TpmOptions::parse(payload.options)
+        .map_err(|e| format!("tpm source would reject the options: {e}"))?;
+    let command = match &payload.command {
+        KeyCommand::New { key_len } => format!("new {key_len}"),
+        KeyCommand::Load { blob } => format!("load {blob}"),
+        KeyCommand::Update => "update".into(),
+    };
+    let tpm_text = SecretArg::from(tpm.to_string().as_str());
+    let canonical = SecretArg::from(
+        if tpm_text.as_str().is_empty() {
+            command
+        } else {
+            format!("{command} {}", tpm_text.as_str())
+        }
+        .as_str(),
+    );
+    let again = Payload::parse(canonical.as_str())
+        .map_err(|e| format!("canonical form does not parse back ({e}); nothing printed"))?;
+    let tpm_again = TpmOptions::parse(again.options)
+        .map_err(|e| format!("canonical options do not parse back ({e}); nothing printed"))?;
+    if again.command != payload.command || tpm_again != tpm {
+        return Err("canonical form parses to another payload; nothing printed".into());
+    }
     match &payload.command {
         KeyCommand::New { key_len } => println!("command: new\nkey length: {key_len}"),
         KeyCommand::Load { blob } => println!("command: load\nblob: {} bytes", blob.len()),
         KeyCommand::Update => println!("command: update"),
     }
-    println!("options: {:?}", payload.options);
-    match TpmOptions::parse(payload.options) {
-        Ok(tpm) => println!("tpm options: {tpm}\ncanonical: {payload}"),
-        Err(e) => return Err(format!("tpm source would reject the options: {e}")),
-    }
+    println!("tpm options: {}", tpm_text.as_str());
+    println!("canonical: {}", canonical.as_str());
     Ok(())
 }
 
@@ -296,9 +424,23 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // clap's message, up to its usage hint, as one line (its first
+            // line alone can end in "were not provided:").
             let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("trustctl: {}", line.trim_start_matches("error: "));
+            let mut line = String::new();
+            for part in text.lines().map(str::trim) {
+                if part.is_empty() || part.starts_with("Usage:") || part.starts_with("For more") {
+                    break;
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(part.trim_start_matches("error: "));
+            }
+            if line.is_empty() {
+                line.push_str("invalid arguments");
+            }
+            eprintln!("trustctl: {line}");
             return ExitCode::from(2);
         }
     };

@@ -4,6 +4,8 @@
 //! HEX`), and the STM32MP13/MP2x SAES DHUK KDF on the simulated SAES
 //! (`--huk-from stm32mp13-sim|stm32mp25-sim|stm32mp21-sim --dhuk HEX`).
 
+use std::fmt::Write;
+
 use hal_stm32mp1_otp::sim::{BsecSim, SaesSim};
 use hal_stm32mp1_otp::{
     Bsec, HukConfig, HukMode, SaesKdf, SaesTee, SizeT, Stm32Saes, Stm32mp15Huk, Stm32mp15Tee,
@@ -12,9 +14,10 @@ use hal_stm32mp1_otp::{
 use trusted_core::tee::TeeSealer;
 /// The sim needs no real time: BUSY clears after a few status reads.
 use trusted_core::test_util::NoDelay;
-use trusted_core::{Huk, Key, SealedBlob, TrustSource};
+use trusted_core::zeroize::Zeroize;
+use trusted_core::{Huk, HukBytes, Key, SealedBlob, TrustSource};
 
-use crate::host::{HostRng, parse_hex_array, parse_huk};
+use crate::host::{HostRng, SecretArg, SecretText, parse_huk, parse_secret_hex};
 
 /// Which OP-TEE STM32MP15 HUK derivation to reproduce.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,39 +35,67 @@ pub struct Stm32mp1Args {
     /// Fuse words of the simulated device, WORD=HEX[,WORD=HEX...]
     /// (word in decimal or 0x-hex; the HUK is in words 60..63, the UID in 13..15).
     #[arg(long = "otp", value_delimiter = ',', value_name = "WORD=HEX")]
-    pub otp: Vec<String>,
+    pub otp: Vec<SecretArg>,
     /// HUK derivation.
     #[arg(long = "huk-mode", value_enum, default_value_t = HukModeArg::Key)]
     pub huk_mode: HukModeArg,
 }
 
-fn parse_u32(text: &str, radix_hint_hex: bool) -> Result<u32, String> {
-    let t = text.trim();
-    let (digits, radix) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+/// A word number (decimal, or `0x` hex) or a word value (hex, `0x`
+/// optional), exactly: digits of the radix only, no sign, no whitespace,
+/// at most 32 bits. The text is never echoed (a value may be a HUK word).
+fn parse_u32(text: &str, radix_hint_hex: bool, what: &str) -> Result<u32, String> {
+    let (digits, radix) = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(h) => (h, 16),
-        None if radix_hint_hex => (t, 16),
-        None => (t, 10),
+        None if radix_hint_hex => (text, 16),
+        None => (text, 10),
     };
-    u32::from_str_radix(digits, radix).map_err(|e| format!("bad number {t:?}: {e}"))
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(format!(
+            "--otp {what} is not a {} number",
+            if radix == 16 { "hex" } else { "decimal" }
+        ));
+    }
+    u32::from_str_radix(digits, radix).map_err(|_| format!("--otp {what} does not fit 32 bits"))
 }
 
-/// Parses `--otp` entries into (word, value) pairs.
-pub fn parse_otp(entries: &[String]) -> Result<Vec<(u8, u32)>, String> {
-    entries
-        .iter()
-        .filter(|e| !e.trim().is_empty())
-        .map(|entry| {
-            let (w, v) = entry
-                .split_once('=')
-                .ok_or_else(|| format!("--otp entry {entry:?} is not WORD=HEX"))?;
-            let word = parse_u32(w, false)?;
-            let word = u8::try_from(word)
-                .ok()
-                .filter(|&w| usize::from(w) < regs::OTP_WORDS)
-                .ok_or_else(|| format!("OTP word {word} does not exist (0..=95)"))?;
-            Ok((word, parse_u32(v, true)?))
-        })
-        .collect()
+/// Fuse words as (word, value) pairs, wiped on drop (the values are fuse
+/// words, the HUK among them).
+#[derive(Default)]
+pub struct OtpWords(Vec<(u8, u32)>);
+
+impl Drop for OtpWords {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+impl std::ops::Deref for OtpWords {
+    type Target = [(u8, u32)];
+    fn deref(&self) -> &[(u8, u32)] {
+        &self.0
+    }
+}
+
+/// Parses `--otp` entries into (word, value) pairs, in a buffer wiped on
+/// drop. Every entry must be exactly `WORD=HEX`; an empty entry is an
+/// error, not skipped.
+pub fn parse_otp(entries: &[SecretArg]) -> Result<OtpWords, String> {
+    // Sized once: pushing never reallocates (which would leave a copy).
+    let mut out = OtpWords(Vec::with_capacity(entries.len()));
+    for entry in entries {
+        let (w, v) = entry
+            .as_str()
+            .split_once('=')
+            .ok_or("--otp entries must be WORD=HEX")?;
+        let word = parse_u32(w, false, "word")?;
+        let word = u8::try_from(word)
+            .ok()
+            .filter(|&w| usize::from(w) < regs::OTP_WORDS)
+            .ok_or_else(|| format!("OTP word {word} does not exist (0..=95)"))?;
+        out.0.push((word, parse_u32(v, true, "value")?));
+    }
+    Ok(out)
 }
 
 fn sim(args: &Stm32mp1Args) -> Result<BsecSim, String> {
@@ -98,13 +129,11 @@ fn with_sealer<T>(
 }
 
 /// `trustctl huk --source stm32mp1-sim --otp ... [--huk-mode ...]`.
-pub fn huk(args: &Stm32mp1Args) -> Result<[u8; 16], String> {
+pub fn huk(args: &Stm32mp1Args) -> Result<HukBytes, String> {
     let mut sim = sim(args)?;
     let mut huk =
         Stm32mp15Huk::new(Bsec::new(&mut sim, NoDelay), config(args)).map_err(|e| e.to_string())?;
-    huk.hardware_unique_key()
-        .map(|k| *k)
-        .map_err(|e| e.to_string())
+    huk.hardware_unique_key().map_err(|e| e.to_string())
 }
 
 /// `trustctl seal --source tee --huk-from stm32mp1-sim --otp ...`.
@@ -135,22 +164,26 @@ pub struct SaesArgs {
     /// DHUK of the simulated STM32MP13/MP2x SAES, 32 hex digits (on a real
     /// part it never leaves the SAES).
     #[arg(long, value_name = "HEX")]
-    pub dhuk: Option<String>,
+    pub dhuk: Option<SecretArg>,
 }
 
 /// The driver and KDF of a freshly reset simulated SAES.
 fn saes_kdf(args: &SaesArgs, part: SaesPart) -> Result<SaesKdf<SaesSim, NoDelay>, String> {
     let dhuk = args
         .dhuk
-        .as_deref()
+        .as_ref()
         .ok_or("the simulated SAES needs --dhuk HEX (its DHUK, 32 hex digits)")?;
-    let dhuk: [u8; 16] = parse_hex_array(dhuk.trim(), "--dhuk")?;
+    let dhuk = parse_secret_hex::<16>(dhuk.as_str(), "--dhuk")?;
     let (layout, size_t) = match part {
         SaesPart::Mp13 => (regs::saes::MP13, SizeT::Bytes4),
         SaesPart::Mp25 => (regs::saes::MP25, SizeT::Bytes8),
         SaesPart::Mp21 => (regs::saes::MP21, SizeT::Bytes8),
     };
-    let sim = SaesSim::new(dhuk).with_layout(layout);
+    #[allow(
+        clippy::needless_borrows_for_generic_args,
+        reason = "by reference, so no copy of the DHUK is left behind"
+    )]
+    let sim = SaesSim::new(&*dhuk).with_layout(layout);
     Ok(SaesKdf::new(Stm32Saes::new(sim, NoDelay, layout), size_t))
 }
 
@@ -177,7 +210,7 @@ pub fn saes_unseal(args: &SaesArgs, part: SaesPart, blob: &[u8]) -> Result<Key, 
 }
 
 /// `trustctl huk --source stm32mp13-sim`: there is no HUK to print.
-pub fn saes_huk() -> Result<[u8; 16], String> {
+pub fn saes_huk() -> Result<HukBytes, String> {
     Err(
         "the STM32MP13/MP2x have no exportable HUK: OP-TEE derives its subkeys inside the \
          SAES from the DHUK, which never leaves it; use seal/unseal with --huk-from"
@@ -186,28 +219,33 @@ pub fn saes_huk() -> Result<[u8; 16], String> {
 }
 
 /// `trustctl stm32mp1 provision-image --huk HEX`: the word/value list an
-/// integrator burns (OP-TEE BSEC_KEY layout, words 60..63), as text.
-pub fn provision_image(huk_hex: &str) -> Result<String, String> {
-    let huk = parse_huk(huk_hex.trim())?;
-    if huk == [0u8; 16] {
+/// integrator burns (OP-TEE BSEC_KEY layout, words 60..63), as text wiped
+/// on drop (it is the HUK).
+pub fn provision_image(huk_hex: &str) -> Result<SecretText, String> {
+    let huk = parse_huk(huk_hex)?;
+    if *huk == [0u8; 16] {
         return Err("an all-zero HUK is not a key".into());
     }
     let image = huk_words_image(&huk, regs::HUK_OTP_DEFAULT);
-    let mut out = String::new();
+    // Sized once: appending never reallocates (which would leave a copy).
+    let mut out = SecretText::with_capacity(1024);
     out.push_str(
         "# STM32MP15 HUK for OP-TEE (CFG_STM32MP15_HUK=y, BSEC_KEY layout, DT huk-otp@f0)\n",
     );
     out.push_str("# Upper OTP words: ECC protected, each programmed ONCE with its full value.\n");
     out.push_str("# Burning and permanent locking are irreversible.\n");
-    for (word, value) in image {
-        out.push_str(&format!("word {word} = 0x{value:08x}\n"));
+    for (word, value) in image.iter() {
+        let _ = writeln!(out, "word {word} = 0x{value:08x}");
     }
-    let values: Vec<String> = image.iter().map(|(_, v)| format!("0x{v:08x}")).collect();
-    out.push_str(&format!(
-        "# U-Boot (secure context): fuse prog -y 0 {} {}\n",
+    let _ = write!(
+        out,
+        "# U-Boot (secure context): fuse prog -y 0 {}",
         image.first().map(|(w, _)| *w).unwrap_or(60),
-        values.join(" ")
-    ));
+    );
+    for (_, value) in image.iter() {
+        let _ = write!(out, " 0x{value:08x}");
+    }
+    out.push_str("\n");
     out.push_str(
         "# then permanently lock words 60..63 (hal-stm32mp1-otp provision_huk does both, with read-back)\n",
     );
@@ -220,7 +258,7 @@ mod tests {
 
     fn args(otp: &str, mode: HukModeArg) -> Stm32mp1Args {
         Stm32mp1Args {
-            otp: otp.split(',').map(String::from).collect(),
+            otp: otp.split(',').map(SecretArg::from).collect(),
             huk_mode: mode,
         }
     }
@@ -231,11 +269,11 @@ mod tests {
         let otp =
             "60=8e3a51c2,61=1f0bd77a,62=c03366e1,63=5a5a9d04,13=0036003d,14=3338510f,15=34373537";
         assert_eq!(
-            huk(&args(otp, HukModeArg::Key)).unwrap(),
+            *huk(&args(otp, HukModeArg::Key)).unwrap(),
             *b"\xc2\x51\x3a\x8e\x7a\xd7\x0b\x1f\xe1\x66\x33\xc0\x04\x9d\x5a\x5a"
         );
         assert_eq!(
-            huk(&args(otp, HukModeArg::DeriveUid)).unwrap(),
+            *huk(&args(otp, HukModeArg::DeriveUid)).unwrap(),
             *b"\x9d\x89\xd8\xa9\x0b\x96\xf5\x0e\x16\xf5\xcd\x79\x36\xa7\xff\x71"
         );
     }
@@ -246,7 +284,10 @@ mod tests {
         let key = Key::from_slice(&[7u8; 32]).unwrap();
         let blob = seal(&a, &key).unwrap();
         assert_eq!(unseal(&a, blob.as_bytes()).unwrap(), key);
-        let mut plain = TeeSealer::new(trusted_core::StaticHuk::new(huk(&a).unwrap()), HostRng);
+        let mut plain = TeeSealer::new(
+            trusted_core::StaticHuk::copy_from(&huk(&a).unwrap()),
+            HostRng,
+        );
         assert_eq!(plain.unseal(blob.as_bytes(), "").unwrap(), key);
     }
 
@@ -254,6 +295,20 @@ mod tests {
     fn bad_otp_and_blank_huk_are_errors() {
         assert!(huk(&args("96=1", HukModeArg::Key)).is_err());
         assert!(huk(&args("60", HukModeArg::Key)).is_err());
+        // Exact: no whitespace, sign or empty entry is skipped or trimmed.
+        for bad in [
+            " 60=1",
+            "60= 1",
+            "60=+1",
+            "60=",
+            "=1",
+            "",
+            "60=1,",
+            "0x=1",
+            "60=1ffffffff",
+        ] {
+            assert!(huk(&args(bad, HukModeArg::Key)).is_err(), "{bad:?}");
+        }
         assert!(huk(&Stm32mp1Args::default()).unwrap_err().contains("blank"));
     }
 
@@ -266,7 +321,7 @@ mod tests {
 
     fn saes_args(dhuk: &str) -> SaesArgs {
         SaesArgs {
-            dhuk: Some(dhuk.into()),
+            dhuk: Some(SecretArg::from(dhuk)),
         }
     }
 
@@ -281,7 +336,7 @@ mod tests {
             let args = saes_args(PYTHON_DHUK);
             let blob = saes_seal(&args, part, &key).unwrap();
             assert_eq!(saes_unseal(&args, part, blob.as_bytes()).unwrap(), key);
-            let ta_key: [u8; 32] = parse_hex_array(ta_key, "ta").unwrap();
+            let ta_key: [u8; 32] = crate::host::parse_hex_array(ta_key, "ta").unwrap();
             let mut plain =
                 TeeSealer::new(trusted_core::StaticSubkey::trusted_keys_ta(ta_key), HostRng);
             assert_eq!(plain.unseal(blob.as_bytes(), "").unwrap(), key, "{part:?}");
@@ -316,5 +371,6 @@ mod tests {
         assert!(text.contains("word 60 = 0x8e3a51c2\n"));
         assert!(text.contains("word 63 = 0x5a5a9d04\n"));
         assert!(provision_image("00").is_err());
+        assert!(provision_image(" c2513a8e7ad70b1fe16633c0049d5a5a").is_err());
     }
 }

@@ -169,16 +169,36 @@ fn tpm_provision_prints_the_srk_name_that_seal_and_unseal_pin() {
     let key = ok(&[&["unseal"][..], &tpm, &["--blob", &blob]].concat());
     assert_eq!(key, KEY);
     // Another TPM's name: one clear line, nothing unsealed.
-    let other = format!("{}{}", &name[..67], if name.ends_with('0') { "1" } else { "0" });
+    let other = format!(
+        "{}{}",
+        &name[..67],
+        if name.ends_with('0') { "1" } else { "0" }
+    );
     fails_with(
         &[
-            "unseal", "--source", "tpm", "--swtpm", &addr, "--srk-name", &other, "--blob", &blob,
+            "unseal",
+            "--source",
+            "tpm",
+            "--swtpm",
+            &addr,
+            "--srk-name",
+            &other,
+            "--blob",
+            &blob,
         ],
         "pinned",
     );
     fails_with(
         &[
-            "unseal", "--source", "tpm", "--swtpm", &addr, "--srk-name", "00", "--blob", &blob,
+            "unseal",
+            "--source",
+            "tpm",
+            "--swtpm",
+            &addr,
+            "--srk-name",
+            "00",
+            "--blob",
+            &blob,
         ],
         "--srk-name",
     );
@@ -239,9 +259,11 @@ fn dcp_sim_blobs_round_trip_and_bind_to_the_unique_key() {
 }
 
 #[test]
-fn dcp_huk_of_an_all_zero_key_is_vector_b() {
+fn dcp_huk_of_an_all_zero_key_is_refused_unless_told_then_vector_b() {
+    // As `seal` does: the all-zero DCP key is the public test key.
+    fails_with(&["huk", "--source", "dcp-sim"], "all-zero test key");
     assert_eq!(
-        ok(&["huk", "--source", "dcp-sim"]),
+        ok(&["huk", "--source", "dcp-sim", "--skip-zero-key-test"]),
         "11474a5a5c78ef24224da96237ebbd3d"
     );
 }
@@ -355,5 +377,414 @@ fn tpm_without_swtpm_address_is_one_clear_line() {
             KEY,
         ],
         "cannot reach swtpm",
+    );
+}
+
+/// Runs trustctl with `args` (owned, any length) and asserts a refusal:
+/// non-zero exit, never a panic (101) or a signal, nothing on stdout, and
+/// exactly one line on stderr that says what is wrong.
+fn refused(args: &[String], needle: &str) {
+    let o = Command::new(env!("CARGO_BIN_EXE_trustctl"))
+        .args(args)
+        .output()
+        .unwrap();
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.len() > 80 {
+                format!("<{} bytes>", a.len())
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let code = o.status.code();
+    assert!(
+        code.is_some_and(|c| c != 0 && c != 101),
+        "{shown:?}: exit {code:?}, stderr {err:?}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{shown:?}: printed {:?}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(err.lines().count(), 1, "{shown:?}: stderr {err:?}");
+    assert!(
+        err.starts_with("trustctl: ") && err.len() > 12,
+        "{shown:?}: {err:?}"
+    );
+    assert!(err.contains(needle), "{shown:?}: {err:?} lacks {needle:?}");
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+/// Issue 14, item 7: bad input to every subcommand, one table.
+#[test]
+fn bad_input_to_every_subcommand_is_one_clear_line_never_a_panic() {
+    let big = "a".repeat(64 * 1024);
+    let bad_hex = |len: usize| "g".repeat(len);
+    let mut cases: Vec<(Vec<String>, String)> = Vec::new();
+    let mut add = |args: Vec<String>, needle: &str| cases.push((args, needle.to_string()));
+
+    // Every hex flag: odd length, not hex, whitespace, prefix, sign, empty, 64 KiB.
+    let hex_flags: [(&[&str], &str, usize); 8] = [
+        (
+            &["seal", "--source", "tee", "--huk", HUK, "--key"],
+            "--key",
+            32,
+        ),
+        (
+            &["seal", "--source", "tee", "--key", KEY, "--huk"],
+            "--huk",
+            16,
+        ),
+        (
+            &["huk", "--source", "dcp-sim", "--unique-key"],
+            "--unique-key",
+            16,
+        ),
+        (
+            &["huk", "--source", "dcp-sim", "--otp-key"],
+            "--otp-key",
+            16,
+        ),
+        (
+            &["huk", "--source", "caam-sim", "--master-key"],
+            "--master-key",
+            32,
+        ),
+        (
+            &[
+                "seal",
+                "--source",
+                "tee",
+                "--huk-from",
+                "stm32mp13-sim",
+                "--key",
+                KEY,
+                "--dhuk",
+            ],
+            "--dhuk",
+            16,
+        ),
+        (&["stm32mp1", "provision-image", "--huk"], "--huk", 16),
+        (
+            &["unseal", "--source", "tee", "--huk", HUK, "--blob"],
+            "--blob",
+            65,
+        ),
+    ];
+    for (prefix, flag, n) in hex_flags {
+        let good = "ab".repeat(n);
+        let variants = [
+            good[1..].to_string(),       // odd length
+            bad_hex(2 * n),              // not hex
+            format!(" {}", &good[1..]),  // leading space (was trimmed)
+            format!("{} ", &good[1..]),  // trailing space
+            format!("0x{}", &good[2..]), // prefix
+            format!("+{}", &good[1..]),  // sign
+            String::new(),               // empty
+            big.clone(),                 // 64 KiB
+            // One byte too many, one too few (a key may be 32..=128 bytes).
+            "ab".repeat(if flag == "--key" { 129 } else { n + 1 }),
+            "ab".repeat(if flag == "--key" { 31 } else { n - 1 }),
+        ];
+        for (i, v) in variants.into_iter().enumerate() {
+            let mut args = strings(prefix);
+            args.push(v);
+            // A blob of a wrong but even length is well-formed hex: the
+            // source refuses it (length, format or authentication).
+            let needle = if flag == "--blob" && i >= 8 { "" } else { flag };
+            add(args, needle);
+        }
+    }
+    // Wrong HUK lengths, spelled out.
+    for len in [0, 2, 30, 31, 33, 34, 64] {
+        add(
+            strings(&[
+                "seal",
+                "--source",
+                "tee",
+                "--key",
+                KEY,
+                "--huk",
+                &"0".repeat(len),
+            ]),
+            "--huk",
+        );
+        add(
+            strings(&["stm32mp1", "provision-image", "--huk", &"1".repeat(len)]),
+            "--huk",
+        );
+    }
+    // --otp entries: exact WORD=HEX, nothing skipped or trimmed.
+    for entry in [
+        "",
+        " 60=1",
+        "60= 1",
+        "60=+1",
+        "60=",
+        "=1",
+        "60",
+        "96=1",
+        "60=1ffffffff",
+        &big,
+    ] {
+        add(
+            strings(&["huk", "--source", "stm32mp1-sim", "--otp", entry]),
+            "",
+        );
+    }
+    // Keys and lengths.
+    for n in [
+        "0",
+        "16",
+        "31",
+        "129",
+        "-1",
+        "x",
+        "",
+        "99999999999999999999",
+    ] {
+        add(
+            strings(&["seal", "--source", "tee", "--huk", HUK, "--new", n]),
+            "",
+        );
+    }
+    add(
+        strings(&["seal", "--source", "dcp-sim", "--new", "32"]),
+        "zero",
+    );
+    add(
+        strings(&[
+            "seal", "--source", "tee", "--huk", HUK, "--keymod", "x", "--key", KEY,
+        ]),
+        "",
+    );
+    for keymod in ["k".repeat(17), big.clone()] {
+        let args = [
+            "seal",
+            "--source",
+            "caam-sim",
+            "--master-key",
+            MASTER,
+            "--keymod",
+            &keymod,
+        ];
+        add(strings(&[&args[..], &["--key", KEY]].concat()), "--keymod");
+    }
+    // Flags of another device: refused, not silently ignored.
+    add(
+        strings(&[
+            "seal",
+            "--source",
+            "tee",
+            "--huk",
+            HUK,
+            "--master-key",
+            MASTER,
+            "--key",
+            KEY,
+        ]),
+        "--master-key does not apply",
+    );
+    add(
+        strings(&[
+            "seal",
+            "--source",
+            "tee",
+            "--huk-from",
+            "caam-sim",
+            "--master-key",
+            MASTER,
+            "--unique-key",
+            UNIQUE,
+            "--key",
+            KEY,
+        ]),
+        "--unique-key does not apply",
+    );
+    add(
+        strings(&[
+            "unseal",
+            "--source",
+            "caam-sim",
+            "--master-key",
+            MASTER,
+            "--otp",
+            "60=1",
+            "--blob",
+            "00",
+        ]),
+        "--otp does not apply",
+    );
+    add(
+        strings(&[
+            "unseal", "--source", "dcp-sim", "--huk", HUK, "--blob", "00",
+        ]),
+        "--huk",
+    );
+    add(
+        strings(&["huk", "--source", "dcp-sim", "--master-key", MASTER]),
+        "--master-key does not apply",
+    );
+    add(
+        strings(&[
+            "huk",
+            "--source",
+            "caam-sim",
+            "--master-key",
+            MASTER,
+            "--skip-zero-key-test",
+        ]),
+        "--skip-zero-key-test does not apply",
+    );
+    // HUKs the CLI must not print.
+    add(
+        strings(&["huk", "--source", "dcp-sim"]),
+        "all-zero test key",
+    );
+    add(strings(&["huk", "--source", "stm32mp1-sim"]), "blank");
+    add(strings(&["huk", "--source", "stm32mp13-sim"]), "DHUK");
+    add(strings(&["huk", "--source", "caam-sim"]), "--master-key");
+    add(strings(&["huk", "--source", "nosuch"]), "nosuch");
+    add(strings(&["huk"]), "--source");
+    // keyctl: bad payloads and options, each refused before anything prints.
+    let payloads = [
+        ("", "payload"),
+        ("new", "key length"),
+        ("new 31", "32..=128"),
+        ("new 32x", "decimal"),
+        ("frob 32", "new, load or update"),
+        ("load zz", "not hex"),
+        ("new 32 keyhandle=zz", "keyhandle"),
+        ("new 32 keyauth=00", "keyauth"),
+        ("new 32 hash=sha257", "hash"),
+        ("new 32 policydigest=00", "policydigest"),
+        ("new 32 migratable=2", "migratable"),
+        ("new 32 pcrlock=x", "pcrlock"),
+        ("new 32 unknown=1", "unknown"),
+        ("new 32 keyhandle=", "unknown"),
+        ("new 32 keyhandle=1 keyhandle=1", "twice"),
+        ("new 32 policydigest=00 hash=sha1", ""),
+    ];
+    for (payload, needle) in payloads {
+        add(strings(&["keyctl", payload]), needle);
+    }
+    add(
+        strings(&["keyctl", &format!("new 32 blobauth={}", "p".repeat(21))]),
+        "blobauth",
+    );
+    add(
+        strings(&["keyctl", &format!("new 32 pcrinfo={}", "00".repeat(65))]),
+        "pcrinfo",
+    );
+    add(
+        strings(&["keyctl", &format!("load {}", "00".repeat(513))]),
+        "512",
+    );
+    add(strings(&["keyctl", &big]), "1..=32767");
+    add(strings(&["keyctl"]), "PAYLOAD");
+    // Other subcommands.
+    add(strings(&["demo", "extra"]), "extra");
+    add(strings(&["tpm", "provision"]), "--swtpm");
+    add(strings(&["tpm", "provision", "--swtpm", ""]), "swtpm");
+    add(strings(&["stm32mp1"]), "");
+    add(
+        strings(&["unseal", "--source", "tpm", "--blob", "00"]),
+        "--swtpm",
+    );
+    add(strings(&["frobnicate"]), "frobnicate");
+    add(Vec::new(), "");
+
+    let mut count = 0;
+    for (args, needle) in &cases {
+        refused(args, needle);
+        count += 1;
+    }
+    println!("cli bad-input table: {count} cases refused with one line");
+    assert!(count >= 150, "{count}");
+}
+
+/// Every truncation of a valid blob of every blob-opening path, and wrong
+/// versions: refused with one line, never opened, never a panic.
+#[test]
+fn every_truncation_of_a_valid_blob_is_refused() {
+    let stm = [
+        "--huk-from",
+        "stm32mp1-sim",
+        "--otp",
+        "60=11111111,61=22222222,62=33333333,63=44444444",
+    ];
+    let sources: Vec<Vec<&str>> = vec![
+        vec!["--source", "tee", "--huk", HUK],
+        vec!["--source", "dcp-sim", "--unique-key", UNIQUE],
+        vec!["--source", "caam-sim", "--master-key", MASTER],
+        [&["--source", "tee"][..], &stm[..]].concat(),
+    ];
+    let mut count = 0;
+    for source in &sources {
+        let blob = ok(&[&["seal"][..], source, &["--key", KEY]].concat());
+        assert_eq!(
+            ok(&[&["unseal"][..], source, &["--blob", &blob]].concat()),
+            KEY
+        );
+        // Every whole-byte truncation; every 8th odd one (the hex itself
+        // is refused for those).
+        let cuts = (0..blob.len()).filter(|c| c % 2 == 0 || c % 16 == 1);
+        for cut in cuts {
+            let mut args = strings(&[&["unseal"][..], source].concat());
+            args.extend(["--blob".to_string(), blob[..cut].to_string()]);
+            refused(&args, if cut % 2 == 1 { "odd" } else { "" });
+            count += 1;
+        }
+    }
+    // Wrong versions: the DCP blob's version byte is 1.
+    let dcp = ["--source", "dcp-sim", "--unique-key", UNIQUE];
+    let blob = ok(&[&["seal"][..], &dcp, &["--key", KEY]].concat());
+    for version in ["00", "02", "ff"] {
+        let wrong = format!("{version}{}", &blob[2..]);
+        let mut args = strings(&[&["unseal"][..], &dcp].concat());
+        args.extend(["--blob".to_string(), wrong]);
+        refused(&args, "version");
+        count += 1;
+    }
+    println!("cli truncated/wrong-version blobs: {count} cases refused with one line");
+}
+
+#[test]
+fn hex_output_and_keyctl_canonical_form_parse_back() {
+    // The reported case: an empty pcrinfo prints as text that parses.
+    let out = ok(&["keyctl", "new 32 pcrinfo=p"]);
+    assert!(out.contains("canonical: new 32 pcrinfo=0"), "{out}");
+    let out = ok(&[
+        "keyctl",
+        "load AbC keyhandle=81000001 keyauth=00000000000000000000000000000000000000AB",
+    ]);
+    let canonical = out
+        .lines()
+        .find_map(|l| l.strip_prefix("canonical: "))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        canonical,
+        "load ab keyhandle=0x81000001 keyauth=00000000000000000000000000000000000000ab"
+    );
+    // The canonical text is itself accepted and is a fixed point.
+    let again = ok(&["keyctl", &canonical]);
+    assert!(
+        again.contains(&format!("canonical: {canonical}")),
+        "{again}"
+    );
+    // A new key is printed only once the seal worked (one line on failure).
+    let o = trustctl(&["seal", "--source", "tee", "--huk", HUK, "--new", "32"]);
+    assert!(o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.starts_with("new key: ") && err.trim().len() == 9 + 64,
+        "{err:?}"
     );
 }

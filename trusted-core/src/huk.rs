@@ -34,9 +34,18 @@ impl<H: Huk + ?Sized> Huk for &mut H {
 pub struct StaticHuk(HukBytes);
 
 impl StaticHuk {
-    /// Wraps `huk`.
+    /// Wraps `huk`. The argument is a copy the caller still owns: prefer
+    /// [`StaticHuk::copy_from`] for a HUK held in a zeroizing buffer.
     pub fn new(huk: [u8; HUK_LEN]) -> Self {
         Self(Zeroizing::new(huk))
+    }
+
+    /// Copies `huk` straight into the zeroizing store, leaving no copy
+    /// behind in a by-value argument.
+    pub fn copy_from(huk: &[u8; HUK_LEN]) -> Self {
+        let mut stored = Zeroizing::new([0u8; HUK_LEN]);
+        stored.copy_from_slice(huk);
+        Self(stored)
     }
 }
 
@@ -251,15 +260,26 @@ fn derive(
     out: &mut [u8],
 ) -> Result<()> {
     check_subkey_len(out.len())?;
+    // `hmac` and `sha2` are built with their `zeroize` features (this
+    // crate's Cargo.toml): the keyed inner and outer SHA-256 states are
+    // wiped when `mac` drops, on every path, and so is the `CtOutput`.
     let mut mac =
         <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(huk).map_err(|_| Error::KeyLength)?;
     mac.update(&(usage as u32).to_le_bytes());
     parts.iter().for_each(|part| mac.update(part));
-    let digest = Zeroizing::new(mac.finalize().into_bytes());
+    let digest = mac.finalize();
     let n = out.len();
-    out.copy_from_slice(digest.get(..n).ok_or(Error::BufferTooSmall)?);
+    out.copy_from_slice(digest.as_bytes().get(..n).ok_or(Error::BufferTooSmall)?);
     Ok(())
 }
+
+/// The HMAC state is wiped on drop only with the crates' `zeroize`
+/// features; this fails to build if they are ever dropped from Cargo.toml.
+const _: () = {
+    const fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wipes_on_drop::<sha2::Sha256>();
+    wipes_on_drop::<hmac::digest::CtOutput<hmac::Hmac<Sha256>>>();
+};
 
 /// UUID of OP-TEE's trusted_keys TA, `f04a0fe7-1f5d-4b9b-abf7-619b85b4ce8c`,
 /// in OP-TEE's native `TEE_UUID` layout (first three fields little-endian).

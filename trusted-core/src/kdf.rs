@@ -8,6 +8,7 @@
 use cmac::Cmac;
 use cmac::block_api::CmacCipher;
 use digest::{InnerInit, Mac};
+use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 
@@ -39,7 +40,8 @@ impl FieldWidths {
 /// K(i) = CMAC(key, \[i\] ‖ `label` ‖ 0x00 ‖ `context` ‖ \[L\]) and L is
 /// `out.len()` in bits. The key is whatever `cipher` was keyed with.
 ///
-/// Fails when a counter or length value does not fit its field.
+/// Fails when a counter or length value does not fit its field; `out` is
+/// then all zero.
 ///
 /// ```
 /// use aes::Aes128;
@@ -51,6 +53,21 @@ impl FieldWidths {
 /// assert_eq!(huk[..4], [0x11, 0x47, 0x4a, 0x5a]);
 /// ```
 pub fn kdf_counter_cmac<C: CmacCipher>(
+    cipher: C,
+    label: &[u8],
+    context: &[u8],
+    widths: FieldWidths,
+    out: &mut [u8],
+) -> Result<()> {
+    let result = derive(cipher, label, context, widths, out);
+    if result.is_err() {
+        // No partial key material survives a refused request.
+        out.zeroize();
+    }
+    result
+}
+
+fn derive<C: CmacCipher>(
     cipher: C,
     label: &[u8],
     context: &[u8],
@@ -70,6 +87,10 @@ pub fn kdf_counter_cmac<C: CmacCipher>(
         .get(8 - widths.length..)
         .ok_or(Error::InvalidArgument("KDF length field width"))?;
 
+    // `cmac` is built with its `zeroize` feature (this crate's Cargo.toml):
+    // the CMAC state (the running block, which after the last update is the
+    // output) is wiped when `mac` drops, and each finalized block is a
+    // `CtOutput` wiped on drop, so no derived block (a DCP HUK) is left.
     let mut mac = <Cmac<C> as InnerInit>::inner_init(cipher);
     for (i, chunk) in out.chunks_mut(C::block_size()).enumerate() {
         let counter = (i as u64) + 1;
@@ -84,9 +105,9 @@ pub fn kdf_counter_cmac<C: CmacCipher>(
         mac.update(&[0]);
         mac.update(context);
         mac.update(length_field);
-        let block = mac.finalize_reset().into_bytes();
+        let block = mac.finalize_reset();
         let n = chunk.len();
-        chunk.copy_from_slice(block.get(..n).ok_or(Error::BufferTooSmall)?);
+        chunk.copy_from_slice(block.as_bytes().get(..n).ok_or(Error::BufferTooSmall)?);
     }
     Ok(())
 }
@@ -99,3 +120,11 @@ fn field_max(bytes: usize) -> Result<u64> {
         )),
     }
 }
+
+/// The CMAC core wipes its state on drop only with `cmac`'s `zeroize`
+/// feature; this fails to build if it is ever dropped from Cargo.toml.
+const _: () = {
+    const fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wipes_on_drop::<cmac::block_api::CmacCore<aes::Aes128>>();
+    wipes_on_drop::<digest::CtOutput<Cmac<aes::Aes128>>>();
+};

@@ -449,7 +449,9 @@ impl TpmOptions {
 }
 
 impl fmt::Display for TpmOptions {
-    /// Prints the options that were given, in the kernel's table order.
+    /// Prints the options that were given, in the kernel's table order, as
+    /// text that [`TpmOptions::parse`] reads back to an equal value (hex in
+    /// lowercase, numbers canonical, an empty `pcrinfo` as `pcrinfo=0`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut sep = "";
         let mut item = |f: &mut fmt::Formatter<'_>, name: &str| {
@@ -476,7 +478,15 @@ impl fmt::Display for TpmOptions {
         }
         if self.has(Opt::PcrInfo) {
             item(f, "pcrinfo")?;
-            write_hex(&self.pcrinfo, f)?;
+            if self.pcrinfo.is_empty() {
+                // Linux reads a one-character value as zero bytes of
+                // pcrinfo (`strlen / 2`); `pcrinfo=` with nothing would be
+                // refused, so the empty value prints as the shortest text
+                // that reads back the same.
+                f.write_str("0")?;
+            } else {
+                write_hex(&self.pcrinfo, f)?;
+            }
         }
         if self.has(Opt::PcrLock) {
             item(f, "pcrlock")?;

@@ -6,6 +6,7 @@ pub mod log;
 
 pub mod dma;
 pub mod error;
+pub mod fih;
 pub mod flow;
 pub mod huk;
 pub mod kdf;
@@ -36,3 +37,4 @@ pub use source::{RngChoice, Sources, TrustSource};
 pub use embedded_hal;
 pub use embedded_storage;
 pub use rand_core;
+pub use zeroize;

@@ -25,6 +25,7 @@ use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
+use crate::fih;
 use crate::huk::{HUK_SUBKEY_MAX_LEN, HukSubkeyUsage, SubkeyDerive, TRUSTED_KEYS_TA_UUID};
 use crate::key::{Key, MAX_BLOB_SIZE, SealedBlob};
 use crate::source::TrustSource;
@@ -119,12 +120,10 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
         };
         let nonce = Nonce::<U16>::try_from(iv).map_err(|_| Error::BlobLength)?;
         let tag = Tag::<U16>::try_from(tag).map_err(|_| Error::BlobLength)?;
-        // Decrypted in place in the caller's buffer: the tag is checked
-        // before any plaintext is produced.
-        out.copy_from_slice(ct);
-        self.cipher()?
-            .decrypt_inout_detached(&nonce, &[], out.into(), &tag)
-            .map_err(|_| Error::AuthFailed)?;
+        // Decrypted in the caller's buffer; the tag is checked, then checked
+        // again by encrypting the plaintext back, before it is released
+        // (a glitch on one tag comparison meets the other).
+        fih::aead_open_checked(&self.cipher()?, &nonce, ct, &tag, out)?;
         Ok(n)
     }
 }
@@ -151,9 +150,18 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
         let bytes = blob.as_mut_bytes();
         let (header, body) = bytes.split_at_mut(TEE_BLOB_OVERHEAD);
         body.copy_from_slice(key.as_bytes());
-        let tag = cipher
-            .encrypt_inout_detached(&Nonce::<U16>::from(iv), &[], body.into())
-            .map_err(|_| Error::BlobLength)?;
+        let tag = match cipher.encrypt_inout_detached(
+            &Nonce::<U16>::from(iv),
+            &[],
+            (&mut *body).into(),
+        ) {
+            Ok(tag) => tag,
+            Err(_) => {
+                // The body still holds the plaintext key: wipe it.
+                body.zeroize();
+                return Err(Error::BlobLength);
+            }
+        };
         let (_reserved, iv_and_tag) = header.split_at_mut(IV.start);
         let (h_iv, h_tag) = iv_and_tag.split_at_mut(IV.len());
         h_iv.copy_from_slice(&iv);

@@ -316,3 +316,53 @@ fn tpm_options_debug_hides_auth_values() {
         "{debug}"
     );
 }
+
+/// What `keyctl` prints is what it parses back: for every accepted payload
+/// in the table, printing the command and the canonical TPM options and
+/// parsing that text again gives an equal payload and equal options.
+#[test]
+fn printed_payloads_parse_back_to_the_same_payload() {
+    let digest = "5a".repeat(32);
+    let cases = [
+        "new 32".to_string(),
+        "new +32\n".into(),
+        "new 128 keyhandle=81000001".into(),
+        "new 32 keyhandle=0x0 keyauth=".to_string() + &"Ab".repeat(20),
+        "new 32 pcrinfo=p".into(),
+        "new 32 pcrinfo=0".into(),
+        "new 32 pcrinfo=abc".into(),
+        "new 32 pcrinfo=".to_string() + &"0F".repeat(64),
+        "new 32 blobauth=hunter2 pcrlock=+7 migratable=1x".into(),
+        "new 32 blobauth=".to_string() + &"cd".repeat(20),
+        "new 32 migratable=0 hash=sha1 policyhandle=0X3000000".into(),
+        format!("new 40 hash=sha384 policydigest={}", "ee".repeat(48)),
+        format!("new 32\tpolicydigest={digest}\t\tpolicyhandle=+0x1"),
+        "load abc keyhandle=1".into(),
+        "load x".into(),
+        "load 00FF pcrlock=4294967295".into(),
+        "update".into(),
+        "update migratable=0".into(),
+    ];
+    for text in &cases {
+        let first = Payload::parse(text).unwrap();
+        let options = TpmOptions::parse(first.options).unwrap();
+        let command = match &first.command {
+            Command::New { key_len } => format!("new {key_len}"),
+            Command::Load { blob } => format!("load {blob}"),
+            Command::Update => "update".into(),
+        };
+        let printed = format!("{command} {options}");
+        let again =
+            Payload::parse(&printed).unwrap_or_else(|e| panic!("{text:?} -> {printed:?}: {e}"));
+        assert_eq!(again.command, first.command, "{text:?} -> {printed:?}");
+        let options_again = TpmOptions::parse(again.options)
+            .unwrap_or_else(|e| panic!("{text:?} -> {printed:?}: {e}"));
+        assert_eq!(options_again, options, "{text:?} -> {printed:?}");
+        // And the canonical text is a fixed point.
+        assert_eq!(format!("{options_again}"), format!("{options}"));
+    }
+    // The reported case: an empty pcrinfo prints as something that parses.
+    let o = TpmOptions::parse("pcrinfo=p").unwrap();
+    assert_eq!(o.to_string(), "pcrinfo=0");
+    assert!(o.pcrinfo.is_empty());
+}

@@ -29,13 +29,23 @@
 //! This module holds the state, the configuration, the fault hooks and the
 //! controller page; `ring` the job-ring registers, `interpreter` the
 //! descriptor interpreter, `crypto` the stated blob and RNG crypto.
+//!
+//! The configuration is checked at construction ([`CaamSim::try_new`],
+//! one [`SimConfigError`] per rule, as `Caam::new` checks the driver's):
+//! a model built with [`CaamSim::new`] from a refused configuration reads
+//! as absent hardware (every register 0, writes ignored) instead of
+//! dividing by a zero page size. The OTPMK and the entropy seed are wiped
+//! when the model drops, and `Debug` never prints them (the model is
+//! linked into QEMU firmware).
 
 mod crypto;
 mod interpreter;
 mod ring;
 
 use heapless::Vec;
+use trusted_core::fih::ReadFlip;
 use trusted_core::{DmaBus, Mmio};
+use zeroize::Zeroize;
 
 use crate::regs::{cmd, csta, ctrl};
 use crypto::Drbg;
@@ -69,8 +79,11 @@ impl Moo {
     }
 }
 
-/// How the simulated CAAM is built.
-#[derive(Clone, Copy, Debug)]
+/// How the simulated CAAM is built. Not `Copy` and not printed by `Debug`
+/// in full: it holds key material (the OTPMK, the entropy seed), which the
+/// [`CaamSim`] it is moved into wipes when it drops. (No `Drop` here, so
+/// `SimConfig { .., ..SimConfig::secure(k) }` keeps working.)
+#[derive(Clone)]
 pub struct SimConfig {
     /// The device master key (OTPMK fuses).
     pub otpmk: [u8; 32],
@@ -92,7 +105,60 @@ pub struct SimConfig {
     pub min_entropy_delay: u32,
 }
 
+impl core::fmt::Debug for SimConfig {
+    /// Everything but the OTPMK and the entropy seed.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("moo", &self.moo)
+            .field("job_ring", &self.job_ring)
+            .field("page_size", &self.page_size)
+            .field("long_pointers", &self.long_pointers)
+            .field("blob_present", &self.blob_present)
+            .field("rng_handles", &self.rng_handles)
+            .field("min_entropy_delay", &self.min_entropy_delay)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`SimConfig`] value [`CaamSim::try_new`] refuses, one variant per rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimConfigError {
+    /// `job_ring` above 3.
+    JobRing(u8),
+    /// `page_size` neither 4 KiB nor 64 KiB (0 would divide by zero, 1 or
+    /// 0x100 would put the job-ring page on the controller page).
+    PageSize(usize),
+    /// `rng_handles` outside 1..=2 (the model has two state handles).
+    RngHandles(u8),
+}
+
+impl core::fmt::Display for SimConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SimConfigError::JobRing(v) => write!(f, "sim job ring {v} is not 0..=3"),
+            SimConfigError::PageSize(v) => write!(f, "sim page size {v:#x} is not 4 or 64 KiB"),
+            SimConfigError::RngHandles(v) => write!(f, "sim RNG handles {v} is not 1..=2"),
+        }
+    }
+}
+
 impl SimConfig {
+    /// The first rule this configuration breaks, if any.
+    pub fn check(&self) -> Result<(), SimConfigError> {
+        if self.job_ring > 3 {
+            return Err(SimConfigError::JobRing(self.job_ring));
+        }
+        if self.page_size != crate::regs::PAGE_SIZE_4K
+            && self.page_size != crate::regs::PAGE_SIZE_64K
+        {
+            return Err(SimConfigError::PageSize(self.page_size));
+        }
+        if !(1..=2).contains(&self.rng_handles) {
+            return Err(SimConfigError::RngHandles(self.rng_handles));
+        }
+        Ok(())
+    }
+
     /// A secure-state CAAM (HAB closed) with master key `otpmk` on JR0.
     pub const fn secure(otpmk: [u8; 32]) -> Self {
         Self {
@@ -116,8 +182,9 @@ impl SimConfig {
     }
 }
 
-/// Fault hooks for [`CaamSim::inject`]. One is armed at a time (a new
-/// one replaces it); each is one-shot, used up by the next job the sim takes.
+/// Fault hooks for [`CaamSim::inject`]. One job fault is armed at a time (a
+/// new one replaces it); each is one-shot, used up by the next job the sim
+/// takes. [`Fault::FlipReadBit`] is armed beside it.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -130,6 +197,18 @@ pub enum Fault {
     /// One-shot: complete the next job, then report more full output slots
     /// than the ring has, with JRINTR.JRE set (invalid output-ring write).
     OutputRingOverflow,
+    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
+    /// any register for `None`, returns with bit `bit` flipped (a glitch on
+    /// the bus or in the CPU). [`CaamSim::reads`] counts reads, so a test
+    /// can sweep every bit of every read an operation does.
+    FlipReadBit {
+        /// Register offset (from the CAAM base) the read must be of.
+        offset: Option<usize>,
+        /// Which matching read, counted from the injection.
+        nth: u32,
+        /// Bit 0..=31 to flip.
+        bit: u8,
+    },
 }
 
 /// The simulated CAAM.
@@ -143,13 +222,33 @@ pub struct CaamSim {
     jr: JobRing,
     drbg: [Option<Drbg>; 2],
     fault: Option<Fault>,
+    flip: ReadFlip,
+    config_error: Option<SimConfigError>,
     jobs_completed: u32,
     last_descriptor: Vec<u32, { cmd::MAX_DESC_WORDS }>,
 }
 
+impl Drop for CaamSim {
+    fn drop(&mut self) {
+        self.cfg.otpmk.zeroize();
+        self.cfg.entropy_seed.zeroize();
+    }
+}
+
 impl CaamSim {
-    /// A CAAM after power-on reset, reaching DMA memory through `bus`.
+    /// A CAAM after power-on reset, reaching DMA memory through `bus`, or
+    /// the rule `cfg` breaks.
+    pub fn try_new(bus: DmaBus, cfg: SimConfig) -> Result<Self, SimConfigError> {
+        cfg.check()?;
+        Ok(Self::new(bus, cfg))
+    }
+
+    /// A CAAM after power-on reset, reaching DMA memory through `bus`. A
+    /// configuration [`SimConfig::check`] refuses gives a model that reads
+    /// as absent hardware (see [`CaamSim::config_error`]); use
+    /// [`CaamSim::try_new`] to get the error instead.
     pub fn new(bus: DmaBus, cfg: SimConfig) -> Self {
+        let config_error = cfg.check().err();
         Self {
             cfg,
             bus,
@@ -160,20 +259,40 @@ impl CaamSim {
             jr: JobRing::default(),
             drbg: [None, None],
             fault: None,
+            flip: ReadFlip::default(),
+            config_error,
             jobs_completed: 0,
             last_descriptor: Vec::new(),
         }
     }
 
-    /// Arms `fault` for the next job, replacing one not used yet.
+    /// Arms `fault` for the next job, replacing one not used yet
+    /// ([`Fault::FlipReadBit`]: the next matching read, beside a job fault).
     pub fn inject(&mut self, fault: Fault) {
-        self.fault = Some(fault);
+        match fault {
+            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
+            job => self.fault = Some(job),
+        }
     }
 
     /// Disarms a fault not used yet (a ring already stuck by
     /// [`Fault::NoCompletion`] stays stuck until a ring reset).
     pub fn clear_faults(&mut self) {
         self.fault = None;
+        self.flip.disarm();
+    }
+
+    /// Register reads since construction (what [`Fault::FlipReadBit`]
+    /// counts).
+    pub fn reads(&self) -> u32 {
+        self.flip.reads()
+    }
+
+    /// The rule the configuration broke, for a model built with
+    /// [`CaamSim::new`] from a refused [`SimConfig`] (it then reads as
+    /// absent hardware).
+    pub fn config_error(&self) -> Option<SimConfigError> {
+        self.config_error
     }
 
     /// Changes the mode of operation (e.g. a security violation → fail).
@@ -283,10 +402,43 @@ impl CaamSim {
     }
 }
 
+impl CaamSim {
+    /// Page and offset in it; `None` when the configuration was refused
+    /// (the model is absent hardware, and a zero page size cannot divide).
+    fn locate(&self, offset: usize) -> Option<(usize, usize)> {
+        if self.config_error.is_some() {
+            return None;
+        }
+        Some((
+            offset.checked_div(self.cfg.page_size)?,
+            offset.checked_rem(self.cfg.page_size)?,
+        ))
+    }
+}
+
 impl Mmio for CaamSim {
     fn read32(&mut self, offset: usize) -> u32 {
-        let page = offset / self.cfg.page_size;
-        let off = offset % self.cfg.page_size;
+        let value = self.read_register(offset);
+        self.flip.apply(offset, value)
+    }
+
+    fn write32(&mut self, offset: usize, value: u32) {
+        let Some((page, off)) = self.locate(offset) else {
+            return;
+        };
+        if page == 0 {
+            self.ctrl_write(off, value)
+        } else if page == usize::from(self.cfg.job_ring) + 1 {
+            self.jr_write(off, value)
+        }
+    }
+}
+
+impl CaamSim {
+    fn read_register(&mut self, offset: usize) -> u32 {
+        let Some((page, off)) = self.locate(offset) else {
+            return 0;
+        };
         if page == 0 {
             self.ctrl_read(off)
         } else if page == usize::from(self.cfg.job_ring) + 1 {
@@ -295,16 +447,6 @@ impl Mmio for CaamSim {
             self.perfmon(off)
         } else {
             0
-        }
-    }
-
-    fn write32(&mut self, offset: usize, value: u32) {
-        let page = offset / self.cfg.page_size;
-        let off = offset % self.cfg.page_size;
-        if page == 0 {
-            self.ctrl_write(off, value)
-        } else if page == usize::from(self.cfg.job_ring) + 1 {
-            self.jr_write(off, value)
         }
     }
 }

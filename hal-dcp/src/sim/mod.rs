@@ -24,10 +24,20 @@
 //! - A packet that fails stops the channel: its semaphore drops to 0 and
 //!   STAT.IRQ\[n\] is set so a polling driver sees the error.
 //!
+//! - STAT.OTP_KEY_READY is a status bit only ([`DcpSim::set_otp_key_ready`]
+//!   holds it low): jobs on the UNIQUE and OTP keys run whatever it says.
+//!   Neither Linux `mxs-dcp` nor OP-TEE's `dcp.c` ever reads the bit, and
+//!   both work on real parts, so no source gives a job a reason to fail on it.
+//!
 //! The UNIQUE and OTP keys default to all zero, like an unfused part whose
-//! HAB is open, so Linux's zero-key test would refuse it.
+//! HAB is open, so Linux's zero-key test would refuse it. Key material (the
+//! fused keys, key RAM, the CBC state) is wiped when the model drops: the
+//! model is linked into QEMU firmware.
+
+use core::borrow::Borrow;
 
 use heapless::Vec;
+use trusted_core::fih::ReadFlip;
 use trusted_core::{DmaBus, Mmio};
 use zeroize::Zeroize;
 
@@ -99,6 +109,18 @@ pub enum Fault {
         /// Bits to flip.
         xor: u8,
     },
+    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
+    /// any register for `None`, returns with bit `bit` flipped (a glitch on
+    /// the bus or in the CPU's register file). [`DcpSim::reads`] counts
+    /// reads, so a test can sweep every bit of every read an operation does.
+    FlipReadBit {
+        /// Register offset the read must be of (`None`: any).
+        offset: Option<usize>,
+        /// Which matching read, counted from the injection.
+        nth: u32,
+        /// Bit 0..=31 to flip.
+        bit: u8,
+    },
 }
 
 #[derive(Default)]
@@ -131,8 +153,18 @@ pub struct DcpSim {
     otp_key: [u8; AES_BLOCK],
     otp_key_ready: bool,
     faults: Faults,
+    flip: ReadFlip,
     log: Vec<JobRecord, JOB_LOG_LEN>,
     job_count: u32,
+}
+
+impl Drop for DcpSim {
+    fn drop(&mut self) {
+        self.unique_key.zeroize();
+        self.otp_key.zeroize();
+        self.key_ram.zeroize();
+        self.cbc_state.zeroize();
+    }
 }
 
 const RESET_MASK: u32 = regs::CTRL_SFTRST | regs::CTRL_CLKGATE;
@@ -170,24 +202,28 @@ impl DcpSim {
             otp_key: [0; AES_BLOCK],
             otp_key_ready: true,
             faults: Faults::default(),
+            flip: ReadFlip::default(),
             log: Vec::new(),
             job_count: 0,
         }
     }
 
-    /// Sets the device-unique key (key select 0xFE).
-    pub fn with_unique_key(mut self, key: [u8; AES_BLOCK]) -> Self {
-        self.unique_key = key;
+    /// Sets the device-unique key (key select 0xFE). Takes the key by
+    /// value or by reference (`&key` leaves no by-value copy behind).
+    pub fn with_unique_key(mut self, key: impl Borrow<[u8; AES_BLOCK]>) -> Self {
+        self.unique_key.copy_from_slice(key.borrow());
         self
     }
 
-    /// Sets the OTP key (key select 0xFF or control0 OTP_KEY).
-    pub fn with_otp_key(mut self, key: [u8; AES_BLOCK]) -> Self {
-        self.otp_key = key;
+    /// Sets the OTP key (key select 0xFF or control0 OTP_KEY), by value or
+    /// by reference.
+    pub fn with_otp_key(mut self, key: impl Borrow<[u8; AES_BLOCK]>) -> Self {
+        self.otp_key.copy_from_slice(key.borrow());
         self
     }
 
-    /// Sets STAT.OTP_KEY_READY (true after construction).
+    /// Sets STAT.OTP_KEY_READY (true after construction). It is only the
+    /// status bit: jobs on the hardware keys run either way (module docs).
     pub fn set_otp_key_ready(&mut self, ready: bool) {
         self.otp_key_ready = ready;
     }
@@ -209,12 +245,20 @@ impl DcpSim {
             Fault::CorruptOutput { index, xor } => {
                 self.faults.corrupt_next = Some((index, xor));
             }
+            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
         }
     }
 
     /// Disarms every pending fault.
     pub fn clear_faults(&mut self) {
         self.faults = Faults::default();
+        self.flip.disarm();
+    }
+
+    /// Register reads since construction (what [`Fault::FlipReadBit`]
+    /// counts).
+    pub fn reads(&self) -> u32 {
+        self.flip.reads()
     }
 
     /// Packets accepted since construction (including hung and failed ones).
@@ -273,6 +317,17 @@ impl DcpSim {
 
 impl Mmio for DcpSim {
     fn read32(&mut self, offset: usize) -> u32 {
+        let value = self.register(offset);
+        self.flip.apply(offset, value)
+    }
+
+    fn write32(&mut self, offset: usize, value: u32) {
+        self.write_register(offset, value)
+    }
+}
+
+impl DcpSim {
+    fn register(&mut self, offset: usize) -> u32 {
         let base = offset & !0xF;
         match base {
             regs::CTRL => self.ctrl | regs::CTRL_PRESENT_CRYPTO | regs::CTRL_PRESENT_SHA,
@@ -312,7 +367,7 @@ impl Mmio for DcpSim {
         }
     }
 
-    fn write32(&mut self, offset: usize, value: u32) {
+    fn write_register(&mut self, offset: usize, value: u32) {
         let base = offset & !0xF;
         if base == regs::CTRL {
             let old = self.ctrl;

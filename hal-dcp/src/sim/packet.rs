@@ -192,11 +192,6 @@ impl DcpSim {
                 _ => return (invalid, KeyUsed::None),
             }
         };
-        if matches!(used, KeyUsed::Unique | KeyUsed::Otp) && !self.otp_key_ready {
-            key.zeroize();
-            return (regs::CH_STAT_ERROR_SETUP, used);
-        }
-
         let mut chain = self.cbc_state.get(n).copied().unwrap_or_default();
         let cbc = mode == regs::CIPHER_MODE_CBC;
         if cbc

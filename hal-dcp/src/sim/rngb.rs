@@ -73,6 +73,17 @@ pub enum Fault {
     /// One-shot: the next FIFO read underflows (reads zero, sets
     /// ESR.FIFO_UNDERFLOW and STATUS.ERROR) although STATUS showed a level.
     FifoUnderflow,
+    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
+    /// any register for `None`, returns with bit `bit` flipped (a glitch).
+    /// [`RngbSim::reads`] counts reads.
+    FlipReadBit {
+        /// Register offset the read must be of (`None`: any).
+        offset: Option<usize>,
+        /// Which matching read, counted from the injection.
+        nth: u32,
+        /// Bit 0..=31 to flip.
+        bit: u8,
+    },
 }
 
 #[derive(Default, Clone, Copy)]
@@ -107,6 +118,7 @@ pub struct RngbSim {
     seed: u64,
     next_word: u64,
     faults: Faults,
+    flip: trusted_core::fih::ReadFlip,
     self_tests: u32,
     seed_runs: u32,
     words_read: u32,
@@ -137,6 +149,7 @@ impl RngbSim {
             seed: DEFAULT_SEED,
             next_word: 0,
             faults: Faults::default(),
+            flip: trusted_core::fih::ReadFlip::default(),
             self_tests: 0,
             seed_runs: 0,
             words_read: 0,
@@ -175,12 +188,20 @@ impl RngbSim {
             Fault::NeverCompletes => f.never_completes = true,
             Fault::FifoStaysEmpty => f.fifo_stays_empty = true,
             Fault::FifoUnderflow => f.underflow_next = true,
+            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
         }
     }
 
     /// Disarms every fault.
     pub fn clear_faults(&mut self) {
         self.faults = Faults::default();
+        self.flip.disarm();
+    }
+
+    /// Register reads since construction (what [`Fault::FlipReadBit`]
+    /// counts).
+    pub fn reads(&self) -> u32 {
+        self.flip.reads()
     }
 
     /// A power cycle: reset, faults cleared; the entropy stream goes on.
@@ -358,14 +379,15 @@ impl RngbSim {
 
 impl Mmio for RngbSim {
     fn read32(&mut self, offset: usize) -> u32 {
-        match offset {
+        let value = match offset {
             r::VER_ID => self.ver_id,
             r::CONTROL => self.control,
             r::STATUS => self.status(),
             r::ERROR => self.esr,
             r::FIFO => self.read_fifo(),
             _ => 0,
-        }
+        };
+        self.flip.apply(offset, value)
     }
 
     fn write32(&mut self, offset: usize, value: u32) {

@@ -7,7 +7,9 @@ Nothing here shares code with the Rust crate. Sources of each vector:
 - [aes-128]: NIST SP 800-38A appendix F.1.1 / F.2.1 (AES-128),
   recomputed here as a check.
 - [cmac-1..4]: RFC 4493 section 4 examples 1..4, recomputed here.
-- [zero-key-probe]: Linux trusted_dcp.c test_for_zero_key constant.
+- [zero-key-probe]: Linux trusted_dcp.c test_for_zero_key constant (pt, ct),
+  and the second block hal-dcp's hardened self test adds: AES-128 of the
+  all-zero block under the all-zero key (pt2, ct2).
 - [device-*] huk: OP-TEE core/drivers/imx/dcp/dcp_huk.c: AES-128-CMAC(unique
   key, 01 'huk' 00 'opteeosdcp' 80).
 - [blob-*]: Linux security/keys/trusted-keys/trusted_dcp.c format v1:
@@ -70,8 +72,9 @@ out("cbc_iv", r(0, 16)); out("cbc_ct", cbc(k, r(0, 16), pt))
 for i, n in enumerate([0, 16, 40, 64], 1):
     section(f"cmac-{i}", f"RFC 4493 section 4 example {i} (key as [aes-128])")
     out("msg", pt[:n]); out("tag", cmac(k, pt[:n]))
-section("zero-key-probe", "Linux trusted_dcp.c test_for_zero_key: ECB(zero key, 55..55)")
+section("zero-key-probe", "Linux trusted_dcp.c test_for_zero_key: ECB(zero key, 55..55); 2nd block 00..00")
 out("pt", b"\x55" * 16); out("ct", ecb(bytes(16), b"\x55" * 16))
+out("pt2", bytes(16)); out("ct2", ecb(bytes(16), bytes(16)))
 
 u1 = bytes.fromhex("000102030405060708090a0b0c0d0e0f")
 otp1 = bytes.fromhex("f0e1d2c3b4a5968778695a4b3c2d1e0f")

@@ -81,6 +81,18 @@ pub enum Fault {
     /// Persistent: PWRON stops following `CONF.POWER_UP` (SAFMEM never
     /// comes up).
     PowerStuck,
+    /// One-shot, the only one: the `nth` register read (0 = the next) of
+    /// `offset`, or of any register for `None`, returns with bit `bit`
+    /// flipped (a glitch on the bus or in the CPU). [`BsecSim::reads`]
+    /// counts reads, so a test can sweep every bit of every read.
+    FlipReadBit {
+        /// Register offset the read must be of (`None`: any).
+        offset: Option<usize>,
+        /// Which matching read, counted from the injection.
+        nth: u32,
+        /// Bit 0..=31 to flip.
+        bit: u8,
+    },
 }
 
 /// The armed faults.
@@ -96,8 +108,9 @@ struct Armed {
 }
 
 /// The BSEC model. As [`Mmio`](trusted_core::Mmio) it is the secure-world
-/// view.
-#[derive(Clone, Debug)]
+/// view. Its fuses hold a HUK: they and the shadows are wiped when it drops
+/// (it is linked into QEMU firmware) and `Debug` never prints them.
+#[derive(Clone)]
 pub struct BsecSim {
     fuse: [u32; WORDS],
     ecc_fuse: [u8; WORDS],
@@ -123,6 +136,7 @@ pub struct BsecSim {
     invalid: bool,
     secure: bool,
     faults: Armed,
+    flip: trusted_core::fih::ReadFlip,
     /// STATUS reads BUSY stays set after an operation.
     busy_polls: u32,
     /// STATUS reads before PWRON follows `CONF.POWER_UP`.
@@ -134,6 +148,30 @@ pub struct BsecSim {
 impl Default for BsecSim {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Drop for BsecSim {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.fuse.zeroize();
+        self.shadow.zeroize();
+        self.ecc_fuse.zeroize();
+        self.wrdata.zeroize();
+    }
+}
+
+impl core::fmt::Debug for BsecSim {
+    /// State and statistics only: never fuse or shadow values.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BsecSim")
+            .field("secure", &self.secure)
+            .field("invalid", &self.invalid)
+            .field("powered", &self.powered)
+            .field("faults", &self.faults)
+            .field("program_ops", &self.program_ops)
+            .field("lock_ops", &self.lock_ops)
+            .finish_non_exhaustive()
     }
 }
 
@@ -165,6 +203,7 @@ impl BsecSim {
             invalid: false,
             secure: true,
             faults: Armed::default(),
+            flip: trusted_core::fih::ReadFlip::default(),
             busy_polls: 3,
             power_polls: 2,
             program_ops: 0,
@@ -209,6 +248,7 @@ impl BsecSim {
             Fault::LockFail(word) => armed.lock_fail = Some(word),
             Fault::BusyStuck => armed.busy_stuck = true,
             Fault::PowerStuck => armed.power_stuck = true,
+            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
         }
     }
 
@@ -216,6 +256,13 @@ impl BsecSim {
     /// [`BsecSim::set_invalid`]).
     pub fn clear_faults(&mut self) {
         self.faults = Armed::default();
+        self.flip.disarm();
+    }
+
+    /// Register reads through the secure view since construction (what
+    /// [`Fault::FlipReadBit`] counts).
+    pub fn reads(&self) -> u32 {
+        self.flip.reads()
     }
 
     /// Burns `value` into `word` as a factory would (data and ECC replaced,

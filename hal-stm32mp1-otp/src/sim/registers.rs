@@ -137,7 +137,8 @@ impl BsecSim {
 
 impl Mmio for BsecSim {
     fn read32(&mut self, offset: usize) -> u32 {
-        self.read_reg(offset)
+        let value = self.read_reg(offset);
+        self.flip.apply(offset, value)
     }
     fn write32(&mut self, offset: usize, value: u32) {
         self.write_reg(offset, value)

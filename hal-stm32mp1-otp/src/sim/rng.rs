@@ -65,6 +65,17 @@ pub enum Fault {
     ClockGlitch,
     /// Persistent: DRDY never rises (for example the kernel clock is off).
     NeverReady,
+    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
+    /// any register for `None`, returns with bit `bit` flipped (a glitch).
+    /// `reads()` counts reads.
+    FlipReadBit {
+        /// Register offset the read must be of (`None`: any).
+        offset: Option<usize>,
+        /// Which matching read, counted from the injection.
+        nth: u32,
+        /// Bit 0..=31 to flip.
+        bit: u8,
+    },
 }
 
 #[derive(Default, Clone, Copy)]
@@ -91,6 +102,7 @@ pub struct RngSim {
     seed: u64,
     next_word: u64,
     faults: Faults,
+    flip: trusted_core::fih::ReadFlip,
     words_read: u32,
     stuck_words_read: u32,
     enables: u32,
@@ -117,6 +129,7 @@ impl RngSim {
             seed: DEFAULT_SEED,
             next_word: 0,
             faults: Faults::default(),
+            flip: trusted_core::fih::ReadFlip::default(),
             words_read: 0,
             stuck_words_read: 0,
             enables: 0,
@@ -149,13 +162,21 @@ impl RngSim {
             Fault::ClockError => f.clock_error = true,
             Fault::ClockGlitch => f.clock_glitch_next = true,
             Fault::NeverReady => f.never_ready = true,
+            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
         }
+    }
+
+    /// Register reads since construction (what `Fault::FlipReadBit`
+    /// counts).
+    pub fn reads(&self) -> u32 {
+        self.flip.reads()
     }
 
     /// Disarms every fault (a faulty source or clock is fine again; the
     /// sticky SEIS/CEIS and a tainted pipeline stay until handled).
     pub fn clear_faults(&mut self) {
         self.faults = Faults::default();
+        self.flip.disarm();
     }
 
     /// A power cycle: disabled, flags and FIFO cleared, faults cleared;
@@ -324,12 +345,13 @@ impl RngSim {
 
 impl Mmio for RngSim {
     fn read32(&mut self, offset: usize) -> u32 {
-        match offset {
+        let value = match offset {
             r::CR => self.cr,
             r::SR => self.status(),
             r::DR => self.read_data(),
             _ => 0,
-        }
+        };
+        self.flip.apply(offset, value)
     }
 
     fn write32(&mut self, offset: usize, value: u32) {

@@ -32,7 +32,7 @@
 //!
 //! Faults ([`SaesSim::inject`]): BUSY stuck, a key error, a read error, a
 //! write error, a corrupted output block (once, or every block), an RNG
-//! error.
+//! error, and one flipped bit of one register read (a glitch).
 
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
@@ -62,6 +62,17 @@ pub enum Fault {
     CorruptOutput,
     /// Persistent: RNGEIF after every reset (the RNG kernel clock is off).
     RngError,
+    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
+    /// any register for `None`, returns with bit `bit` flipped (a glitch).
+    /// `reads()` counts reads.
+    FlipReadBit {
+        /// Register offset the read must be of (`None`: any).
+        offset: Option<usize>,
+        /// Which matching read, counted from the injection.
+        nth: u32,
+        /// Bit 0..=31 to flip.
+        bit: u8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,6 +103,7 @@ pub struct SaesSim {
     reset_held: bool,
     firewall_open: bool,
     faults: Armed,
+    flip: trusted_core::fih::ReadFlip,
     busy_polls: u32,
     key_polls: u32,
     // Registers and internal state (all returned to reset by `ip_reset`).
@@ -145,9 +157,12 @@ impl core::fmt::Debug for SaesSim {
 
 impl SaesSim {
     /// An STM32MP13 SAES whose secure DHUK is `dhuk`, clocked, out of
-    /// reset, firewalled to the secure world.
-    pub fn new(dhuk: [u8; 16]) -> Self {
-        let dhuk = Zeroizing::new(dhuk);
+    /// reset, firewalled to the secure world. Takes the DHUK by value or by
+    /// reference (`&dhuk` leaves no by-value copy behind).
+    pub fn new(dhuk: impl core::borrow::Borrow<[u8; 16]>) -> Self {
+        let mut stored = Zeroizing::new([0u8; 16]);
+        stored.copy_from_slice(dhuk.borrow());
+        let dhuk = stored;
         // The non-secure DHUK: another key from the same root, unrelated
         // to the secure one for anybody without the root.
         let mut dhuk_ns = Zeroizing::new(*b"non-secure DHUK.");
@@ -161,6 +176,7 @@ impl SaesSim {
             reset_held: false,
             firewall_open: false,
             faults: Armed::default(),
+            flip: trusted_core::fih::ReadFlip::default(),
             busy_polls: 2,
             key_polls: 2,
             cr: 0,
@@ -217,13 +233,21 @@ impl SaesSim {
             Fault::CorruptOutputOnce => armed.corrupt_once = true,
             Fault::CorruptOutput => armed.corrupt_always = true,
             Fault::RngError => armed.rng_error = true,
+            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
         }
+    }
+
+    /// Secure-world register reads since construction (what
+    /// `Fault::FlipReadBit` counts).
+    pub fn reads(&self) -> u32 {
+        self.flip.reads()
     }
 
     /// Disarms every injected fault (chip state such as the clock, the
     /// reset line or the DHUK availability stays).
     pub fn clear_faults(&mut self) {
         self.faults = Armed::default();
+        self.flip.disarm();
     }
 
     /// Gates the SAES bus clock (RCC `SAESEN`): off, the block reads zero
@@ -665,7 +689,8 @@ fn swap(datatype: u32, bytes: &[u8]) -> u32 {
 
 impl Mmio for SaesSim {
     fn read32(&mut self, offset: usize) -> u32 {
-        self.read(offset, World::Secure)
+        let value = self.read(offset, World::Secure);
+        self.flip.apply(offset, value)
     }
     fn write32(&mut self, offset: usize, value: u32) {
         self.write(offset, value, World::Secure)
