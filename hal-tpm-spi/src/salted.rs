@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::marshal::{Reader, Writer};
 use crate::session::{
     DIGEST_SIZE, ECC_COORD_SIZE, NAME_SIZE, NONCE_SIZE, SYMMETRIC_AES_128_CFB, SessionState,
-    cp_hash, ecdh_salt, equal_twice, object_name, random_nonce, rp_hash,
+    cp_hash, ecdh_salt, object_name, random_nonce, rp_hash,
 };
 use crate::spec::{alg, cc, ecc, rh, sa, se, st};
 use crate::tpm2::{Auth, Tpm, Transport};
@@ -68,7 +68,7 @@ impl SaltKey {
 
     /// True if `pinned` is this key's Name (constant time, decided twice).
     pub fn is_named(&self, pinned: &[u8; NAME_SIZE]) -> bool {
-        equal_twice(&self.name, pinned)
+        trusted_core::fih::ct_eq(&self.name, pinned).is_success()
     }
 }
 
@@ -364,9 +364,7 @@ impl<T: Transport> Tpm<T> {
         let (x, y) = ecc_point(public)?;
         let computed = object_name(public);
         let reported: &[u8; NAME_SIZE] = name.try_into().map_err(|_| Error::SrkMismatch)?;
-        if !equal_twice(&computed, reported) {
-            return Err(Error::SrkMismatch);
-        }
+        trusted_core::fih::ct_eq(&computed, reported).ok_or(Error::SrkMismatch)?;
         Ok(SaltKey {
             handle,
             name: computed,

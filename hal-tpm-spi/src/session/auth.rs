@@ -11,7 +11,6 @@ use aes::Aes128;
 use cfb_mode::cipher::KeyIvInit;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::kdf::kdfa;
@@ -239,20 +238,7 @@ pub fn verify_response_hmac(
     let received: [u8; DIGEST_SIZE] = received
         .try_into()
         .map_err(|_| SessionError::ResponseHmac)?;
-    if equal_twice(&expected, &received) {
-        Ok(())
-    } else {
-        Err(SessionError::ResponseHmac)
-    }
-}
-
-/// Constant-time equality of two equally long values, decided twice: on
-/// the bytes and on their bitwise complements; both must agree (STYLE: a
-/// security decision is not one boolean on the success path).
-pub fn equal_twice<const N: usize>(a: &[u8; N], b: &[u8; N]) -> bool {
-    let same = a.ct_eq(b);
-    let same_inverted = a.map(|x| !x).ct_eq(&b.map(|x| !x));
-    bool::from(same) && bool::from(same_inverted)
+    trusted_core::fih::ct_eq(&expected, &received).ok_or(SessionError::ResponseHmac)
 }
 
 /// Name of a transient or persistent object or NV index with nameAlg

@@ -36,8 +36,8 @@ use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub use auth::{
-    cfb_key_iv, command_hmac, cp_hash, decrypt_response_param, encrypt_command_param, equal_twice,
-    handle_name, object_name, response_hmac, rp_hash, verify_response_hmac,
+    cfb_key_iv, command_hmac, cp_hash, decrypt_response_param, encrypt_command_param, handle_name,
+    object_name, response_hmac, rp_hash, verify_response_hmac,
 };
 pub use kdf::{kdfa, kdfe};
 pub use salt::{EncryptedSalt, ecdh_salt, ecdh_salt_from_scalar};
