@@ -315,6 +315,11 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     fn enqueue_and_wait(&mut self, descriptor: &Descriptor) -> Result<(), Error> {
         let ptr = self.cfg.pointer_size;
         let n = self.cfg.ring_size;
+        // `new` refused a ring size of 0; checked again so the ring index
+        // arithmetic below has no division-by-zero panic path.
+        if n == 0 {
+            return Err(Error::Config(ConfigError::RingSize(n)));
+        }
         let mut bytes = [0u8; cmd::MAX_DESC_WORDS * 4];
         let len = descriptor.write_le(&mut bytes)?;
         let desc_bytes = bytes.get(..len).ok_or(Error::DmaRegion)?;

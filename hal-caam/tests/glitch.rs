@@ -14,12 +14,8 @@ use common::*;
 use hal_caam::sim::{CaamSim, Fault, Moo, SimConfig};
 use hal_caam::{CaamHuk, HukOptions, KeyMod};
 use trusted_core::fih::Sweep;
+use trusted_core::test_util::{assert_sweep_refused, sweep_reads};
 use trusted_core::{Error, TrustSource};
-
-fn report(check: &str, sweep: Sweep) {
-    println!("glitch sweep {check}: {sweep}");
-    assert!(sweep.all_refused(), "{check}: {sweep:?}");
-}
 
 /// Flips every bit of every read `op` makes on rigs from `make`.
 fn sweep<R>(
@@ -27,19 +23,15 @@ fn sweep<R>(
     sim: impl Fn(&mut R) -> &mut CaamSim,
     op: impl Fn(&mut R) -> bool,
 ) -> Sweep {
-    let mut clean = make();
-    let before = sim(&mut clean).reads();
-    assert!(!op(&mut clean), "the unglitched case must be refused");
-    let reads = sim(&mut clean).reads() - before;
-    Sweep::over_reads(reads, |nth, bit| {
-        let mut rig = make();
-        sim(&mut rig).inject(Fault::FlipReadBit {
+    let flip = |rig: &mut R, nth, bit| {
+        let fault = Fault::FlipReadBit {
             offset: None,
             nth,
             bit,
-        });
-        !op(&mut rig)
-    })
+        };
+        sim(rig).inject(fault);
+    };
+    sweep_reads(make, |rig| sim(rig).reads(), flip, op)
 }
 
 fn insecure(moo: Moo) -> impl Fn() -> SimSource {
@@ -59,11 +51,11 @@ fn security_state_check_refuses_every_single_bit_glitch_of_every_read() {
     // The first use of a source on a CAAM whose blobs would use the test
     // key: init (ring reset, blob protocol, the state check) and the seal.
     let seal = |s: &mut SimSource| s.seal(&key(32, 1), "").is_ok();
-    report(
+    assert_sweep_refused(
         "caam security state, non-secure (register reads)",
         sweep(insecure(Moo::NonSecure), source_sim, seal),
     );
-    report(
+    assert_sweep_refused(
         "caam security state, fail (register reads)",
         sweep(insecure(Moo::Fail), source_sim, seal),
     );
@@ -77,7 +69,7 @@ fn huk_state_check_refuses_every_single_bit_glitch_of_every_read() {
         caam
     };
     let huk = |c: &mut SimCaam| CaamHuk::new(c, HukOptions::new()).is_ok();
-    report(
+    assert_sweep_refused(
         "caam HUK security state (register reads)",
         sweep(make, |c: &mut SimCaam| c.regs_mut(), huk),
     );
@@ -101,7 +93,7 @@ fn blob_icv_decision_refuses_every_single_bit_glitch_of_every_read() {
         s
     };
     let unseal = |s: &mut SimSource| s.unseal(&blob, "").is_ok();
-    report(
+    assert_sweep_refused(
         "caam blob ICV (register reads)",
         sweep(make, source_sim, unseal),
     );
@@ -125,7 +117,7 @@ fn blob_icv_decision_refuses_every_single_bit_flip_of_the_status_word() {
         assert_dma_zeroed(&bus);
         r.is_err() && out == [0; 32] && s.unseal(&blob, "").is_err()
     });
-    report("caam blob ICV (status word in the output ring)", sweep);
+    assert_sweep_refused("caam blob ICV (status word in the output ring)", sweep);
     // The reference: the unglitched ICV failure is AuthFailed.
     let (mut s, _) = secure_source();
     assert_eq!(s.unseal(&blob, ""), Err(Error::AuthFailed));

@@ -281,7 +281,14 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Dcp<M, D, T> {
             ctrl0 |= regs::C0_CIPHER_INIT;
         }
 
+        // `new` refused regions without room for one block each way; the
+        // check here keeps a zero chunk an error, not a panic in `chunks_mut`.
         let chunk = self.max_chunk();
+        if chunk == 0 {
+            return Err(Error::DmaTooSmall {
+                len: self.dma.len(),
+            });
+        }
         let mut result = Ok(());
         for part in data.chunks_mut(chunk) {
             result = self.run_part(ctrl0, ctrl1, key, &mut mode, direction, part);

@@ -32,6 +32,7 @@
 
 use embedded_hal::delay::DelayNs;
 use trusted_core::poll::{Budget, poll_until};
+use trusted_core::rng::fill_or_wipe;
 use trusted_core::{Mmio, debug, trace, warning};
 
 use crate::error::{Error, Wait};
@@ -190,11 +191,7 @@ impl<M: Mmio, T: DelayNs> Rngb<M, T> {
     /// `out` is zeroed on error. An error other than a FIFO underflow needs
     /// a new seed: the driver is then not ready until [`Rngb::init`].
     pub fn fill(&mut self, out: &mut [u8]) -> Result<(), Error> {
-        let result = self.fill_words(out);
-        if result.is_err() {
-            out.fill(0);
-        }
-        result
+        fill_or_wipe(out, |out| self.fill_words(out))
     }
 
     fn fill_words(&mut self, out: &mut [u8]) -> Result<(), Error> {
@@ -255,21 +252,11 @@ fn fifo_level(status: u32) -> u32 {
     (status >> r::STATUS_FIFO_LEVEL_SHIFT) & r::STATUS_FIFO_FIELD_MASK
 }
 
-/// The RNGB as a `rand_core` RNG; every byte comes from the FIFO and
-/// errors are returned, never hidden (`out` is zeroed on error).
-impl<M: Mmio, T: DelayNs> rand_core::TryRng for Rngb<M, T> {
-    type Error = Error;
-
-    fn try_next_u32(&mut self) -> Result<u32, Error> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Error> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Error> {
-        self.fill(dst)
+trusted_core::impl_try_rng_via_fill! {
+    /// The RNGB as a `rand_core` RNG; every byte comes from the FIFO and
+    /// errors are returned, never hidden (`out` is zeroed on error).
+    impl<M: Mmio, T: DelayNs> TryRng for Rngb<M, T> {
+        type Error = Error;
     }
 }
 

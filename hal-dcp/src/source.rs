@@ -3,11 +3,12 @@
 //! [`trusted_core::Error`] here, at the `TrustSource` / `Huk` boundary.
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes128Gcm, Nonce, Tag};
+use aes_gcm::{AesGcm, Nonce, Tag};
 use embedded_hal::delay::DelayNs;
 use rand_core::TryCryptoRng;
 use trusted_core::fih::{self, Verdict};
 use trusted_core::kdf::{FieldWidths, kdf_counter_cmac};
+use trusted_core::one_block::OneBlock;
 use trusted_core::{
     DmaRegion, Error, Huk, HukBytes, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, Mmio, Result,
     SealedBlob, TrustSource,
@@ -17,6 +18,11 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::cipher::DcpAes;
 use crate::dcp::{AesKey, Dcp};
 use trusted_core::{debug, warning};
+
+/// The payload's AES-128-GCM (12-byte IV), in software with the random
+/// blob key, one block at a time: the same blobs from less code (see
+/// `trusted_core::one_block`).
+type BlobGcm = AesGcm<OneBlock<aes::Aes128>, aes_gcm::aead::consts::U12>;
 
 /// `DCP_BLOB_VERSION` of Linux `trusted_dcp.c`.
 pub const DCP_BLOB_VERSION: u8 = 1;
@@ -202,7 +208,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
             .map_err(|_| Error::BlobLength)?;
         // Keyed straight from the zeroizing buffer: no by-value copy of the
         // BEK is made (the cipher zeroizes its own key schedule on drop).
-        let tag = Aes128Gcm::new_from_slice(bek.as_ref())
+        let tag = BlobGcm::new_from_slice(bek.as_ref())
             .map_err(|_| Error::KeyLength)?
             .encrypt_inout_detached(&iv, &[], ct.into())
             .map_err(|_| Error::BlobLength)?;
@@ -237,7 +243,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
             .map_err(|_| Error::BlobLength)?;
         // The tag is checked, then checked again by encrypting the
         // plaintext back, before any plaintext is released.
-        let gcm = Aes128Gcm::new_from_slice(bek.as_ref()).map_err(|_| Error::KeyLength)?;
+        let gcm = BlobGcm::new_from_slice(bek.as_ref()).map_err(|_| Error::KeyLength)?;
         fih::aead_open_checked(&gcm, &iv, ct, &tag, out)
     }
 }

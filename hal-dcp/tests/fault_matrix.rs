@@ -13,14 +13,14 @@
 )]
 mod common;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use common::BUS;
 use hal_dcp::dcp::OTP_KEY_READY_WAIT_US;
 use hal_dcp::rngb::{SEED_TIMEOUT_US, SELF_TEST_TIMEOUT_US};
 use hal_dcp::sim::{DcpSim, Fault, RngbSim, rngb};
 use hal_dcp::{Dcp, DcpHuk, DcpSource, Error as DcpError, Rngb, Wait, regs};
-use trusted_core::test_util::{CountingDelay, ScriptRng, leaked_dma};
+use trusted_core::test_util::{
+    CellSeen, CountingDelay, FaultOp as Op, ScriptRng, leaked_dma, rng_cell, run_fault_matrix,
+};
 use trusted_core::{DmaBus, Error, Huk, Key, StaticDma, TrustSource};
 
 const UNIQUE: [u8; 16] = [0x3c; 16];
@@ -30,15 +30,6 @@ const TIMEOUT_US: u32 = 2_000;
 const STEP_US: u32 = 10;
 
 type Source = DcpSource<DcpSim, StaticDma, CountingDelay, ScriptRng>;
-
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    Init,
-    Random,
-    Seal,
-    Unseal,
-    Huk,
-}
 
 #[derive(Clone, Debug, PartialEq)]
 enum Expect {
@@ -72,7 +63,7 @@ fn key() -> Key {
 
 /// Runs one cell; returns what happened, the time waited and whether the
 /// DMA region and the output buffer were zero afterwards.
-fn dcp_cell(fault: Fault, op: Op) -> (Expect, u64, bool, bool) {
+fn dcp_cell(fault: Fault, op: Op) -> CellSeen<Expect> {
     let (dcp, bus) = dcp_rig();
     let mut out = [0xEEu8; 32];
     let (outcome, delay) = match op {
@@ -118,7 +109,12 @@ fn dcp_cell(fault: Fault, op: Op) -> (Expect, u64, bool, bool) {
                             Ok(_) => panic!("a corrupted blob opened to another key"),
                             Err(e) => Expect::SealedThenRefused(e),
                         };
-                        return (outcome, delay.waited_ns, dma_zero(&bus), true);
+                        return CellSeen {
+                            got: outcome,
+                            waited_ns: delay.waited_ns,
+                            out_zero: true,
+                            dma_zero: Some(dma_zero(&bus)),
+                        };
                     }
                     Err(e) => Err(e),
                 },
@@ -131,7 +127,7 @@ fn dcp_cell(fault: Fault, op: Op) -> (Expect, u64, bool, bool) {
                     }
                     r
                 }
-                Op::Huk => unreachable!(),
+                Op::Huk | Op::Provision => unreachable!(),
             };
             let (dcp, _) = src.into_inner();
             let (_, _, delay) = dcp.into_inner();
@@ -142,12 +138,12 @@ fn dcp_cell(fault: Fault, op: Op) -> (Expect, u64, bool, bool) {
         Ok(()) => Expect::Ok,
         Err(e) => Expect::Err(e),
     };
-    (
-        outcome,
-        delay.waited_ns,
-        dma_zero(&bus),
-        out.iter().all(|&b| b == 0),
-    )
+    CellSeen {
+        got: outcome,
+        waited_ns: delay.waited_ns,
+        out_zero: out.iter().all(|&b| b == 0),
+        dma_zero: Some(dma_zero(&bus)),
+    }
 }
 
 /// Bound on the waits of one cell: the reset and OTP-key waits of an init
@@ -197,45 +193,32 @@ fn dcp_fault_matrix() {
         (3, Op::Unseal, E(Error::Hardware(setup))),
         (3, Op::Huk, E(Error::Hardware(setup))),
     ];
-    let mut cells = 0;
-    for (f, op, expect) in table {
-        let (name, fault) = faults[f];
-        let cell = format!("{name} x {op:?}");
-        let (got, waited, dma, out) = catch_unwind(AssertUnwindSafe(|| dcp_cell(fault, op)))
-            .unwrap_or_else(|_| panic!("{cell}: panicked"));
-        assert_eq!(got, expect, "{cell}");
-        // At most five jobs in one cell (seal, then unseal to check it).
-        assert!(waited <= dcp_budget_ns(5), "{cell}: waited {waited} ns");
-        assert!(dma, "{cell}: DMA region not zero");
-        assert!(out, "{cell}: output buffer not zero");
-        cells += 1;
-    }
+    let table = table.map(|(f, op, expect)| (faults[f].0, faults[f].1, op, expect));
+    // At most five jobs in one cell (seal, then unseal to check it).
+    let cells = run_fault_matrix(&table, dcp_budget_ns(5), dcp_cell);
     assert_eq!(cells, faults.len() * 5, "every fault x every operation");
     println!("hal-dcp fault matrix, DcpSim: {cells} cells");
 }
 
 type SimRngb = Rngb<RngbSim, CountingDelay>;
 
-fn rngb_cell(fault: rngb::Fault, op: Op) -> (Result<(), DcpError>, u64, bool) {
+fn rngb_cell(fault: rngb::Fault, op: Op) -> CellSeen<Result<(), DcpError>> {
     let mut rng: SimRngb = Rngb::new(RngbSim::new(), CountingDelay::default());
     rng.set_timeout_us(TIMEOUT_US);
-    if matches!(op, Op::Random) {
-        rng.init().unwrap();
-    }
-    rng.regs_mut().inject(fault);
-    let mut out = [0xEEu8; 32];
-    let r = match op {
-        Op::Init => {
-            out.fill(0);
-            rng.init()
-        }
-        _ => rng.fill(&mut out),
-    };
-    if r.is_ok() {
-        out.fill(0);
-    }
+    let arm = |rng: &mut SimRngb| rng.regs_mut().inject(fault);
+    let (r, out_zero) = rng_cell(&mut rng, op, SimRngb::init, SimRngb::fill, arm);
     let (_, delay) = rng.into_inner();
-    (r, delay.waited_ns, out.iter().all(|&b| b == 0))
+    // The STATUS word of a failed self test carries live FIFO bits.
+    let got = r.map_err(|e| match e {
+        DcpError::RngbSelfTest { error, .. } => DcpError::RngbSelfTest { status: 0, error },
+        e => e,
+    });
+    CellSeen {
+        got,
+        waited_ns: delay.waited_ns,
+        out_zero,
+        dma_zero: None,
+    }
 }
 
 #[test]
@@ -310,29 +293,12 @@ fn rngb_fault_matrix() {
         ),
         (6, Op::Random, Err(DcpError::RngbFifo { error: 0 })),
     ];
-    let mut cells = 0;
-    for (f, op, expect) in table {
-        let (name, fault) = faults[f];
-        let cell = format!("{name} x {op:?}");
-        let (got, waited, out) = catch_unwind(AssertUnwindSafe(|| rngb_cell(fault, op)))
-            .unwrap_or_else(|_| panic!("{cell}: panicked"));
-        // The STATUS word of a failed self test carries live FIFO bits.
-        let got = got.map_err(|e| match e {
-            DcpError::RngbSelfTest { error, .. } => DcpError::RngbSelfTest { status: 0, error },
-            e => e,
-        });
-        assert_eq!(got, expect, "{cell}");
-        let bound = SELF_TEST_TIMEOUT_US
-            + u32::from(hal_dcp::rngb::SEED_TRIES) * SEED_TIMEOUT_US
-            + TIMEOUT_US
-            + 4 * STEP_US;
-        assert!(
-            waited <= u64::from(bound) * 1000,
-            "{cell}: waited {waited} ns"
-        );
-        assert!(out, "{cell}: output buffer not zero");
-        cells += 1;
-    }
+    let table = table.map(|(f, op, expect)| (faults[f].0, faults[f].1, op, expect));
+    let bound = SELF_TEST_TIMEOUT_US
+        + u32::from(hal_dcp::rngb::SEED_TRIES) * SEED_TIMEOUT_US
+        + TIMEOUT_US
+        + 4 * STEP_US;
+    let cells = run_fault_matrix(&table, u64::from(bound) * 1000, rngb_cell);
     assert_eq!(cells, faults.len() * 2);
     println!("hal-dcp fault matrix, RngbSim: {cells} cells");
 }

@@ -21,7 +21,7 @@ use hal_dcp::DcpSource;
 use hal_dcp::sim::{DcpSim, Fault};
 use trusted_core::fih::Sweep;
 use trusted_core::tee::TeeSealer;
-use trusted_core::test_util::{NoDelay, ScriptRng};
+use trusted_core::test_util::{NoDelay, ScriptRng, assert_sweep_refused, sweep_reads};
 use trusted_core::{Error, Key, StaticDma, TrustSource};
 
 type Source = DcpSource<DcpSim, StaticDma, NoDelay, ScriptRng>;
@@ -38,24 +38,19 @@ fn sim(src: &mut Source) -> &mut DcpSim {
     src.driver_mut().regs_mut()
 }
 
-/// Reads the operation makes when nothing is flipped.
-fn reads_of(mut rig: Source, op: impl Fn(&mut Source) -> bool) -> u32 {
-    assert!(!op(&mut rig), "the unglitched case must be refused");
-    sim(&mut rig).reads()
+/// Arms a flip of bit `bit` of the `nth` register read from now on.
+fn flip(sim: &mut DcpSim, nth: u32, bit: u8) {
+    sim.inject(Fault::FlipReadBit {
+        offset: None,
+        nth,
+        bit,
+    });
 }
 
 /// Flips every bit of every read of `op` on fresh rigs.
-fn sweep_reads(make: impl Fn() -> Source, op: impl Fn(&mut Source) -> bool) -> Sweep {
-    let reads = reads_of(make(), &op);
-    Sweep::over_reads(reads, |nth, bit| {
-        let mut rig = make();
-        sim(&mut rig).inject(Fault::FlipReadBit {
-            offset: None,
-            nth,
-            bit,
-        });
-        !op(&mut rig)
-    })
+fn sweep(make: impl Fn() -> Source, op: impl Fn(&mut Source) -> bool) -> Sweep {
+    let reads = |src: &mut Source| sim(src).reads();
+    sweep_reads(make, reads, |src, nth, bit| flip(sim(src), nth, bit), op)
 }
 
 /// Flips every bit of the first `bytes` output bytes of the next job.
@@ -74,17 +69,12 @@ fn sweep_output(
     })
 }
 
-fn report(check: &str, sweep: Sweep) {
-    println!("glitch sweep {check}: {sweep}");
-    assert!(sweep.all_refused(), "{check}: {sweep:?}");
-}
-
 #[test]
 fn zero_key_test_refuses_every_single_bit_glitch_of_every_read() {
     // The whole first use: init (reset, probe job, the comparisons) and
     // the seal that would wrap a blob key under the all-zero key.
     let seal = |src: &mut Source| src.seal(&key(), "").is_ok();
-    report("dcp zero-key (register reads)", sweep_reads(unfused, seal));
+    assert_sweep_refused("dcp zero-key (register reads)", sweep(unfused, seal));
 }
 
 #[test]
@@ -96,7 +86,7 @@ fn zero_key_test_refuses_every_single_bit_flip_of_the_probe_output() {
         // The one job that ran was the probe, and nothing was sealed.
         refused && src.driver_mut().jobs() == 1
     });
-    report("dcp zero-key (probe output in DMA)", sweep);
+    assert_sweep_refused("dcp zero-key (probe output in DMA)", sweep);
 }
 
 /// A source on a fused part (the UNIQUE key of `[device-1]`), initialised.
@@ -126,7 +116,7 @@ fn dcp_tag_check_refuses_every_single_bit_glitch_of_every_read() {
         );
         ok
     };
-    report("dcp blob tag (register reads)", sweep_reads(fused, unseal));
+    assert_sweep_refused("dcp blob tag (register reads)", sweep(fused, unseal));
 }
 
 #[test]
@@ -135,7 +125,7 @@ fn dcp_tag_check_refuses_every_flip_of_the_unwrapped_blob_key() {
     let sweep = sweep_output(16, fused, |src| {
         src.unseal(&blob, "") == Err(Error::AuthFailed)
     });
-    report("dcp blob tag (unwrapped BEK in DMA)", sweep);
+    assert_sweep_refused("dcp blob tag (unwrapped BEK in DMA)", sweep);
 }
 
 #[test]
@@ -158,18 +148,15 @@ fn tee_tag_check_over_the_dcp_huk_refuses_every_single_bit_glitch() {
         );
         ok
     };
-    let mut clean = make();
-    assert!(!unseal(&mut clean));
-    let reads = clean.driver_mut().driver_mut().regs_mut().reads();
-    let sweep = Sweep::over_reads(reads, |nth, bit| {
-        let mut tee = make();
-        let sim = tee.driver_mut().driver_mut().regs_mut();
-        sim.inject(Fault::FlipReadBit {
-            offset: None,
-            nth,
-            bit,
-        });
-        !unseal(&mut tee)
-    });
-    report("tee blob tag over the DCP HUK (register reads)", sweep);
+    fn tee_sim(tee: &mut Tee) -> &mut DcpSim {
+        tee.driver_mut().driver_mut().regs_mut()
+    }
+    let reads = |tee: &mut Tee| tee_sim(tee).reads();
+    let sweep = sweep_reads(
+        make,
+        reads,
+        |tee, nth, bit| flip(tee_sim(tee), nth, bit),
+        unseal,
+    );
+    assert_sweep_refused("tee blob tag over the DCP HUK (register reads)", sweep);
 }

@@ -7,7 +7,7 @@ use hal_dcp::rngb::{SEED_TIMEOUT_US, SEED_TRIES, SELF_TEST_TIMEOUT_US};
 use hal_dcp::sim::rngb::{DEFAULT_SEED, Fault, RngbSim};
 use hal_dcp::{Error, Rngb, Wait};
 use rand_core::TryRng;
-use trusted_core::test_util::CountingDelay;
+use trusted_core::test_util::{self, CountingDelay, check_odd_length_fills, fill_zeroed_on_error};
 use trusted_core::{DriverError, Mmio};
 
 type SimRngb<'a> = Rngb<&'a mut RngbSim, CountingDelay>;
@@ -27,24 +27,9 @@ fn ready(sim: &mut RngbSim) -> SimRngb<'_> {
 }
 
 /// `len` bytes of the model's stream from word `first` on, as the driver
-/// must hand them out: each word little-endian, the rest of the last one
-/// dropped.
+/// must hand them out (see `test_util::stream_bytes`).
 fn stream_bytes(seed: u64, first: u64, len: usize) -> Vec<u8> {
-    (first..)
-        .flat_map(|i| RngbSim::model_word(seed, i).to_le_bytes())
-        .take(len)
-        .collect()
-}
-
-/// Fills `len` bytes of 0xAA through `rand_core`; when that fails, checks
-/// every byte came back zero.
-fn fill_zeroed_on_error<R: TryRng>(rng: &mut R, len: usize) -> Result<Vec<u8>, R::Error> {
-    let mut out = vec![0xAA; len];
-    let result = rng.try_fill_bytes(&mut out);
-    if result.is_err() {
-        assert_eq!(out, vec![0; len], "output zeroed on error");
-    }
-    result.map(|()| out)
+    test_util::stream_bytes(|i| RngbSim::model_word(seed, i), first, len)
 }
 
 /// Microseconds the driver slept, from the counting delay.
@@ -83,13 +68,7 @@ fn fill_hands_out_fifo_words_for_odd_lengths() {
     let seed = 0x0123_4567_89ab_cdef;
     let mut sim = RngbSim::new().with_seed(seed);
     let mut rng = ready(&mut sim);
-    let mut word = 0u64;
-    for len in [1usize, 3, 5, 7, 13, 31, 33, 0, 2, 64] {
-        let mut out = vec![0u8; len];
-        rng.fill(&mut out).unwrap();
-        assert_eq!(out, stream_bytes(seed, word, len), "{len} bytes");
-        word += len.div_ceil(4) as u64;
-    }
+    let word = check_odd_length_fills(|out| rng.fill(out), |i| RngbSim::model_word(seed, i));
     assert_eq!(
         u64::from(sim.words_read()),
         word,

@@ -28,6 +28,7 @@
 
 use embedded_hal::delay::DelayNs;
 use trusted_core::poll::{Budget, poll_until};
+use trusted_core::rng::fill_or_wipe;
 use trusted_core::{Mmio, debug, trace, warning};
 
 use crate::error::{Error, Wait};
@@ -199,11 +200,7 @@ impl<M: Mmio, T: DelayNs> Stm32Rng<M, T> {
     /// (little-endian; the unused bytes of the last word are dropped).
     /// `out` is zeroed on error.
     pub fn fill(&mut self, out: &mut [u8]) -> Result<(), Error> {
-        let result = self.fill_words(out);
-        if result.is_err() {
-            out.fill(0);
-        }
-        result
+        fill_or_wipe(out, |out| self.fill_words(out))
     }
 
     fn fill_words(&mut self, out: &mut [u8]) -> Result<(), Error> {
@@ -233,21 +230,11 @@ fn classify(sr: u32) -> Error {
     }
 }
 
-/// The RNG as a `rand_core` RNG; every byte comes from DR and errors are
-/// returned, never hidden (`out` is zeroed on error).
-impl<M: Mmio, T: DelayNs> rand_core::TryRng for Stm32Rng<M, T> {
-    type Error = Error;
-
-    fn try_next_u32(&mut self) -> Result<u32, Error> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Error> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Error> {
-        self.fill(dst)
+trusted_core::impl_try_rng_via_fill! {
+    /// The RNG as a `rand_core` RNG; every byte comes from DR and errors are
+    /// returned, never hidden (`out` is zeroed on error).
+    impl<M: Mmio, T: DelayNs> TryRng for Stm32Rng<M, T> {
+        type Error = Error;
     }
 }
 

@@ -7,6 +7,7 @@ use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{AesGcm, Nonce};
 use subtle::ConstantTimeEq;
 use trusted_core::fih::{self, Verdict};
+use trusted_core::one_block::OneBlock;
 use trusted_core::{Error, HUK_LEN, Huk, HukBytes, Result, debug, tee::TeeSealer, warning};
 use zeroize::Zeroizing;
 
@@ -241,7 +242,9 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             let value = fuse_or_locked_shadow(&mut self.access, word)?;
             chunk.copy_from_slice(&value.to_le_bytes());
         }
-        let cipher = AesGcm::<Aes128, U12>::new_from_slice(key).map_err(|_| Error::KeyLength)?;
+        // One block at a time: the same ciphertext from less code.
+        let cipher =
+            AesGcm::<OneBlock<Aes128>, U12>::new_from_slice(key).map_err(|_| Error::KeyLength)?;
         let mut nonce = [0u8; 12];
         nonce[0] = 0x55;
         cipher

@@ -14,30 +14,21 @@ use hal_stm32mp1_otp::sim::{BsecSim, Fault};
 use hal_stm32mp1_otp::{HukConfig, SecurityState, StickyLock, Stm32mp15Huk};
 use trusted_core::fih::Sweep;
 use trusted_core::tee::TeeSealer;
-use trusted_core::test_util::ScriptRng;
+use trusted_core::test_util::{ScriptRng, assert_sweep_refused, sweep_reads};
 use trusted_core::{Huk, Key, TrustSource};
-
-fn report(check: &str, sweep: Sweep) {
-    println!("glitch sweep {check}: {sweep}");
-    assert!(sweep.all_refused(), "{check}: {sweep:?}");
-}
 
 /// Flips every bit of every read `op` makes on models from `make`;
 /// `op` returns true when it granted what it must refuse.
 fn sweep(make: impl Fn() -> BsecSim, op: impl Fn(&mut BsecSim) -> bool) -> Sweep {
-    let mut clean = make();
-    let before = clean.reads();
-    assert!(!op(&mut clean), "the unglitched case must be refused");
-    let reads = clean.reads() - before;
-    Sweep::over_reads(reads, |nth, bit| {
-        let mut sim = make();
-        sim.inject(Fault::FlipReadBit {
+    let flip = |sim: &mut BsecSim, nth, bit| {
+        let fault = Fault::FlipReadBit {
             offset: None,
             nth,
             bit,
-        });
-        !op(&mut sim)
-    })
+        };
+        sim.inject(fault);
+    };
+    sweep_reads(make, |sim| sim.reads(), flip, op)
 }
 
 const KEY: [u32; 4] = [0x1111_1111, 0x2222_2222, 0x3333_3333, 0x4444_4444];
@@ -60,7 +51,7 @@ fn huk_granted(sim: &mut BsecSim, cfg: HukConfig) -> bool {
 fn lock_check_refuses_every_single_bit_glitch_of_every_read() {
     // An open device whose HUK words are not locked at all.
     let unlocked = || sim_with(&KEY, &[0, 0, 0]);
-    report(
+    assert_sweep_refused(
         "bsec lock/closed-device check, unlocked words (register reads)",
         sweep(unlocked, |sim| huk_granted(sim, require_locked())),
     );
@@ -77,7 +68,7 @@ fn lock_check_refuses_every_single_bit_glitch_of_every_read() {
         }
         sim
     };
-    report(
+    assert_sweep_refused(
         "bsec lock check, one SWLOCK missing (register reads)",
         sweep(one_short, |sim| huk_granted(sim, require_locked())),
     );
@@ -86,7 +77,7 @@ fn lock_check_refuses_every_single_bit_glitch_of_every_read() {
 #[test]
 fn blank_key_check_refuses_every_single_bit_glitch_of_every_read() {
     let blank = || sim_with(&[0; 4], &[0, 0, 0]);
-    report(
+    assert_sweep_refused(
         "bsec blank HUK words (register reads)",
         sweep(blank, |sim| huk_granted(sim, HukConfig::default())),
     );
@@ -97,7 +88,7 @@ fn closed_device_state_survives_every_single_bit_glitch_of_every_read() {
     // An open (secured, not closed) device must never read as closed.
     let open = || sim_with(&KEY, &[0, 0, 0]);
     let closed = |sim: &mut BsecSim| secure(sim).security_state() == SecurityState::Closed;
-    report(
+    assert_sweep_refused(
         "bsec closed-device state (register reads)",
         sweep(open, closed),
     );
@@ -129,7 +120,7 @@ fn tee_tag_check_over_the_bsec_huk_refuses_every_single_bit_glitch() {
         );
         ok
     };
-    report(
+    assert_sweep_refused(
         "tee blob tag over the BSEC HUK (register reads)",
         sweep(|| sim_with(&KEY, &[0, 0, 0]), unseal),
     );

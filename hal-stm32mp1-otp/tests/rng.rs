@@ -7,7 +7,7 @@ use hal_stm32mp1_otp::rng::{DEFAULT_TIMEOUT_US, INIT_TIMEOUT_US};
 use hal_stm32mp1_otp::sim::rng::{DEFAULT_SEED, Fault, RngSim, STUCK_WORD};
 use hal_stm32mp1_otp::{Error, Stm32Rng, Wait};
 use rand_core::TryRng;
-use trusted_core::test_util::CountingDelay;
+use trusted_core::test_util::{self, CountingDelay, check_odd_length_fills, fill_zeroed_on_error};
 use trusted_core::{DriverError, Mmio};
 
 type SimRng<'a> = Stm32Rng<&'a mut RngSim, CountingDelay>;
@@ -28,17 +28,6 @@ fn detecting(sim: &mut RngSim) -> SimRng<'_> {
     rng
 }
 
-/// Fills `len` bytes of 0xAA through `rand_core`; when that fails, checks
-/// every byte came back zero.
-fn fill_zeroed_on_error<R: TryRng>(rng: &mut R, len: usize) -> Result<Vec<u8>, R::Error> {
-    let mut out = vec![0xAA; len];
-    let result = rng.try_fill_bytes(&mut out);
-    if result.is_err() {
-        assert_eq!(out, vec![0; len], "output zeroed on error");
-    }
-    result.map(|()| out)
-}
-
 fn waited_us(rng: SimRng<'_>) -> u64 {
     rng.into_inner().1.waited_ns / 1000
 }
@@ -46,10 +35,7 @@ fn waited_us(rng: SimRng<'_>) -> u64 {
 /// `len` bytes of the model's stream from word `first` on, each word
 /// little-endian, the rest of the last one dropped.
 fn stream_bytes(seed: u64, first: u64, len: usize) -> Vec<u8> {
-    (first..)
-        .flat_map(|i| RngSim::model_word(seed, i).to_le_bytes())
-        .take(len)
-        .collect()
+    test_util::stream_bytes(|i| RngSim::model_word(seed, i), first, len)
 }
 
 /// Every whole word of `out` is a stream word, in stream order, none of
@@ -99,13 +85,7 @@ fn fill_hands_out_dr_words_for_odd_lengths() {
     let seed = 0x0fed_cba9_8765_4321;
     let mut sim = RngSim::new().with_seed(seed);
     let mut rng = ready(&mut sim);
-    let mut word = 0u64;
-    for len in [1usize, 3, 5, 7, 13, 31, 33, 0, 2, 64] {
-        let mut out = vec![0u8; len];
-        rng.fill(&mut out).unwrap();
-        assert_eq!(out, stream_bytes(seed, word, len), "{len} bytes");
-        word += len.div_ceil(4) as u64;
-    }
+    let word = check_odd_length_fills(|out| rng.fill(out), |i| RngSim::model_word(seed, i));
     assert_eq!(rng.seed_errors_concealed(), 0);
     assert_eq!(u64::from(sim.words_read()), word);
 }

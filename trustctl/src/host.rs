@@ -13,20 +13,19 @@ use trusted_core::{HUK_LEN, HukBytes, Key, SealedBlob};
 /// RNG fails, which on a host is unrecoverable anyway.
 pub struct HostRng;
 
-impl rand_core::TryRng for HostRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+impl HostRng {
+    fn fill(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         if getrandom::fill(dst).is_err() {
             eprintln!("trustctl: the operating system RNG failed");
             std::process::exit(1);
         }
         Ok(())
+    }
+}
+
+trusted_core::impl_try_rng_via_fill! {
+    impl TryRng for HostRng {
+        type Error = Infallible;
     }
 }
 

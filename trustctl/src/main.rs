@@ -61,13 +61,7 @@ enum Cmd {
         #[arg(long, value_enum)]
         source: HukFrom,
         #[command(flatten)]
-        caam: caam::CaamArgs,
-        #[command(flatten)]
-        dcp: dcp::DcpArgs,
-        #[command(flatten)]
-        stm32mp1: stm32mp1::Stm32mp1Args,
-        #[command(flatten)]
-        saes: stm32mp1::SaesArgs,
+        devices: DeviceArgs,
     },
     /// TPM set-up.
     #[command(subcommand)]
@@ -119,6 +113,16 @@ struct SourceArgs {
     #[arg(long, value_enum)]
     huk_from: Option<HukFrom>,
     #[command(flatten)]
+    devices: DeviceArgs,
+    #[command(flatten)]
+    tpm: tpm::TpmArgs,
+}
+
+/// The simulated devices' flags (keys, fuses), shared by `seal`, `unseal`
+/// and `huk`. Each belongs to one device; see [`DeviceArgs::only_for`].
+#[derive(Args)]
+struct DeviceArgs {
+    #[command(flatten)]
     caam: caam::CaamArgs,
     #[command(flatten)]
     dcp: dcp::DcpArgs,
@@ -126,8 +130,6 @@ struct SourceArgs {
     stm32mp1: stm32mp1::Stm32mp1Args,
     #[command(flatten)]
     saes: stm32mp1::SaesArgs,
-    #[command(flatten)]
-    tpm: tpm::TpmArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -218,86 +220,109 @@ impl Device {
     }
 }
 
-/// Refuses a flag of a device other than `used` (the TPM's own flags are
-/// checked by its module).
-fn only_flags_of(
-    used: Device,
-    huk: bool,
-    caam: &caam::CaamArgs,
-    dcp: &dcp::DcpArgs,
-    stm32mp1: &stm32mp1::Stm32mp1Args,
-    saes: &stm32mp1::SaesArgs,
-) -> Result<(), String> {
-    let given = [
-        (Device::GivenHuk, "--huk", huk),
-        (Device::Caam, "--master-key", caam.master_key.is_some()),
-        (Device::Caam, "--keymod", caam.keymod.is_some()),
-        (Device::Dcp, "--unique-key", dcp.unique_key.is_some()),
-        (Device::Dcp, "--otp-key", dcp.otp_key.is_some()),
-        (Device::Dcp, "--use-otp-key", dcp.use_otp_key),
-        (Device::Dcp, "--skip-zero-key-test", dcp.skip_zero_key_test),
-        (Device::Stm32mp1, "--otp", !stm32mp1.otp.is_empty()),
-        (Device::Saes, "--dhuk", saes.dhuk.is_some()),
-    ];
-    match given
-        .iter()
-        .find(|(device, _, set)| *set && *device != used)
-    {
-        Some((_, flag, _)) => Err(format!(
-            "{flag} does not apply to the chosen source or HUK device"
-        )),
-        None => Ok(()),
+impl DeviceArgs {
+    /// Refuses a flag of a device other than `used`, `--huk` (given as
+    /// `huk`) included (the TPM's own flags are checked by its module).
+    fn only_for(&self, used: Device, huk: bool) -> Result<(), String> {
+        let Self {
+            caam,
+            dcp,
+            stm32mp1,
+            saes,
+        } = self;
+        let given = [
+            (Device::GivenHuk, "--huk", huk),
+            (Device::Caam, "--master-key", caam.master_key.is_some()),
+            (Device::Caam, "--keymod", caam.keymod.is_some()),
+            (Device::Dcp, "--unique-key", dcp.unique_key.is_some()),
+            (Device::Dcp, "--otp-key", dcp.otp_key.is_some()),
+            (Device::Dcp, "--use-otp-key", dcp.use_otp_key),
+            (Device::Dcp, "--skip-zero-key-test", dcp.skip_zero_key_test),
+            (Device::Stm32mp1, "--otp", !stm32mp1.otp.is_empty()),
+            (Device::Saes, "--dhuk", saes.dhuk.is_some()),
+        ];
+        match given
+            .iter()
+            .find(|(device, _, set)| *set && *device != used)
+        {
+            Some((_, flag, _)) => Err(format!(
+                "{flag} does not apply to the chosen source or HUK device"
+            )),
+            None => Ok(()),
+        }
     }
 }
 
-fn check_source_flags(args: &SourceArgs) -> Result<(), String> {
-    only_flags_of(
-        Device::of(args.source, args.huk_from),
-        args.huk.is_some(),
-        &args.caam,
-        &args.dcp,
-        &args.stm32mp1,
-        &args.saes,
-    )
+/// What `seal` and `unseal` run on, from `--source` and `--huk-from`.
+#[derive(Clone, Copy)]
+enum Backend {
+    /// `--source tee --huk HEX`.
+    Tee,
+    /// `--source tee --huk-from dcp-sim`.
+    TeeOverDcp,
+    /// `--source tee --huk-from caam-sim`.
+    TeeOverCaam,
+    /// `--source tee --huk-from stm32mp1-sim`.
+    TeeOverStm32mp1,
+    /// `--source tee --huk-from stm32mp13-sim` (and the MP2x parts).
+    TeeOverSaes(stm32mp1::SaesPart),
+    /// `--source dcp-sim`.
+    Dcp,
+    /// `--source caam-sim`.
+    Caam,
+    /// `--source tpm`.
+    Tpm,
+}
+
+impl Backend {
+    /// The backend `args` choose, once the flags of every other device are
+    /// refused.
+    fn of(args: &SourceArgs) -> Result<Self, String> {
+        let device = Device::of(args.source, args.huk_from);
+        args.devices.only_for(device, args.huk.is_some())?;
+        Ok(match (args.source, args.huk_from) {
+            (SourceKind::Tee, None) => Backend::Tee,
+            (SourceKind::Tee, Some(HukFrom::DcpSim)) => Backend::TeeOverDcp,
+            (SourceKind::Tee, Some(HukFrom::CaamSim)) => Backend::TeeOverCaam,
+            (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => Backend::TeeOverStm32mp1,
+            (SourceKind::Tee, Some(from)) => {
+                Backend::TeeOverSaes(from.saes_part().ok_or("not an SAES part")?)
+            }
+            (SourceKind::CaamSim, None) => Backend::Caam,
+            (SourceKind::Tpm, None) => Backend::Tpm,
+            (SourceKind::DcpSim, None) => Backend::Dcp,
+            (_, Some(_)) => return Err("--huk-from only goes with --source tee".into()),
+        })
+    }
 }
 
 fn seal(args: &SourceArgs, key: &Key) -> Result<SealedBlob, String> {
-    check_source_flags(args)?;
-    match (args.source, args.huk_from) {
-        (SourceKind::Tee, None) => tee_with_huk(args)?
+    match Backend::of(args)? {
+        Backend::Tee => tee_with_huk(args)?
             .seal(key, "")
             .map_err(|e| format!("seal failed: {e}")),
-        (SourceKind::Tee, Some(HukFrom::DcpSim)) => dcp::tee_seal(&args.dcp, key),
-        (SourceKind::Tee, Some(HukFrom::CaamSim)) => caam::tee_seal(&args.caam, key),
-        (SourceKind::CaamSim, None) => caam::seal(&args.caam, key),
-        (SourceKind::Tpm, None) => tpm::seal(&args.tpm, key),
-        (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::seal(&args.stm32mp1, key),
-        (SourceKind::Tee, Some(from)) if from.saes_part().is_some() => {
-            let part = from.saes_part().ok_or("not an SAES part")?;
-            stm32mp1::saes_seal(&args.saes, part, key)
-        }
-        (SourceKind::DcpSim, None) => dcp::seal(&args.dcp, key),
-        (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
+        Backend::TeeOverDcp => dcp::tee_seal(&args.devices.dcp, key),
+        Backend::TeeOverCaam => caam::tee_seal(&args.devices.caam, key),
+        Backend::TeeOverStm32mp1 => stm32mp1::seal(&args.devices.stm32mp1, key),
+        Backend::TeeOverSaes(part) => stm32mp1::saes_seal(&args.devices.saes, part, key),
+        Backend::Dcp => dcp::seal(&args.devices.dcp, key),
+        Backend::Caam => caam::seal(&args.devices.caam, key),
+        Backend::Tpm => tpm::seal(&args.tpm, key),
     }
 }
 
 fn unseal(args: &SourceArgs, blob: &[u8]) -> Result<Key, String> {
-    check_source_flags(args)?;
-    match (args.source, args.huk_from) {
-        (SourceKind::Tee, None) => tee_with_huk(args)?
+    match Backend::of(args)? {
+        Backend::Tee => tee_with_huk(args)?
             .unseal(blob, "")
             .map_err(|e| format!("unseal failed: {e}")),
-        (SourceKind::Tee, Some(HukFrom::DcpSim)) => dcp::tee_unseal(&args.dcp, blob),
-        (SourceKind::Tee, Some(HukFrom::CaamSim)) => caam::tee_unseal(&args.caam, blob),
-        (SourceKind::CaamSim, None) => caam::unseal(&args.caam, blob),
-        (SourceKind::Tpm, None) => tpm::unseal(&args.tpm, blob),
-        (SourceKind::Tee, Some(HukFrom::Stm32mp1Sim)) => stm32mp1::unseal(&args.stm32mp1, blob),
-        (SourceKind::Tee, Some(from)) if from.saes_part().is_some() => {
-            let part = from.saes_part().ok_or("not an SAES part")?;
-            stm32mp1::saes_unseal(&args.saes, part, blob)
-        }
-        (SourceKind::DcpSim, None) => dcp::unseal(&args.dcp, blob),
-        (_, Some(_)) => Err("--huk-from only goes with --source tee".into()),
+        Backend::TeeOverDcp => dcp::tee_unseal(&args.devices.dcp, blob),
+        Backend::TeeOverCaam => caam::tee_unseal(&args.devices.caam, blob),
+        Backend::TeeOverStm32mp1 => stm32mp1::unseal(&args.devices.stm32mp1, blob),
+        Backend::TeeOverSaes(part) => stm32mp1::saes_unseal(&args.devices.saes, part, blob),
+        Backend::Dcp => dcp::unseal(&args.devices.dcp, blob),
+        Backend::Caam => caam::unseal(&args.devices.caam, blob),
+        Backend::Tpm => tpm::unseal(&args.tpm, blob),
     }
 }
 
@@ -331,25 +356,12 @@ fn run(cli: Cli) -> Result<(), String> {
             let key = unseal(&source, blob.as_bytes())?;
             println!("{}", host::secret_hex(key.as_bytes()));
         }
-        Cmd::Huk {
-            source,
-            caam,
-            dcp,
-            stm32mp1,
-            saes,
-        } => {
-            only_flags_of(
-                Device::from_huk(source),
-                false,
-                &caam,
-                &dcp,
-                &stm32mp1,
-                &saes,
-            )?;
+        Cmd::Huk { source, devices } => {
+            devices.only_for(Device::from_huk(source), false)?;
             let huk = match source {
-                HukFrom::DcpSim => dcp::huk(&dcp)?,
-                HukFrom::CaamSim => caam::huk(&caam)?,
-                HukFrom::Stm32mp1Sim => stm32mp1::huk(&stm32mp1)?,
+                HukFrom::DcpSim => dcp::huk(&devices.dcp)?,
+                HukFrom::CaamSim => caam::huk(&devices.caam)?,
+                HukFrom::Stm32mp1Sim => stm32mp1::huk(&devices.stm32mp1)?,
                 HukFrom::Stm32mp13Sim | HukFrom::Stm32mp25Sim | HukFrom::Stm32mp21Sim => {
                     stm32mp1::saes_huk()?
                 }

@@ -7,32 +7,11 @@
     clippy::panic
 )]
 
-use std::process::{Command, Output};
+mod common;
 
-const HUK: &str = "00000000000000000000000000000000";
-const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-/// Vector F of the research notes: KEY sealed with the all-zero HUK, IV a0..af.
-const VECTOR_F: &str = "00a0a1a2a3a4a5a6a7a8a9aaabacadaeaf363937a392663a64f22ec11df2c6a49ee2a6da6d636c47671a0d899769cc4b6c2320adcb239a57ca61bfe581ec13fb41";
+use std::process::Command;
 
-fn trustctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trustctl"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-/// Asserts a failure with exactly one stderr line containing `needle`.
-fn fails_with(args: &[&str], needle: &str) {
-    let o = trustctl(args);
-    let err = String::from_utf8(o.stderr.clone()).unwrap();
-    assert!(!o.status.success(), "{args:?} succeeded");
-    assert_eq!(err.lines().count(), 1, "{args:?}: stderr {err:?}");
-    assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
-}
+use common::*;
 
 #[test]
 fn seal_then_unseal_round_trips_and_prints_lowercase_hex() {
@@ -66,63 +45,39 @@ fn seal_new_key_prints_the_key_on_stderr_and_blob_on_stdout() {
 
 #[test]
 fn bad_inputs_fail_with_one_clear_line() {
-    fails_with(
-        &["unseal", "--source", "tee", "--huk", HUK, "--blob", "zz"],
-        "invalid hex",
-    );
-    fails_with(
-        &["unseal", "--source", "tee", "--huk", HUK, "--blob", "abc"],
-        "odd",
-    );
-    fails_with(
-        &["seal", "--source", "tee", "--huk", "00", "--key", KEY],
-        "--huk must be 32 hex digits",
-    );
-    fails_with(
-        &["seal", "--source", "tee", "--huk", HUK, "--key", "00"],
-        "key length",
-    );
-    fails_with(
-        &["seal", "--source", "tee", "--huk", HUK, "--new", "16"],
-        "key length",
-    );
+    let mut tampered = VECTOR_F.to_string();
+    tampered.replace_range(80..81, "f");
+    let other_huk = "11111111111111111111111111111111";
+    // `trustctl CMD --source tee --huk HUK REST`, and what its one line says.
+    let tee: [(&str, &str, [&str; 2], &str); 8] = [
+        ("unseal", HUK, ["--blob", "zz"], "invalid hex"),
+        ("unseal", HUK, ["--blob", "abc"], "odd"),
+        ("seal", "00", ["--key", KEY], "--huk must be 32 hex digits"),
+        ("seal", HUK, ["--key", "00"], "key length"),
+        ("seal", HUK, ["--new", "16"], "key length"),
+        ("unseal", HUK, ["--blob", &VECTOR_F[..60]], "unseal failed"),
+        (
+            "unseal",
+            HUK,
+            ["--blob", &tampered],
+            "authentication failed",
+        ),
+        (
+            "unseal",
+            other_huk,
+            ["--blob", VECTOR_F],
+            "authentication failed",
+        ),
+    ];
+    for (cmd, huk, rest, needle) in tee {
+        let args = [&[cmd, "--source", "tee", "--huk", huk][..], &rest].concat();
+        fails_with(&args, needle);
+    }
     fails_with(
         &["seal", "--source", "nosuch", "--huk", HUK, "--key", KEY],
         "nosuch",
     );
     fails_with(&["seal", "--source", "tee", "--key", KEY], "--huk");
-    fails_with(
-        &[
-            "unseal",
-            "--source",
-            "tee",
-            "--huk",
-            HUK,
-            "--blob",
-            &VECTOR_F[..60],
-        ],
-        "unseal failed",
-    );
-    let mut tampered = VECTOR_F.to_string();
-    tampered.replace_range(80..81, "f");
-    fails_with(
-        &[
-            "unseal", "--source", "tee", "--huk", HUK, "--blob", &tampered,
-        ],
-        "authentication failed",
-    );
-    fails_with(
-        &[
-            "unseal",
-            "--source",
-            "tee",
-            "--huk",
-            "11111111111111111111111111111111",
-            "--blob",
-            VECTOR_F,
-        ],
-        "authentication failed",
-    );
     fails_with(&["frobnicate"], "frobnicate");
 }
 
@@ -153,69 +108,30 @@ fn demo_runs_every_source_to_ok() {
 
 #[test]
 fn tpm_provision_prints_the_srk_name_that_seal_and_unseal_pin() {
-    let p = hal_tpm_spi::sim::swtpm::SwtpmProcess::start()
-        .unwrap_or_else(|e| panic!("{e}: apt-get install swtpm swtpm-tools tpm2-tools"));
-    let addr = p.addr();
-    let out = ok(&["tpm", "provision", "--swtpm", &addr]);
-    let name = out
-        .lines()
-        .find_map(|l| l.strip_prefix("srk name: "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no srk name in {out:?}"))
-        .to_string();
+    let (_swtpm, addr, name) = provisioned_swtpm();
     assert_eq!(name.len(), 68);
     let tpm = ["--source", "tpm", "--swtpm", &addr, "--srk-name", &name];
     let blob = ok(&[&["seal"][..], &tpm, &["--key", KEY]].concat());
     let key = ok(&[&["unseal"][..], &tpm, &["--blob", &blob]].concat());
     assert_eq!(key, KEY);
-    // Another TPM's name: one clear line, nothing unsealed.
+    // Another TPM's name, and a name that is not one: one clear line each,
+    // nothing unsealed.
     let other = format!(
         "{}{}",
         &name[..67],
         if name.ends_with('0') { "1" } else { "0" }
     );
-    fails_with(
-        &[
-            "unseal",
-            "--source",
-            "tpm",
-            "--swtpm",
-            &addr,
-            "--srk-name",
-            &other,
-            "--blob",
-            &blob,
-        ],
-        "pinned",
-    );
-    fails_with(
-        &[
-            "unseal",
-            "--source",
-            "tpm",
-            "--swtpm",
-            &addr,
-            "--srk-name",
-            "00",
-            "--blob",
-            &blob,
-        ],
-        "--srk-name",
-    );
+    for (srk_name, needle) in [(other.as_str(), "pinned"), ("00", "--srk-name")] {
+        let tpm = ["--source", "tpm", "--swtpm", &addr, "--srk-name", srk_name];
+        fails_with(
+            &[&["unseal"][..], &tpm, &["--blob", &blob]].concat(),
+            needle,
+        );
+    }
 }
 
 const UNIQUE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const MASTER: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
-
-fn ok(args: &[&str]) -> String {
-    let o = trustctl(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    stdout(&o).trim().to_string()
-}
 
 #[test]
 fn dcp_sim_blobs_round_trip_and_bind_to_the_unique_key() {

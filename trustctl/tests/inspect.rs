@@ -5,44 +5,16 @@
 //! raw TPM format; then truncations, flipped fields and garbage, each
 //! refused in one line or read as something other than what it was.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+
+use common::*;
 use serde_json::Value;
 use trusted_core::test_util::{Section, section, vectors};
 
-const HUK: &str = "00000000000000000000000000000000";
-const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-/// Vector F of the research notes: KEY sealed with the all-zero HUK, IV a0..af.
-const VECTOR_F: &str = "00a0a1a2a3a4a5a6a7a8a9aaabacadaeaf363937a392663a64f22ec11df2c6a49ee2a6da6d636c47671a0d899769cc4b6c2320adcb239a57ca61bfe581ec13fb41";
 const MASTER_KEY: &str = "2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6abf7158809cf4f3c";
 const UNIQUE_KEY: &str = "00112233445566778899aabbccddeeff";
-
-fn trustctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trustctl"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = trustctl(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap().trim().to_string()
-}
-
-/// Asserts a failure with exactly one stderr line, returned.
-fn fails(args: &[&str]) -> String {
-    let o = trustctl(args);
-    let err = String::from_utf8(o.stderr).unwrap();
-    assert!(!o.status.success(), "{args:?} succeeded");
-    assert_eq!(err.lines().count(), 1, "{args:?}: stderr {err:?}");
-    err
-}
 
 fn json(hex: &str) -> Value {
     serde_json::from_str(&ok(&["inspect", "--json", hex])).unwrap()
@@ -408,16 +380,7 @@ fn bad_input_is_one_clear_line() {
 /// `trustctl seal` users run, in both TPM formats.
 #[test]
 fn tpm_sealed_blobs_read_as_tpmkey_and_their_raw_form_as_tpm_raw() {
-    let p = hal_tpm_spi::sim::swtpm::SwtpmProcess::start()
-        .unwrap_or_else(|e| panic!("{e}: apt-get install swtpm swtpm-tools tpm2-tools"));
-    let addr = p.addr();
-    let out = ok(&["tpm", "provision", "--swtpm", &addr]);
-    let name = out
-        .lines()
-        .find_map(|l| l.strip_prefix("srk name: "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let (_swtpm, addr, name) = provisioned_swtpm();
     let tpm = ["--source", "tpm", "--swtpm", &addr, "--srk-name", &name];
     let seal = |extra: &[&str]| ok(&[&["seal"][..], &tpm, extra, &["--key", KEY]].concat());
 

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::fih;
 use crate::huk::{HUK_SUBKEY_MAX_LEN, HukSubkeyUsage, SubkeyDerive, TRUSTED_KEYS_TA_UUID};
 use crate::key::{Key, MAX_BLOB_SIZE, SealedBlob};
+use crate::one_block::OneBlock;
 use crate::source::TrustSource;
 
 /// Header bytes before the ciphertext.
@@ -35,7 +36,9 @@ pub const TEE_BLOB_OVERHEAD: usize = 33;
 const IV: core::ops::Range<usize> = 1..17;
 const TAG: core::ops::Range<usize> = 17..33;
 
-type TeeGcm = AesGcm<Aes256, U16>;
+/// Single-block AES under GCM: the same blobs from less code (see
+/// [`crate::one_block`]).
+type TeeGcm = AesGcm<OneBlock<Aes256>, U16>;
 
 /// A [`TrustSource`] writing and reading OP-TEE trusted_keys TA blobs with
 /// the TA key from the subkey provider `K` (any [`Huk`](crate::Huk), or a

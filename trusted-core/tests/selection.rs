@@ -129,22 +129,17 @@ fn forced_source_that_is_absent_does_not_fall_through() {
 
 #[test]
 fn rng_choice_follows_trusted_rng() {
-    assert_eq!(
-        RngChoice::resolve("default", "tpm", true),
-        Ok(RngChoice::Source)
-    );
-    assert_eq!(
-        RngChoice::resolve("default", "caam", false),
-        Ok(RngChoice::Caller)
-    );
-    assert_eq!(
-        RngChoice::resolve("kernel", "tpm", true),
-        Ok(RngChoice::Caller)
-    );
-    assert_eq!(
-        RngChoice::resolve("tpm", "tpm", true),
-        Ok(RngChoice::Source)
-    );
+    // (trusted.rng=, source, whether it has an RNG): the choice.
+    let chosen = [
+        (("default", "tpm", true), RngChoice::Source),
+        (("default", "caam", false), RngChoice::Caller),
+        (("kernel", "tpm", true), RngChoice::Caller),
+        (("tpm", "tpm", true), RngChoice::Source),
+    ];
+    for ((rng, source, has_rng), want) in chosen {
+        let got = RngChoice::resolve(rng, source, has_rng);
+        assert_eq!(got, Ok(want), "{rng:?} for {source}");
+    }
     assert!(RngChoice::resolve("caam", "caam", false).is_err());
     assert!(RngChoice::resolve("tee", "tpm", true).is_err());
     assert!(RngChoice::resolve("", "tpm", true).is_err());
@@ -193,36 +188,19 @@ fn new_uses_the_chosen_rng_and_load_round_trips() {
 #[test]
 fn update_only_for_migratable_keys() {
     let mut src = fake("tpm", Ok(()));
-    let made = instantiate(
-        &mut src,
-        RngChoice::Caller,
-        &mut ScriptRng::new(&[]),
-        "new 32",
-    )
-    .unwrap();
+    let run = |src: &mut Fake, command| {
+        instantiate(src, RngChoice::Caller, &mut ScriptRng::new(&[]), command)
+    };
+    let made = run(&mut src, "new 32").unwrap();
     assert_eq!(
         update(&mut src, &made, "update").unwrap_err(),
         Error::Locked
     );
     src.migratable = true;
-    let made = instantiate(
-        &mut src,
-        RngChoice::Caller,
-        &mut ScriptRng::new(&[]),
-        "new 32",
-    )
-    .unwrap();
+    let made = run(&mut src, "new 32").unwrap();
     let resealed = update(&mut src, &made, "update pcrlock=1").unwrap();
     assert_eq!(resealed.key, made.key);
     assert!(resealed.blob.as_bytes().starts_with(b"tpmpcrlock=1:"));
     assert!(update(&mut src, &made, "new 32").is_err());
-    assert!(
-        instantiate(
-            &mut src,
-            RngChoice::Caller,
-            &mut ScriptRng::new(&[]),
-            "update"
-        )
-        .is_err()
-    );
+    assert!(run(&mut src, "update").is_err());
 }

@@ -26,7 +26,7 @@ use trusted_core::{Huk, HukBytes, StaticDma, TrustSource};
 use crate::buf::{self, check_ptr};
 use crate::ctx::{self, Backend, Device};
 use crate::error::{Code, TK_E_INVALID_ARG};
-use crate::ops;
+use crate::ops::{self, Sealer};
 use crate::platform::{self, CCache, CDelay, Dma, DmaRules, Platform, Versioned};
 
 /// Smallest DMA region the CAAM backend accepts (`hal_caam`'s layout);
@@ -111,7 +111,17 @@ pub(crate) struct CaamState {
 
 const _: () = assert!(ctx::fits::<CaamCtx, CaamState>());
 
-impl Backend for CaamState {}
+impl Backend for CaamState {
+    type Ctx = CaamCtx;
+}
+
+impl Sealer for CaamState {
+    const OVERHEAD: Option<usize> = Some(TK_CAAM_BLOB_OVERHEAD);
+
+    fn source(&mut self) -> Result<impl TrustSource + '_, Code> {
+        Ok(&mut self.source)
+    }
+}
 
 impl CaamState {
     fn huk(&mut self) -> Result<HukBytes, Code> {
@@ -244,7 +254,7 @@ pub unsafe extern "C" fn tk_caam_init(ctx: *mut CaamCtx, cfg: *const CaamConfig)
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tk_caam_deinit(ctx: *mut CaamCtx) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe { ctx::deinit::<CaamCtx, CaamState>(ctx) }
+    unsafe { ctx::deinit::<CaamState>(ctx) }
 }
 
 /// Seals `key_len` (32..=128) bytes into a Linux `trusted_caam` blob of
@@ -262,19 +272,8 @@ pub unsafe extern "C" fn tk_caam_seal(
     blob: *mut u8,
     blob_len: *mut usize,
 ) -> i32 {
-    let overhead = Some(TK_CAAM_BLOB_OVERHEAD);
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::seal(
-            ctx,
-            key,
-            key_len,
-            blob,
-            blob_len,
-            overhead,
-            |s: &mut CaamState, key| Ok(s.source.seal(key, "")?),
-        )
-    }
+    unsafe { ops::seal::<CaamState>(ctx, key, key_len, blob, blob_len) }
 }
 
 /// Unseals a `trusted_caam` blob into `key`, `*key_len` in and out.
@@ -292,16 +291,7 @@ pub unsafe extern "C" fn tk_caam_unseal(
     key_len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::unseal(
-            ctx,
-            blob,
-            blob_len,
-            key,
-            key_len,
-            |s: &mut CaamState, blob| Ok(s.source.unseal(blob, "")?),
-        )
-    }
+    unsafe { ops::unseal::<CaamState>(ctx, blob, blob_len, key, key_len) }
 }
 
 /// OP-TEE's CAAM HUK: the first 16 bytes of the master key verification

@@ -42,16 +42,33 @@ pub(crate) struct Slot<S> {
 }
 
 /// Whether `S` fits the opaque C type `C` (size and alignment); used in a
-/// `const` assertion next to each backend's state type.
+/// `const` assertion next to each backend's state type, and checked again
+/// for every [`Backend`] and its [`Backend::Ctx`] by the functions below.
 pub(crate) const fn fits<C, S>() -> bool {
     size_of::<Slot<S>>() <= size_of::<C>() && align_of::<Slot<S>>() <= align_of::<C>()
 }
 
-/// What a backend does before its state is dropped at deinit (zero its
-/// DMA region, release its locality).
+/// A backend's state: the opaque C context it lives in, and what it does
+/// before it is dropped at deinit (zero its DMA region, release its
+/// locality).
 pub(crate) trait Backend {
+    /// The opaque `tk_<backend>_ctx` this state lives in.
+    type Ctx;
+
     /// Called once, right before the state is dropped.
     fn shutdown(&mut self) {}
+}
+
+/// The layout of `S` in its context, checked when a function below is
+/// instantiated for `S`.
+const fn slot<S: Backend>(ctx: *mut S::Ctx) -> *mut Slot<S> {
+    const {
+        assert!(
+            fits::<S::Ctx, S>(),
+            "backend state too large for its tk_*_ctx"
+        )
+    };
+    ctx.cast()
 }
 
 fn check_word(slot: *const u8, state: u32) -> u32 {
@@ -64,16 +81,16 @@ fn check_word(slot: *const u8, state: u32) -> u32 {
 ///
 /// # Safety
 ///
-/// Unless NULL, `ctx` points to a `C` the caller owns, zeroed or previously
-/// deinitialised or initialised by this function with the same `S`; `C`
-/// and `S` satisfy [`fits`].
-pub(crate) unsafe fn init<C, S: Backend>(
-    ctx: *mut C,
+/// Unless NULL, `ctx` points to a context the caller owns, zeroed or
+/// previously deinitialised or initialised by this function with the same
+/// `S`.
+pub(crate) unsafe fn init<S: Backend>(
+    ctx: *mut S::Ctx,
     make: impl FnOnce() -> Result<S, Code>,
 ) -> i32 {
     status((|| {
         check_ptr(ctx)?;
-        let slot = ctx.cast::<Slot<S>>();
+        let slot = slot::<S>(ctx);
         // SAFETY: aligned and in the caller's storage (checked; `fits`).
         let (state, check) = unsafe {
             (
@@ -103,7 +120,7 @@ pub(crate) unsafe fn init<C, S: Backend>(
             }
             Err(e) => {
                 // SAFETY: nothing live in the context; zero it as new.
-                unsafe { zero::<C>(ctx) };
+                unsafe { zero(ctx) };
                 Err(e)
             }
         }
@@ -115,12 +132,12 @@ pub(crate) unsafe fn init<C, S: Backend>(
 /// # Safety
 ///
 /// As [`init`].
-pub(crate) unsafe fn with<C, S, R>(
-    ctx: *mut C,
+pub(crate) unsafe fn with<S: Backend, R>(
+    ctx: *mut S::Ctx,
     f: impl FnOnce(&mut S) -> Result<R, Code>,
 ) -> Result<R, Code> {
     check_ptr(ctx)?;
-    let slot = ctx.cast::<Slot<S>>();
+    let slot = slot::<S>(ctx);
     // SAFETY: aligned and in the caller's storage (checked; `fits`). The
     // words are read through raw pointers, never through a reference, so a
     // re-entrant call reads them while an outer call holds `&mut S`.
@@ -151,10 +168,10 @@ pub(crate) unsafe fn with<C, S, R>(
 /// # Safety
 ///
 /// As [`init`].
-pub(crate) unsafe fn deinit<C, S: Backend>(ctx: *mut C) -> i32 {
+pub(crate) unsafe fn deinit<S: Backend>(ctx: *mut S::Ctx) -> i32 {
     // SAFETY: forwarded to the caller.
     let shut = unsafe {
-        with::<C, S, ()>(ctx, |s| {
+        with::<S, ()>(ctx, |s| {
             s.shutdown();
             Ok(())
         })
@@ -162,12 +179,12 @@ pub(crate) unsafe fn deinit<C, S: Backend>(ctx: *mut C) -> i32 {
     if let Err(Code(code)) = shut {
         return code;
     }
-    let slot = ctx.cast::<Slot<S>>();
+    let slot = slot::<S>(ctx);
     // SAFETY: live and not busy (checked by `with`): the backend field holds
     // an `S` nobody borrows; it is dropped once, then the bytes are zeroed.
     unsafe {
         ptr::drop_in_place((&raw mut (*slot).backend).cast::<S>());
-        zero::<C>(ctx);
+        zero(ctx);
     }
     TK_OK
 }
@@ -250,6 +267,8 @@ mod tests {
 
     struct Counter<'a>(&'a core::cell::Cell<u32>);
     impl Backend for Counter<'_> {
+        type Ctx = Ctx;
+
         fn shutdown(&mut self) {
             self.0.set(self.0.get() + 100);
         }
@@ -270,13 +289,10 @@ mod tests {
         assert_eq!(unsafe { init(p, || Ok(Counter(&log))) }, TK_OK);
         assert_eq!(unsafe { init(p, || Ok(Counter(&log))) }, TK_E_BUSY);
         assert_eq!(log.get(), 0, "a busy context does not even build a state");
-        assert_eq!(unsafe { deinit::<Ctx, Counter>(p) }, TK_OK);
+        assert_eq!(unsafe { deinit::<Counter>(p) }, TK_OK);
         assert_eq!(log.get(), 101, "shutdown then drop, once each");
         assert_eq!(ctx.0, [0; 4]);
-        assert_eq!(
-            unsafe { deinit::<Ctx, Counter>(&raw mut ctx) },
-            TK_E_NOT_INIT
-        );
+        assert_eq!(unsafe { deinit::<Counter>(&raw mut ctx) }, TK_E_NOT_INIT);
     }
 
     #[test]
@@ -285,9 +301,9 @@ mod tests {
         let mut a = Ctx([0; 4]);
         assert_eq!(unsafe { init(&raw mut a, || Ok(Counter(&log))) }, TK_OK);
         let mut b = Ctx(a.0);
-        let r = unsafe { with::<Ctx, Counter, ()>(&raw mut b, |_| Ok(())) };
+        let r = unsafe { with::<Counter, ()>(&raw mut b, |_| Ok(())) };
         assert_eq!(r, Err(Code(TK_E_NOT_INIT)));
-        assert_eq!(unsafe { deinit::<Ctx, Counter>(&raw mut a) }, TK_OK);
+        assert_eq!(unsafe { deinit::<Counter>(&raw mut a) }, TK_OK);
     }
 
     #[test]
@@ -297,19 +313,17 @@ mod tests {
         let p = &raw mut ctx;
         assert_eq!(unsafe { init(p, || Ok(Counter(&log))) }, TK_OK);
         let inner = unsafe {
-            with::<Ctx, Counter, Result<(), Code>>(p, |_| {
-                Ok(with::<Ctx, Counter, ()>(p, |_| Ok(())))
-            })
+            with::<Counter, Result<(), Code>>(p, |_| Ok(with::<Counter, ()>(p, |_| Ok(()))))
         };
         assert_eq!(inner, Ok(Err(Code(TK_E_BUSY))));
-        assert_eq!(unsafe { with::<Ctx, Counter, ()>(p, |_| Ok(())) }, Ok(()));
-        assert_eq!(unsafe { deinit::<Ctx, Counter>(p) }, TK_OK);
+        assert_eq!(unsafe { with::<Counter, ()>(p, |_| Ok(())) }, Ok(()));
+        assert_eq!(unsafe { deinit::<Counter>(p) }, TK_OK);
     }
 
     #[test]
     fn failed_init_leaves_a_zero_context() {
         let mut ctx = Ctx([0; 4]);
-        let r = unsafe { init::<Ctx, Counter>(&raw mut ctx, || Err(Code(-42))) };
+        let r = unsafe { init::<Counter>(&raw mut ctx, || Err(Code(-42))) };
         assert_eq!(r, -42);
         assert_eq!(ctx.0, [0; 4]);
     }

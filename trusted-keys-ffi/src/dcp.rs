@@ -29,7 +29,7 @@ use trusted_core::{Huk, HukBytes, StaticDma, TrustSource};
 use crate::buf::check_ptr;
 use crate::ctx::{self, Backend, Device};
 use crate::error::{Code, TK_E_FAILED, TK_E_INVALID_ARG};
-use crate::ops;
+use crate::ops::{self, Sealer};
 use crate::platform::{self, CCache, CDelay, CRng, Dma, DmaRules, Platform, Versioned};
 
 /// Smallest DMA region the DCP backend accepts (`hal_dcp::MIN_DMA_LEN`);
@@ -101,6 +101,8 @@ pub(crate) struct DcpState {
 const _: () = assert!(ctx::fits::<DcpCtx, DcpState>());
 
 impl Backend for DcpState {
+    type Ctx = DcpCtx;
+
     fn shutdown(&mut self) {
         if let Some(source) = self.source.take() {
             // Jobs zero the region when they end; this also clears what an
@@ -111,11 +113,15 @@ impl Backend for DcpState {
     }
 }
 
-impl DcpState {
-    fn source(&mut self) -> Result<&mut Source, Code> {
+impl Sealer for DcpState {
+    const OVERHEAD: Option<usize> = Some(TK_DCP_BLOB_OVERHEAD);
+
+    fn source(&mut self) -> Result<impl TrustSource + '_, Code> {
         self.source.as_mut().ok_or(Code(TK_E_FAILED))
     }
+}
 
+impl DcpState {
     fn huk(&mut self) -> Result<HukBytes, Code> {
         if let Some(cached) = &self.huk {
             return cached.clone();
@@ -213,7 +219,7 @@ pub unsafe extern "C" fn tk_dcp_init(ctx: *mut DcpCtx, cfg: *const DcpConfig) ->
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tk_dcp_deinit(ctx: *mut DcpCtx) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe { ctx::deinit::<DcpCtx, DcpState>(ctx) }
+    unsafe { ctx::deinit::<DcpState>(ctx) }
 }
 
 /// Seals `key_len` (32..=128) bytes at `key` into a Linux `trusted_dcp`
@@ -232,19 +238,8 @@ pub unsafe extern "C" fn tk_dcp_seal(
     blob: *mut u8,
     blob_len: *mut usize,
 ) -> i32 {
-    let overhead = Some(TK_DCP_BLOB_OVERHEAD);
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::seal(
-            ctx,
-            key,
-            key_len,
-            blob,
-            blob_len,
-            overhead,
-            |s: &mut DcpState, key| Ok(s.source()?.seal(key, "")?),
-        )
-    }
+    unsafe { ops::seal::<DcpState>(ctx, key, key_len, blob, blob_len) }
 }
 
 /// Unseals a `trusted_dcp` blob into `key`; `*key_len` is the buffer's
@@ -265,16 +260,7 @@ pub unsafe extern "C" fn tk_dcp_unseal(
     key_len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::unseal(
-            ctx,
-            blob,
-            blob_len,
-            key,
-            key_len,
-            |s: &mut DcpState, blob| Ok(s.source()?.unseal(blob, "")?),
-        )
-    }
+    unsafe { ops::unseal::<DcpState>(ctx, blob, blob_len, key, key_len) }
 }
 
 /// OP-TEE's DCP hardware unique key (16 bytes) into `huk`, `*huk_len` in

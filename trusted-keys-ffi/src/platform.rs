@@ -6,6 +6,7 @@ use core::ffi::c_void;
 use core::fmt;
 
 use embedded_hal::delay::DelayNs;
+use trusted_core::rng::fill_or_wipe;
 use trusted_core::{CacheOps, StaticDma};
 
 use crate::buf::{check_ptr, wipe};
@@ -134,26 +135,23 @@ impl CRng {
         let f = p.random.ok_or(Code(TK_E_NULL))?;
         Ok(Self { f, user: p.user })
     }
+
+    /// Fills `dst` through the callback; zeroed when it fails.
+    fn fill(&mut self, dst: &mut [u8]) -> Result<(), RngFailed> {
+        fill_or_wipe(dst, |dst| {
+            // SAFETY: `dst` is writable for its length; the callback's
+            // validity is the init contract.
+            match unsafe { (self.f)(self.user, dst.as_mut_ptr(), dst.len()) } {
+                0 => Ok(()),
+                _ => Err(RngFailed),
+            }
+        })
+    }
 }
 
-impl rand_core::TryRng for CRng {
-    type Error = RngFailed;
-    fn try_next_u32(&mut self) -> Result<u32, RngFailed> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, RngFailed> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RngFailed> {
-        // SAFETY: `dst` is writable for its length; the callback's validity
-        // is the init contract.
-        match unsafe { (self.f)(self.user, dst.as_mut_ptr(), dst.len()) } {
-            0 => Ok(()),
-            _ => {
-                dst.iter_mut().for_each(|b| *b = 0);
-                Err(RngFailed)
-            }
-        }
+trusted_core::impl_try_rng_via_fill! {
+    impl TryRng for CRng {
+        type Error = RngFailed;
     }
 }
 

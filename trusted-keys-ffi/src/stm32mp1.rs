@@ -25,7 +25,7 @@ use trusted_core::{Huk, HukBytes, TrustSource};
 use crate::buf::check_ptr;
 use crate::ctx::{self, Backend, Device};
 use crate::error::{Code, TK_E_INVALID_ARG};
-use crate::ops;
+use crate::ops::{self, Sealer};
 use crate::platform::{CDelay, CRng, Platform, Versioned};
 use crate::tee::TK_TEE_BLOB_OVERHEAD;
 
@@ -91,13 +91,19 @@ pub(crate) struct Stm32mp1State {
 
 const _: () = assert!(ctx::fits::<Stm32mp1Ctx, Stm32mp1State>());
 
-impl Backend for Stm32mp1State {}
+impl Backend for Stm32mp1State {
+    type Ctx = Stm32mp1Ctx;
+}
+
+impl Sealer for Stm32mp1State {
+    const OVERHEAD: Option<usize> = Some(TK_TEE_BLOB_OVERHEAD);
+
+    fn source(&mut self) -> Result<impl TrustSource + '_, Code> {
+        Ok(TeeSealer::new(&mut self.huk, &mut self.rng))
+    }
+}
 
 impl Stm32mp1State {
-    fn sealer(&mut self) -> TeeSealer<&mut Stm32mp15Huk<Bsec<Regs, CDelay>>, &mut CRng> {
-        TeeSealer::new(&mut self.huk, &mut self.rng)
-    }
-
     fn read_huk(&mut self) -> Result<HukBytes, Code> {
         Ok(self.huk.hardware_unique_key()?)
     }
@@ -198,7 +204,7 @@ pub unsafe extern "C" fn tk_stm32mp1_init(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tk_stm32mp1_deinit(ctx: *mut Stm32mp1Ctx) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe { ctx::deinit::<Stm32mp1Ctx, Stm32mp1State>(ctx) }
+    unsafe { ctx::deinit::<Stm32mp1State>(ctx) }
 }
 
 /// Seals `key_len` (32..=128) bytes into a TEE blob under the OTP HUK
@@ -217,19 +223,8 @@ pub unsafe extern "C" fn tk_stm32mp1_seal(
     blob: *mut u8,
     blob_len: *mut usize,
 ) -> i32 {
-    let overhead = Some(TK_TEE_BLOB_OVERHEAD);
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::seal(
-            ctx,
-            key,
-            key_len,
-            blob,
-            blob_len,
-            overhead,
-            |s: &mut Stm32mp1State, key| Ok(s.sealer().seal(key, "")?),
-        )
-    }
+    unsafe { ops::seal::<Stm32mp1State>(ctx, key, key_len, blob, blob_len) }
 }
 
 /// Unseals a TEE blob under the OTP HUK into `key`, `*key_len` in and out.
@@ -247,16 +242,7 @@ pub unsafe extern "C" fn tk_stm32mp1_unseal(
     key_len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::unseal(
-            ctx,
-            blob,
-            blob_len,
-            key,
-            key_len,
-            |s: &mut Stm32mp1State, blob| Ok(s.sealer().unseal(blob, "")?),
-        )
-    }
+    unsafe { ops::unseal::<Stm32mp1State>(ctx, blob, blob_len, key, key_len) }
 }
 
 /// OP-TEE's STM32MP15 HUK (16 bytes) into `huk`, `*huk_len` in and out.

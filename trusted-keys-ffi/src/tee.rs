@@ -18,7 +18,8 @@ use trusted_core::{StaticHuk, TrustSource};
 
 use crate::TK_HUK_LEN;
 use crate::ctx::{self, Backend};
-use crate::ops;
+use crate::error::Code;
+use crate::ops::{self, Sealer};
 use crate::platform::{CRng, Platform, Versioned};
 
 /// Bytes a TEE blob adds to the key (reserved byte, IV, tag): a blob is
@@ -63,11 +64,15 @@ pub(crate) struct TeeState {
 
 const _: () = assert!(ctx::fits::<TeeCtx, TeeState>());
 
-impl Backend for TeeState {}
+impl Backend for TeeState {
+    type Ctx = TeeCtx;
+}
 
-impl TeeState {
-    fn sealer(&mut self) -> TeeSealer<&mut StaticHuk, &mut CRng> {
-        TeeSealer::new(&mut self.huk, &mut self.rng)
+impl Sealer for TeeState {
+    const OVERHEAD: Option<usize> = Some(TK_TEE_BLOB_OVERHEAD);
+
+    fn source(&mut self) -> Result<impl TrustSource + '_, Code> {
+        Ok(TeeSealer::new(&mut self.huk, &mut self.rng))
     }
 }
 
@@ -102,7 +107,7 @@ pub unsafe extern "C" fn tk_tee_init(ctx: *mut TeeCtx, cfg: *const TeeConfig) ->
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tk_tee_deinit(ctx: *mut TeeCtx) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe { ctx::deinit::<TeeCtx, TeeState>(ctx) }
+    unsafe { ctx::deinit::<TeeState>(ctx) }
 }
 
 /// Seals `key_len` (32..=128) bytes into a TEE blob of
@@ -120,19 +125,8 @@ pub unsafe extern "C" fn tk_tee_seal(
     blob: *mut u8,
     blob_len: *mut usize,
 ) -> i32 {
-    let overhead = Some(TK_TEE_BLOB_OVERHEAD);
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::seal(
-            ctx,
-            key,
-            key_len,
-            blob,
-            blob_len,
-            overhead,
-            |s: &mut TeeState, key| Ok(s.sealer().seal(key, "")?),
-        )
-    }
+    unsafe { ops::seal::<TeeState>(ctx, key, key_len, blob, blob_len) }
 }
 
 /// Unseals a TEE blob into `key`, `*key_len` in and out; zeroed on any
@@ -151,14 +145,5 @@ pub unsafe extern "C" fn tk_tee_unseal(
     key_len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe {
-        ops::unseal(
-            ctx,
-            blob,
-            blob_len,
-            key,
-            key_len,
-            |s: &mut TeeState, blob| Ok(s.sealer().unseal(blob, "")?),
-        )
-    }
+    unsafe { ops::unseal::<TeeState>(ctx, blob, blob_len, key, key_len) }
 }

@@ -31,7 +31,7 @@ use crate::TK_MAX_OPTIONS_LEN;
 use crate::buf;
 use crate::ctx::{self, Backend, ClaimGuard};
 use crate::error::{Code, TK_E_INVALID_ARG, TK_E_NULL};
-use crate::ops;
+use crate::ops::{self, Sealer};
 use crate::platform::{CDelay, CRng, ChipSelectFn, Platform, SpiTransferFn, Versioned};
 
 /// Bytes of a `tk_tpm_ctx` (the TPM's command and response buffers live in
@@ -205,9 +205,20 @@ pub(crate) struct TpmState {
 const _: () = assert!(ctx::fits::<TpmCtx, TpmState>());
 
 impl Backend for TpmState {
+    type Ctx = TpmCtx;
+
     fn shutdown(&mut self) {
         // Leave the TPM usable for the next stage (Linux requests it anew).
         let _ = self.source.driver_mut().transport_mut().release_locality();
+    }
+}
+
+impl Sealer for TpmState {
+    /// A DER `TPMKey`'s length is known only once it is written.
+    const OVERHEAD: Option<usize> = None;
+
+    fn source(&mut self) -> Result<impl TrustSource + '_, Code> {
+        Ok(&mut self.source)
     }
 }
 
@@ -289,7 +300,7 @@ pub unsafe extern "C" fn tk_tpm_init(ctx: *mut TpmCtx, cfg: *const TpmConfig) ->
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tk_tpm_deinit(ctx: *mut TpmCtx) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    unsafe { ctx::deinit::<TpmCtx, TpmState>(ctx) }
+    unsafe { ctx::deinit::<TpmState>(ctx) }
 }
 
 /// Seals `key_len` (32..=128) bytes with TPM2_Create under `keyhandle=`
@@ -313,20 +324,11 @@ pub unsafe extern "C" fn tk_tpm_seal(
     blob_len: *mut usize,
 ) -> i32 {
     let mut scratch = [0u8; TK_MAX_OPTIONS_LEN];
-    // SAFETY: the caller's contract, forwarded.
+    // SAFETY: the caller's contract, forwarded (`options` too).
     unsafe {
-        ops::seal(
-            ctx,
-            key,
-            key_len,
-            blob,
-            blob_len,
-            None,
-            |s: &mut TpmState, key| {
-                let options = buf::options(options, &mut scratch)?;
-                Ok(s.source.seal(key, options)?)
-            },
-        )
+        ops::seal_with::<TpmState>(ctx, key, key_len, blob, blob_len, || {
+            buf::options(options, &mut scratch)
+        })
     }
 }
 
@@ -347,19 +349,11 @@ pub unsafe extern "C" fn tk_tpm_unseal(
     key_len: *mut usize,
 ) -> i32 {
     let mut scratch = [0u8; TK_MAX_OPTIONS_LEN];
-    // SAFETY: the caller's contract, forwarded.
+    // SAFETY: the caller's contract, forwarded (`options` too).
     unsafe {
-        ops::unseal(
-            ctx,
-            blob,
-            blob_len,
-            key,
-            key_len,
-            |s: &mut TpmState, blob| {
-                let options = buf::options(options, &mut scratch)?;
-                Ok(s.source.unseal(blob, options)?)
-            },
-        )
+        ops::unseal_with::<TpmState>(ctx, blob, blob_len, key, key_len, || {
+            buf::options(options, &mut scratch)
+        })
     }
 }
 

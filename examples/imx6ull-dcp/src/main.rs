@@ -124,19 +124,17 @@ fn dcp() -> Result<DcpDriver, Error> {
 /// it, as they share the one TRNG of a board.
 struct Lent<'a>(&'a Shared<board::Trng>);
 
-impl rand_core::TryRng for Lent<'_> {
-    type Error = Error;
-
-    fn try_next_u32(&mut self) -> Result<u32, Error> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Error> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Error> {
+impl Lent<'_> {
+    /// The RNGB's `fill` (which zeroes `dst` when it fails), inside the
+    /// share's critical section.
+    fn fill(&mut self, dst: &mut [u8]) -> Result<(), Error> {
         Ok(self.0.with(|rngb| rngb.fill(dst))??)
+    }
+}
+
+trusted_core::impl_try_rng_via_fill! {
+    impl TryRng for Lent<'_> {
+        type Error = Error;
     }
 }
 

@@ -28,6 +28,7 @@
 //! - A self test changes neither the seed nor the FIFO.
 
 use trusted_core::Mmio;
+use trusted_core::rng::ModelFifo;
 
 use crate::regs::rngb as r;
 
@@ -113,10 +114,7 @@ pub struct RngbSim {
     st_pf: u32,
     stat_pf: u32,
     seeded: bool,
-    fifo: [u32; FIFO_WORDS],
-    level: usize,
-    seed: u64,
-    next_word: u64,
+    fifo: ModelFifo<FIFO_WORDS>,
     faults: Faults,
     flip: trusted_core::fih::ReadFlip,
     self_tests: u32,
@@ -144,10 +142,7 @@ impl RngbSim {
             st_pf: 0,
             stat_pf: 0,
             seeded: false,
-            fifo: [0; FIFO_WORDS],
-            level: 0,
-            seed: DEFAULT_SEED,
-            next_word: 0,
+            fifo: ModelFifo::new(DEFAULT_SEED, Self::model_word),
             faults: Faults::default(),
             flip: trusted_core::fih::ReadFlip::default(),
             self_tests: 0,
@@ -158,8 +153,7 @@ impl RngbSim {
 
     /// The entropy stream starts from `seed` (see [`RngbSim::model_word`]).
     pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self.next_word = 0;
+        self.fifo.reseed(seed);
         self
     }
 
@@ -242,7 +236,7 @@ impl RngbSim {
 
     /// Index of the next stream word the generator will produce.
     pub fn stream_position(&self) -> u64 {
-        self.next_word
+        self.fifo.stream_position()
     }
 
     fn soft_reset(&mut self) {
@@ -251,7 +245,7 @@ impl RngbSim {
         self.done = 0;
         self.clear_error();
         self.seeded = false;
-        self.level = 0;
+        self.fifo.flush();
     }
 
     fn clear_error(&mut self) {
@@ -286,7 +280,7 @@ impl RngbSim {
         } else if cmd & r::CMD_SEED != 0 {
             self.seed_runs += 1;
             self.seeded = false;
-            self.level = 0;
+            self.fifo.flush();
             self.running = Some((Op::Seed, COMMAND_POLLS));
         }
     }
@@ -337,17 +331,13 @@ impl RngbSim {
             self.fail(r::ESR_OSC);
             return;
         }
-        if let Some(slot) = self.fifo.get_mut(self.level) {
-            *slot = Self::model_word(self.seed, self.next_word);
-            self.next_word += 1;
-            self.level += 1;
-        }
+        self.fifo.generate();
     }
 
     fn status(&mut self) -> u32 {
         self.step();
         let mut status = self.done
-            | (self.level as u32) << r::STATUS_FIFO_LEVEL_SHIFT
+            | (self.fifo.level() as u32) << r::STATUS_FIFO_LEVEL_SHIFT
             | (FIFO_WORDS as u32) << r::STATUS_FIFO_SIZE_SHIFT
             | self.st_pf << r::STATUS_ST_PF_SHIFT
             | self.stat_pf << r::STATUS_STAT_PF_SHIFT;
@@ -364,14 +354,16 @@ impl RngbSim {
     }
 
     fn read_fifo(&mut self) -> u32 {
-        if self.faults.underflow_next || self.level == 0 {
+        let popped = if self.faults.underflow_next {
+            None
+        } else {
+            self.fifo.pop()
+        };
+        let Some(word) = popped else {
             self.faults.underflow_next = false;
             self.fail(r::ESR_FIFO_UNDERFLOW);
             return 0;
-        }
-        let [word, ..] = self.fifo;
-        self.fifo.copy_within(1.., 0);
-        self.level -= 1;
+        };
         self.words_read += 1;
         word
     }

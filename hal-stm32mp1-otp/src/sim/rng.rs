@@ -30,6 +30,7 @@
 //!   CED change while RNGEN is 1 is ignored.
 
 use trusted_core::Mmio;
+use trusted_core::rng::ModelFifo;
 
 use crate::regs::rng as r;
 
@@ -95,12 +96,9 @@ pub struct RngSim {
     ceis: bool,
     /// SECS of a transient seed error, dropped at the next SR read.
     secs_transient: bool,
-    fifo: [u32; r::FIFO_WORDS],
-    level: usize,
+    fifo: ModelFifo<{ r::FIFO_WORDS }>,
     pipeline: usize,
     startup: u32,
-    seed: u64,
-    next_word: u64,
     faults: Faults,
     flip: trusted_core::fih::ReadFlip,
     words_read: u32,
@@ -122,12 +120,9 @@ impl RngSim {
             seis: false,
             ceis: false,
             secs_transient: false,
-            fifo: [0; r::FIFO_WORDS],
-            level: 0,
+            fifo: ModelFifo::new(DEFAULT_SEED, Self::model_word),
             pipeline: 0,
             startup: 0,
-            seed: DEFAULT_SEED,
-            next_word: 0,
             faults: Faults::default(),
             flip: trusted_core::fih::ReadFlip::default(),
             words_read: 0,
@@ -138,8 +133,7 @@ impl RngSim {
 
     /// The stream starts from `seed` (see [`RngSim::model_word`]).
     pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self.next_word = 0;
+        self.fifo.reseed(seed);
         self
     }
 
@@ -182,10 +176,10 @@ impl RngSim {
     /// A power cycle: disabled, flags and FIFO cleared, faults cleared;
     /// the stream goes on.
     pub fn power_on_reset(&mut self) {
-        let (seed, next_word) = (self.seed, self.next_word);
+        let mut fifo = self.fifo;
+        fifo.flush();
         *self = Self::new();
-        self.seed = seed;
-        self.next_word = next_word;
+        self.fifo = fifo;
     }
 
     /// CR.RNGEN.
@@ -215,7 +209,7 @@ impl RngSim {
 
     /// Index of the next stream word the generator will produce.
     pub fn stream_position(&self) -> u64 {
-        self.next_word
+        self.fifo.stream_position()
     }
 
     fn secs(&self) -> bool {
@@ -228,7 +222,7 @@ impl RngSim {
 
     fn seed_error(&mut self) {
         self.seis = true;
-        self.level = 0;
+        self.fifo.flush();
         self.pipeline = r::CONCEAL_READS;
     }
 
@@ -260,11 +254,7 @@ impl RngSim {
             self.seed_error();
             return;
         }
-        if let Some(slot) = self.fifo.get_mut(self.level) {
-            *slot = Self::model_word(self.seed, self.next_word);
-            self.next_word += 1;
-            self.level += 1;
-        }
+        self.fifo.generate();
     }
 
     fn status(&mut self) -> u32 {
@@ -273,7 +263,7 @@ impl RngSim {
         }
         let flags = [
             (
-                !self.secs() && (self.pipeline > 0 || self.level > 0),
+                !self.secs() && (self.pipeline > 0 || self.fifo.level() > 0),
                 r::SR_DRDY,
             ),
             (self.cecs(), r::SR_CECS),
@@ -307,11 +297,11 @@ impl RngSim {
             (false, true) => {
                 self.enables += 1;
                 self.startup = STARTUP_POLLS;
-                self.level = 0;
+                self.fifo.flush();
                 self.pipeline = 0;
             }
             (true, false) => {
-                self.level = 0;
+                self.fifo.flush();
                 self.pipeline = 0;
             }
             _ => {}
@@ -332,12 +322,12 @@ impl RngSim {
             self.stuck_words_read += 1;
             return STUCK_WORD;
         }
-        if self.secs() || self.level == 0 {
+        if self.secs() {
             return 0;
         }
-        let [word, ..] = self.fifo;
-        self.fifo.copy_within(1.., 0);
-        self.level -= 1;
+        let Some(word) = self.fifo.pop() else {
+            return 0;
+        };
         self.words_read += 1;
         word
     }

@@ -11,6 +11,7 @@ use aes::Aes128;
 use cfb_mode::cipher::KeyIvInit;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
+use trusted_core::one_block::OneBlock;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::kdf::kdfa;
@@ -90,6 +91,8 @@ pub fn cfb_key_iv(
     Ok(out)
 }
 
+/// AES runs one block at a time (`OneBlock`): the same bytes from less
+/// code, for parameters of at most a few blocks.
 fn cfb_cipher<M: KeyIvInit>(
     key_iv: &[u8; AES_KEY_SIZE + AES_BLOCK_SIZE],
 ) -> Result<M, SessionError> {
@@ -114,7 +117,7 @@ pub fn encrypt_command_param(
     param: &mut [u8],
 ) -> Result<(), SessionError> {
     let key_iv = cfb_key_iv(session_key, auth_value, nonce_caller, nonce_tpm)?;
-    cfb_cipher::<cfb_mode::Encryptor<Aes128>>(&key_iv)?.encrypt(param);
+    cfb_cipher::<cfb_mode::Encryptor<OneBlock<Aes128>>>(&key_iv)?.encrypt(param);
     Ok(())
 }
 
@@ -135,7 +138,7 @@ pub fn decrypt_response_param(
     param: &mut [u8],
 ) -> Result<(), SessionError> {
     let key_iv = cfb_key_iv(session_key, auth_value, nonce_tpm, nonce_caller)?;
-    cfb_cipher::<cfb_mode::Decryptor<Aes128>>(&key_iv)?.decrypt(param);
+    cfb_cipher::<cfb_mode::Decryptor<OneBlock<Aes128>>>(&key_iv)?.decrypt(param);
     Ok(())
 }
 

@@ -8,8 +8,9 @@
 //! (invalid-curve attack), so it is rejected before any multiplication.
 
 use p256::elliptic_curve::ecdh::diffie_hellman;
+use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::sec1::ToSec1Point;
-use p256::{FieldBytes, PublicKey, SecretKey};
+use p256::{AffinePoint, FieldBytes, PublicKey, SecretKey};
 use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -121,19 +122,18 @@ pub fn ecdh_salt_from_scalar(
     salt_from_secret(&secret, &tpm_point, tpm_x)
 }
 
-/// P from its affine coordinates; `from_sec1_bytes` checks y² = x³ − 3x + b
-/// and the coordinate range.
+/// P from its affine coordinates: `from_coordinates` checks that both are
+/// below p and that y² = x³ − 3x + b (what `from_sec1_bytes` does for an
+/// uncompressed point, without linking point decompression, 2.7 KB);
+/// `from_affine` refuses the identity.
 fn tpm_public_key(
     x: &[u8; ECC_COORD_SIZE],
     y: &[u8; ECC_COORD_SIZE],
 ) -> Result<PublicKey, SessionError> {
-    let mut sec1 = [0u8; 1 + 2 * ECC_COORD_SIZE];
-    let (tag, rest) = sec1.split_at_mut(1);
-    tag.fill(0x04); // SEC1 uncompressed point
-    let (sx, sy) = rest.split_at_mut(ECC_COORD_SIZE);
-    sx.copy_from_slice(x);
-    sy.copy_from_slice(y);
-    PublicKey::from_sec1_bytes(&sec1).map_err(|_| SessionError::NotOnCurve)
+    let point = AffinePoint::from_coordinates(&FieldBytes::from(*x), &FieldBytes::from(*y))
+        .into_option()
+        .ok_or(SessionError::NotOnCurve)?;
+    PublicKey::from_affine(point).map_err(|_| SessionError::NotOnCurve)
 }
 
 fn salt_from_secret(

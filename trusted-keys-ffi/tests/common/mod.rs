@@ -122,21 +122,29 @@ pub fn new_ctx<T>() -> *mut T {
     unsafe { std::alloc::alloc_zeroed(layout).cast::<T>() }
 }
 
+/// A config struct as C fills one: `size` and `version` (the header every
+/// config starts with), then the given fields.
+macro_rules! versioned {
+    ($ty:ident { $($field:ident $(: $value:expr)?),* $(,)? }) => {
+        $ty {
+            size: size_of::<$ty>() as u32,
+            version: TK_CONFIG_VERSION,
+            $($field $(: $value)?),*
+        }
+    };
+}
+
 pub fn dcp_config(board: &Board) -> DcpConfig {
-    DcpConfig {
-        size: size_of::<DcpConfig>() as u32,
-        version: TK_CONFIG_VERSION,
+    versioned!(DcpConfig {
         regs: 0x0228_0000 as *mut c_void,
         dma: dma(1024),
         platform: board.platform(),
         sealing_key: TK_DCP_KEY_UNIQUE,
-    }
+    })
 }
 
 pub fn caam_config(board: &Board) -> CaamConfig {
-    CaamConfig {
-        size: size_of::<CaamConfig>() as u32,
-        version: TK_CONFIG_VERSION,
+    versioned!(CaamConfig {
         regs: 0x3090_0000 as *mut c_void,
         dma: dma(2048),
         platform: board.platform(),
@@ -145,13 +153,11 @@ pub fn caam_config(board: &Board) -> CaamConfig {
         keymod: std::ptr::null(),
         keymod_len: 0,
         flags: 0,
-    }
+    })
 }
 
 pub fn stm32mp1_config(board: &Board) -> Stm32mp1Config {
-    Stm32mp1Config {
-        size: size_of::<Stm32mp1Config>() as u32,
-        version: TK_CONFIG_VERSION,
+    versioned!(Stm32mp1Config {
         regs: 0x5C00_5000 as *mut c_void,
         platform: board.platform(),
         huk_words: [60, 61, 62, 63],
@@ -159,16 +165,14 @@ pub fn stm32mp1_config(board: &Board) -> Stm32mp1Config {
         reserved: 0,
         huk_mode: TK_STM32MP1_HUK_BSEC_KEY,
         flags: 0,
-    }
+    })
 }
 
 pub fn tee_config(board: &Board, huk: [u8; 16]) -> TeeConfig {
-    TeeConfig {
-        size: size_of::<TeeConfig>() as u32,
-        version: TK_CONFIG_VERSION,
+    versioned!(TeeConfig {
         platform: board.platform(),
         huk,
-    }
+    })
 }
 
 /// The output of a `tk_*_seal`/`unseal`/`huk`: code and bytes.
