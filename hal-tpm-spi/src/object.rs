@@ -192,9 +192,16 @@ impl<T: Transport> Tpm<T> {
             .params;
         let private = p.tpm2b_with_size("outPrivate")?;
         let public = p.tpm2b_with_size("outPublic")?;
-        let total = private.len() + public.len();
+        // Checked sum and split: with a plain `+` and `split_at_mut` the
+        // optimizer cannot rule out a wrap, and keeps a panic path.
+        let total = private
+            .len()
+            .checked_add(public.len())
+            .ok_or(Error::BufferTooSmall)?;
         let dst = out.get_mut(..total).ok_or(Error::BufferTooSmall)?;
-        let (a, b) = dst.split_at_mut(private.len());
+        let (a, b) = dst
+            .split_at_mut_checked(private.len())
+            .ok_or(Error::BufferTooSmall)?;
         a.copy_from_slice(private);
         b.copy_from_slice(public);
         Ok(total)

@@ -373,9 +373,16 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
             check_private_public(sealed)?;
             sealed
         } else {
-            let total = decoded.private.len() + decoded.public.len();
+            // Checked sum and split: no panic path (see `Tpm::create_sealed`).
+            let total = decoded
+                .private
+                .len()
+                .checked_add(decoded.public.len())
+                .ok_or(Error::BlobLength)?;
             let dst = load_buf.get_mut(..total).ok_or(Error::BlobLength)?;
-            let (a, b) = dst.split_at_mut(decoded.private.len());
+            let (a, b) = dst
+                .split_at_mut_checked(decoded.private.len())
+                .ok_or(Error::BlobLength)?;
             a.copy_from_slice(decoded.private);
             b.copy_from_slice(decoded.public);
             check_private_public(dst)?;

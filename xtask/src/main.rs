@@ -1,16 +1,40 @@
 //! `cargo xtask`: the project's checks in one place.
 //!
 //! - `test`: fmt, clippy (with and without every optional feature), rustdoc
-//!   with `-D warnings`, `cargo test --workspace`, then `cross`.
+//!   with `-D warnings`, `cargo test --workspace`, `cargo package` of every
+//!   library crate (built from the packaged sources), then `cross`.
 //! - `cross`: no_std builds of every library crate for the three firmware
 //!   targets with Debian's toolchain and `-Zbuild-std=core`.
-//! - `size`: opt-level "z" sizes of the size probes (see `examples/`).
+//! - `size [--check | --bless]`: code size (per crate) and stack of the
+//!   size probes and the QEMU examples into `docs/size.md`; `--check` (run
+//!   by `test`) fails on growth over `docs/size-baseline.txt`, `--bless`
+//!   rewrites that baseline (see `size.rs`).
+//! - `header [--check]`: regenerates `trusted-keys-ffi/include/trusted_keys.h`
+//!   with the pinned cbindgen, or checks it is current.
+//! - `ffi`: that check, then the C ABI staticlib for the three targets
+//!   (both are part of `test`).
+//! - `bench`: the TPM figures of docs/bench.md: SPI bytes per seal and
+//!   unseal against their floor, commands per unseal, wall time against
+//!   tpm2-tools, `.text` cost of hal-tpm-spi's `sessions` feature.
+//! - `interop [--save-vector]`: the TPM source against a real Linux 6.12
+//!   kernel under QEMU with swtpm, both directions (see `interop.rs`; part
+//!   of `test`; the kernel build is cached under /var/cache).
+//! - `fuzz --smoke | --long [SECONDS] [TARGET...]`: the libFuzzer targets
+//!   of `fuzz/` (see `fuzz.rs`; `--smoke` is part of `test`).
+//! - `panic-check [--bless]`: counts the panic call sites every size probe
+//!   and every `hw` image links, against `docs/panic-baseline.txt` (see
+//!   `panic_check.rs`; part of `test`).
 //!
 //! Each step prints what it runs and stops at the first failure.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+mod fuzz;
+mod interop;
+mod panic_check;
+mod size;
 
 const TARGETS: [&str; 3] = [
     "armv7a-none-eabihf",
@@ -24,8 +48,11 @@ const RUST_LLD: &str = "/usr/bin/rust-lld";
 const APT_LINE: &str = "apt-get install -y rustc-web cargo-web rust-web-src lld-22";
 
 /// Debian packages the tests need: the cross toolchain, QEMU, a real TPM
-/// (swtpm) with tpm2-tools for interop, and llvm-size for size reports.
-const PACKAGES: [&str; 9] = [
+/// (swtpm) with tpm2-tools for interop, llvm-size for size reports, and
+/// the C cross compiler and make for the C example (`c-imx6ull-dcp`);
+/// for `interop`: the kernel source and what builds it, x86 QEMU, the
+/// initramfs tools (busybox, keyctl, dmsetup) and python3-cryptography.
+const PACKAGES: [&str; 25] = [
     "rustc-web",
     "cargo-web",
     "rust-web-src",
@@ -35,6 +62,22 @@ const PACKAGES: [&str; 9] = [
     "swtpm-tools",
     "tpm2-tools",
     "llvm-22",
+    "gcc-arm-none-eabi",
+    "make",
+    "linux-source-6.12",
+    "build-essential",
+    "flex",
+    "bison",
+    "bc",
+    "libelf-dev",
+    "libssl-dev",
+    "xz-utils",
+    "qemu-system-x86",
+    "busybox-static",
+    "keyutils",
+    "dmsetup",
+    "python3",
+    "python3-cryptography",
 ];
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -44,9 +87,18 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("cross") => cross().map(|_| ()),
-        Some("size") => size(),
+        Some("size") => size::Mode::from_arg(args.get(1).map(String::as_str)).and_then(size::size),
         Some("qemu") => qemu(args.get(1).map(String::as_str)),
-        _ => Err("usage: cargo xtask <test|cross|qemu [EXAMPLE]|size>".into()),
+        Some("bench") => bench(),
+        Some("header") => ffi_header(args.get(1).map(String::as_str) != Some("--check")),
+        Some("ffi") => ffi_header(false).and_then(|()| ffi_staticlibs()),
+        Some("interop") => interop::interop(args.get(1).map(String::as_str) == Some("--save-vector")),
+        Some("fuzz") => fuzz::Plan::from_args(args.get(1..).unwrap_or_default()).and_then(|p| fuzz::fuzz(&p)),
+        Some("panic-check") => panic_check::Mode::from_arg(args.get(1).map(String::as_str))
+            .and_then(panic_check::panic_check),
+        _ => Err(
+            "usage: cargo xtask <test|cross|qemu [EXAMPLE]|size [--check|--bless]|bench|header [--check]|ffi|interop [--save-vector]|fuzz --smoke|--long [SECONDS] [TARGET...]|panic-check [--bless]>".into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -191,12 +243,46 @@ fn test() -> Result {
         "cargo test --workspace",
         cargo().args(["test", "--workspace"]),
     )?;
+    // Every fuzz target for a few seconds from its seeds (fuzz/).
+    fuzz::fuzz(&fuzz::Plan::smoke())?;
+    // Every library crate as crates.io would get it, verified by building
+    // the packaged sources; cargo packages the crates together and resolves
+    // their versioned path dependencies on each other through a local
+    // registry of the fresh packages (target/package/tmp-registry), so
+    // nothing is published. trustctl and xtask are `publish = false`.
+    // --allow-dirty: the check is of the package contents, not of git state.
+    run(
+        "cargo package (library crates)",
+        cargo().args([
+            "package",
+            "--allow-dirty",
+            "-p",
+            "trusted-core",
+            "-p",
+            "hal-caam",
+            "-p",
+            "hal-dcp",
+            "-p",
+            "hal-stm32mp1-otp",
+            "-p",
+            "hal-tpm-spi",
+            "-p",
+            "trusted-keys-ffi",
+        ]),
+    )?;
     let times = cross()?;
     for (target, secs) in times {
         eprintln!("xtask: cross {target}: {secs:.1} s");
     }
+    ffi_header(false)?;
+    ffi_staticlibs()?;
     qemu(None)?;
-    size()?;
+    // A real Linux 6.12 kernel and the TPM source, both directions; the
+    // first run on a machine builds the kernel (cached under /var/cache).
+    interop::interop(false)?;
+    size::size(size::Mode::Check)?;
+    // Every probe and `hw` image, disassembled: no new panic paths.
+    panic_check::panic_check(panic_check::Mode::Check)?;
     eprintln!("xtask: all checks passed");
     Ok(())
 }
@@ -304,6 +390,15 @@ const QEMU_RUNS: &[QemuRun] = &[
         machine: &["-M", "virt", "-cpu", "cortex-a53", "-m", "512M"],
         swtpm: false,
     },
+    // The M-profile build, executed: a Cortex-M4F (as the STM32MP1's M4)
+    // with the image at 0x0, started from board-rt's vector table.
+    QemuRun {
+        package: "core-tee",
+        target: "thumbv7em-none-eabihf",
+        qemu: "qemu-system-arm",
+        machine: &["-M", "mps2-an386"],
+        swtpm: false,
+    },
     QemuRun {
         package: "imx6ull-dcp",
         target: "armv7a-none-eabihf",
@@ -315,6 +410,15 @@ const QEMU_RUNS: &[QemuRun] = &[
     // 0x8000_0000..0xFFFF_FFFF (2 GiB) runs the image linked at 0xC000_0000.
     QemuRun {
         package: "stm32mp1-otp-tee",
+        target: "armv7a-none-eabihf",
+        qemu: "qemu-system-arm",
+        machine: &["-M", "mcimx7d-sabre", "-m", "2G"],
+        swtpm: false,
+    },
+    // No STM32MP13 machine either: the same Cortex-A7 stand-in, image
+    // linked at the MP13's DDR base 0xC000_0000.
+    QemuRun {
+        package: "stm32mp13-saes-tee",
         target: "armv7a-none-eabihf",
         qemu: "qemu-system-arm",
         machine: &["-M", "mcimx7d-sabre", "-m", "2G"],
@@ -373,47 +477,84 @@ fn build_example(package: &str, target: &str, target_dir: &str, flags: &[&str]) 
 fn qemu(only: Option<&str>) -> Result {
     check_cross_toolchain()?;
     let mut failures = Vec::new();
-    for run in QEMU_RUNS.iter().filter(|r| only.is_none_or(|p| p == r.package)) {
+    for run in QEMU_RUNS
+        .iter()
+        .filter(|r| only.is_none_or(|p| p == r.package))
+    {
         let image = build_example(run.package, run.target, "qemu", &[])?;
-        let mut cmd = Command::new(run.qemu);
-        cmd.args(run.machine)
-            .args(["-nographic", "-monitor", "none", "-serial", "null"])
-            .args(["-semihosting-config", "enable=on,target=native"]);
-        let tpm = if run.swtpm {
-            let tpm = Swtpm::start(run.package)?;
-            cmd.arg("-chardev")
-                .arg(format!("socket,id=chrtpm,path={}", tpm.socket.display()))
-                .args(["-tpmdev", "emulator,id=tpm0,chardev=chrtpm"])
-                .args(["-device", "tpm-tis-device,tpmdev=tpm0"]);
-            Some(tpm)
-        } else {
-            None
-        };
-        cmd.arg("-kernel").arg(&image);
-        let start = Instant::now();
-        let result = run_with_timeout(&mut cmd, QEMU_TIMEOUT);
-        let secs = start.elapsed().as_secs_f64();
-        drop(tpm);
-        let (code, output) = result
-            .map_err(|e| format!("{e}; install QEMU with: apt-get install -y qemu-system-arm"))?;
-        let passed = code == Some(0) && output.contains(&format!("{}: PASS", run.package));
-        eprintln!(
-            "xtask: qemu {} ({} {}): {} exit={code:?} in {secs:.2} s",
-            run.package,
-            run.qemu,
-            run.machine.join(" "),
-            if passed { "PASS" } else { "FAIL" }
-        );
-        if !passed {
-            eprintln!("{output}");
+        let (result, secs) = run_qemu(run, &image)?;
+        if !qemu_verdict(run.package, run.qemu, run.machine, result, secs)? {
             failures.push(run.package);
         }
+    }
+    if only.is_none_or(|p| p == C_EXAMPLE) && !qemu_c_example()? {
+        failures.push(C_EXAMPLE);
     }
     if failures.is_empty() {
         Ok(())
     } else {
         Err(format!("QEMU examples failed: {}", failures.join(", ")))
     }
+}
+
+/// What a QEMU run ended with: its exit code (`None` when killed) and
+/// output, or why it could not start.
+type QemuOutcome = Result<(Option<i32>, String)>;
+
+/// Runs `image` as `run` says (with a swtpm behind it if it needs one);
+/// returns the exit code and output (see [`run_with_timeout`]) and the
+/// seconds it took.
+fn run_qemu(run: &QemuRun, image: &Path) -> Result<(QemuOutcome, f64)> {
+    let mut cmd = qemu_command(run.qemu, run.machine);
+    let tpm = if run.swtpm {
+        let tpm = Swtpm::start(run.package)?;
+        cmd.arg("-chardev")
+            .arg(format!("socket,id=chrtpm,path={}", tpm.socket.display()))
+            .args(["-tpmdev", "emulator,id=tpm0,chardev=chrtpm"])
+            .args(["-device", "tpm-tis-device,tpmdev=tpm0"]);
+        Some(tpm)
+    } else {
+        None
+    };
+    cmd.arg("-kernel").arg(image);
+    let start = Instant::now();
+    let result = run_with_timeout(&mut cmd, QEMU_TIMEOUT);
+    let secs = start.elapsed().as_secs_f64();
+    drop(tpm);
+    Ok((result, secs))
+}
+
+/// QEMU with `machine`, no display, no monitor, serial discarded, and
+/// semihosting as the only output (stdout) and exit status.
+fn qemu_command(qemu: &str, machine: &[&str]) -> Command {
+    let mut cmd = Command::new(qemu);
+    cmd.args(machine)
+        .args(["-nographic", "-monitor", "none", "-serial", "null"])
+        .args(["-semihosting-config", "enable=on,target=native"]);
+    cmd
+}
+
+/// Prints the verdict of one QEMU run of `name`: passed when it exited 0
+/// and printed `<name>: PASS`; the output is shown when it did not.
+fn qemu_verdict(
+    name: &str,
+    qemu: &str,
+    machine: &[&str],
+    result: Result<(Option<i32>, String)>,
+    secs: f64,
+) -> Result<bool> {
+    let (code, output) = result
+        .map_err(|e| format!("{e}; install QEMU with: apt-get install -y qemu-system-arm"))?;
+    let passed = code == Some(0) && output.contains(&format!("{name}: PASS"));
+    eprintln!(
+        "xtask: qemu {name} ({qemu} {}): {} exit={code:?} in {secs:.2} s",
+        machine.join(" "),
+        if passed { "PASS" } else { "FAIL" }
+    );
+    if !passed {
+        eprintln!("{output}");
+    }
+    Ok(passed)
 }
 
 /// A swtpm child serving one QEMU run through a unix socket, with a fresh
@@ -495,106 +636,6 @@ fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<(Option<i32>, 
     Ok((code, output))
 }
 
-/// Size probes under `examples/` and the target each is measured on.
-const PROBES: &[(&str, &str)] = &[("size-tee", "thumbv7em-none-eabihf")];
-
-/// Builds the size probes and the QEMU examples in `examples/` (their own
-/// workspace; release profile: opt-level "z", LTO, one codegen unit,
-/// panic=abort), prints the section sizes and writes them to `docs/size.md`.
-fn size() -> Result {
-    check_cross_toolchain()?;
-    let examples = root().join("examples");
-    let header =
-        "| {what} | target | .text | .rodata | .data | .bss |\n|---|---|---:|---:|---:|---:|\n";
-    let mut probes = header.replace("{what}", "probe");
-    for &(probe, target) in PROBES {
-        let mut cmd = debian_cargo("size");
-        cmd.current_dir(&examples);
-        cmd.args([
-            "rustc",
-            "--release",
-            "-p",
-            probe,
-            "--target",
-            target,
-            "-Zbuild-std=core",
-            "--crate-type",
-            "staticlib",
-        ]);
-        eprintln!("xtask: size {probe} ({target})");
-        let status = cmd.status().map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err(format!("building {probe} failed"));
-        }
-        let lib = root()
-            .join("target/size")
-            .join(target)
-            .join("release")
-            .join(format!("lib{}.a", probe.replace('-', "_")));
-        let sizes = section_sizes(&lib, Some(probe))?;
-        probes.push_str(&size_row(probe, target, sizes));
-    }
-    // Whole firmware images: everything the example links, start-up,
-    // semihosting output, the sim or driver, flash store and boot flow
-    // (.bss includes the 16 KiB DMA pool; the 64 KiB stack is not counted).
-    let mut images = header.replace("{what}", "example (ELF)");
-    let mut seen: Vec<(&str, &str)> = Vec::new();
-    for run in QEMU_RUNS {
-        if seen.contains(&(run.package, run.target)) {
-            continue;
-        }
-        seen.push((run.package, run.target));
-        eprintln!("xtask: size {} ({})", run.package, run.target);
-        let elf = build_example(run.package, run.target, "qemu", &[])?;
-        let sizes = section_sizes(&elf, None)?;
-        images.push_str(&size_row(run.package, run.target, sizes));
-        // The same firmware for the real SoC: registers instead of the model.
-        if has_feature(&format!("examples/{}", run.package), "hw") {
-            eprintln!("xtask: size {} --features hw ({})", run.package, run.target);
-            let elf = build_example(
-                run.package,
-                run.target,
-                "size-hw",
-                &["--no-default-features", "--features", "hw"],
-            )?;
-            let sizes = section_sizes(&elf, None)?;
-            let name = format!("{} (`hw`)", run.package);
-            images.push_str(&size_row(&name, run.target, sizes));
-        }
-    }
-    print!("{probes}\n{images}");
-    let doc = format!(
-        "# Sizes\n\n\
-         Written by `cargo xtask size` (do not edit): release builds with \
-         opt-level \"z\", LTO, one codegen unit and panic=abort, Debian's \
-         toolchain with `-Zbuild-std=core`; bytes per section as `llvm-size -A` \
-         reports them.\n\n\
-         ## Size probes\n\n\
-         Static libraries with just the seal and unseal entry points, so only \
-         the library code a bootloader links is counted (compiler_builtins \
-         left out).\n\n{probes}\n\
-         ## Firmware examples\n\n\
-         Whole firmware images of `examples/`: the QEMU build (feature `sim`: \
-         the backend's model is linked in place of the device) and, marked \
-         (`hw`), the build for the real SoC (register accesses, spin delay). \
-         They include start-up, semihosting output, the RAM flash store and \
-         the boot flow. `.bss` is the 16 KiB DMA pool of `board-rt` in the \
-         DCP and CAAM examples; the 64 KiB stack is not counted.\n\n{images}"
-    );
-    let path = root().join("docs/size.md");
-    std::fs::create_dir_all(root().join("docs")).map_err(|e| e.to_string())?;
-    std::fs::write(&path, doc).map_err(|e| format!("{}: {e}", path.display()))?;
-    eprintln!("xtask: wrote {}", path.display());
-    Ok(())
-}
-
-fn size_row(name: &str, target: &str, sizes: [u64; 4]) -> String {
-    format!(
-        "| {name} | {target} | {} | {} | {} | {} |\n",
-        sizes[0], sizes[1], sizes[2], sizes[3]
-    )
-}
-
 /// Sums .text*, .rodata*, .data*, .bss* of `file`. For an archive, pass
 /// the probe: only its own object (the LTO output) counts, leaving out
 /// compiler_builtins, which a firmware links anyway. For an ELF, `None`.
@@ -639,4 +680,287 @@ fn section_sizes(file: &Path, probe: Option<&str>) -> Result<[u64; 4]> {
         }
     }
     Ok(sums)
+}
+
+/// `cargo xtask bench`: runs hal-tpm-spi's ignored `bench` test (release
+/// build, swtpm and tpm2-tools on this machine), which prints `BENCH key
+/// value` lines; builds the `tpm-spi` example with and without the
+/// `sessions` feature for its `.text`; writes `docs/bench.md`. Figures are
+/// measured and reported, never asserted.
+fn bench() -> Result {
+    ensure_packages()?;
+    eprintln!("xtask: bench: hal-tpm-spi bench test (release)");
+    let out = cargo()
+        .current_dir(root())
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "hal-tpm-spi",
+            "--test",
+            "bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("the bench test failed:\n{text}"));
+    }
+    let figures: std::collections::BTreeMap<&str, f64> = text
+        .lines()
+        // libtest prints "test NAME ... " before the first line of output.
+        .filter_map(|l| l.split_once("BENCH ").map(|(_, rest)| rest))
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(k, v)| Some((k, v.trim().parse::<f64>().ok()?)))
+        .collect();
+    let get = |key: &str| {
+        figures
+            .get(key)
+            .copied()
+            .ok_or_else(|| format!("bench test printed no {key}"))
+    };
+
+    check_cross_toolchain()?;
+    let target = "aarch64-unknown-none";
+    eprintln!("xtask: bench: tpm-spi with sessions");
+    let with = section_sizes(&build_example("tpm-spi", target, "bench", &[])?, None)?;
+    eprintln!("xtask: bench: tpm-spi without sessions");
+    let without = section_sizes(
+        &build_example("tpm-spi", target, "bench-plain", &["--no-default-features"])?,
+        None,
+    )?;
+
+    let mut bytes = String::from(
+        "| sim burstCount | sessions | operation | TPM commands | SPI bytes | floor | ratio |\n\
+         |---|---|---|---:|---:|---:|---:|\n",
+    );
+    for (tag, burst) in [("burst64", "64 (sim default)"), ("burst4096", "FIFO size")] {
+        for (mode, label) in [("sessions", "on"), ("password", "off")] {
+            for (op, what) in [
+                ("first_seal", "first seal of a source (+ ReadPublic)"),
+                ("seal", "seal"),
+                ("unseal", "unseal"),
+            ] {
+                let key = |f: &str| format!("{tag}.{mode}.{op}.{f}");
+                let (b, floor) = (get(&key("bytes"))?, get(&key("floor"))?);
+                bytes.push_str(&format!(
+                    "| {burst} | {label} | {what} | {} | {b} | {floor} | {:.2}× |\n",
+                    get(&key("commands"))?,
+                    b / floor
+                ));
+            }
+        }
+    }
+    let (ours, tools) = (get("wall.ours_us")?, get("wall.tools_us")?);
+    let doc = format!(
+        "# TPM benchmarks\n\n\
+         Written by `cargo xtask bench` (do not edit). Measured, never asserted in \
+         tests. The TPM is swtpm behind hal-tpm-spi's TIS-over-SPI sim \
+         (`tests/bench.rs`, release build).\n\n\
+         ## SPI bytes per seal and unseal\n\n\
+         Every byte clocked with chip select low, against the floor for the same \
+         command sequence: each command and response as 64-byte frames with a \
+         4-byte header each, nothing else (no status polls, no tpmGo, no \
+         commandReady). \"sessions on\": salted HMAC session (StartAuthSession, \
+         encrypted Create/Unseal, response HMACs); \"off\": password sessions \
+         (`allow_insecure`). \"first seal\" includes the one TPM2_ReadPublic of the \
+         storage key each source does once. The sim's burstCount is capped at 64 \
+         by default; a TPM that announces its whole free FIFO (QEMU's tpm-tis does) \
+         needs no status read between frames.\n\n{bytes}\n\
+         Per command the driver spends 34 bytes beyond the floor: one 3-byte STS \
+         read (commandReady + burstCount, 7), the Expect check after the last byte \
+         (5), tpmGo (5), the dataAvail + burstCount read (7), the dataAvail-clear \
+         check (5), commandReady (5); plus 7 per extra frame when burstCount runs \
+         out.\n\n\
+         ## TPM commands per unseal\n\n\
+         With sessions: {} (StartAuthSession, Load, Unseal ending the session, \
+         FlushContext), plus one ReadPublic of the storage key per source; without: \
+         {}.\n\n\
+         ## Wall time of an unseal\n\n\
+         Median of {} runs on the same swtpm. Ours: a whole boot's unseal over the \
+         SPI sim (connect, TIS init, Startup, ReadPublic, StartAuthSession, Load, \
+         Unseal, FlushContext). tpm2-tools: `tpm2_startauthsession --hmac-session -c \
+         0x81000001` + `tpm2_load -P session:` + `tpm2_unseal -p session:` (the same \
+         salted HMAC session kind).\n\n\
+         | ours | tpm2-tools | ratio |\n|---:|---:|---:|\n\
+         | {:.1} ms | {:.1} ms | {:.3}× |\n\n\
+         ## Code size of the `sessions` feature\n\n\
+         `.text` of the `tpm-spi` example ({target}, opt-level \"z\", LTO; the whole \
+         firmware image: start-up, semihosting, boot flow, MMIO TIS, TPM commands), \
+         built as `cargo xtask size` builds it, with and without hal-tpm-spi's \
+         `sessions` feature.\n\n\
+         | build | .text | .rodata |\n|---|---:|---:|\n\
+         | sessions on | {} | {} |\n| sessions off | {} | {} |\n\
+         | cost of `sessions` | {} | {} |\n",
+        get("burst64.sessions.unseal.commands")?,
+        get("burst64.password.unseal.commands")?,
+        get("wall.runs")?,
+        ours / 1000.0,
+        tools / 1000.0,
+        ours / tools,
+        with[0],
+        with[1],
+        without[0],
+        without[1],
+        with[0] as i64 - without[0] as i64,
+        with[1] as i64 - without[1] as i64,
+    );
+    print!("{doc}");
+    let path = root().join("docs/bench.md");
+    std::fs::write(&path, doc).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+/// The C example: plain C on the staticlib, under QEMU like the Rust ones.
+const C_EXAMPLE: &str = "c-imx6ull-dcp";
+/// cbindgen version the committed header is generated with (Debian's
+/// 0.24 cannot parse edition-2024 `#[unsafe(no_mangle)]`).
+const CBINDGEN_VERSION: &str = "0.29.4";
+const FFI_HEADER: &str = "trusted-keys-ffi/include/trusted_keys.h";
+
+/// The pinned cbindgen: on PATH or in cargo's bin directory at exactly
+/// [`CBINDGEN_VERSION`], else installed with `cargo install --locked`.
+fn cbindgen() -> Result<PathBuf> {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default()
+        .join("bin/cbindgen");
+    let pinned = |p: &Path| {
+        Command::new(p).arg("--version").output().is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout).trim() == format!("cbindgen {CBINDGEN_VERSION}")
+        })
+    };
+    for candidate in [PathBuf::from("cbindgen"), cargo_bin.clone()] {
+        if pinned(&candidate) {
+            return Ok(candidate);
+        }
+    }
+    eprintln!(
+        "xtask: cbindgen {CBINDGEN_VERSION} not found (Debian's 0.24 cannot read edition 2024); \
+         installing it with cargo install (a few minutes, once per machine)"
+    );
+    run(
+        &format!("cargo install cbindgen --locked --version {CBINDGEN_VERSION}"),
+        cargo().args([
+            "install",
+            "cbindgen",
+            "--locked",
+            "--version",
+            CBINDGEN_VERSION,
+        ]),
+    )?;
+    if pinned(&cargo_bin) {
+        Ok(cargo_bin)
+    } else {
+        Err(format!(
+            "cbindgen {CBINDGEN_VERSION} still not found at {}",
+            cargo_bin.display()
+        ))
+    }
+}
+
+/// Generates the C header; with `write`, into the repository
+/// (`cargo xtask header`), else into a temporary file compared with the
+/// committed one, failing with how to regenerate when they differ.
+fn ffi_header(write: bool) -> Result {
+    let cbindgen = cbindgen()?;
+    let committed = root().join(FFI_HEADER);
+    let output = if write {
+        committed.clone()
+    } else {
+        root().join("target/ffi/trusted_keys.h.fresh")
+    };
+    if let Some(dir) = output.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    run(
+        &format!("cbindgen {CBINDGEN_VERSION} -> {}", output.display()),
+        Command::new(&cbindgen)
+            .args(["--quiet", "--config", "trusted-keys-ffi/cbindgen.toml"])
+            .args(["--crate", "trusted-keys-ffi", "--output"])
+            .arg(&output),
+    )?;
+    if write {
+        return Ok(());
+    }
+    let fresh = std::fs::read(&output).map_err(|e| format!("{}: {e}", output.display()))?;
+    let old = std::fs::read(&committed).unwrap_or_default();
+    if fresh != old {
+        return Err(format!(
+            "{FFI_HEADER} is not what cbindgen makes of trusted-keys-ffi/src now; \
+             regenerate it with `cargo xtask header` and commit it \
+             (fresh version: {})",
+            output.display()
+        ));
+    }
+    eprintln!("xtask: {FFI_HEADER} is up to date");
+    Ok(())
+}
+
+/// Builds the C ABI staticlib for `target` with `features`, and copies it
+/// to `target/ffi/<target>/<flavour>/` (the features share one cargo
+/// output file); returns that path. `cargo rustc --crate-type staticlib`,
+/// not `cargo build`: with the manifest's `["staticlib", "rlib"]` cargo
+/// silently drops the profile's LTO (cargo#14612).
+fn ffi_staticlib(target: &str, features: &str, flavour: &str) -> Result<PathBuf> {
+    let mut cmd = debian_cargo("ffi");
+    cmd.args([
+        "rustc",
+        "--release",
+        "-p",
+        "trusted-keys-ffi",
+        "--target",
+        target,
+    ])
+    .args(["-Zbuild-std=core", "--features", features])
+    .args(["--crate-type", "staticlib"]);
+    run(&format!("staticlib {target} ({features})"), &mut cmd)?;
+    let release = root().join("target/ffi").join(target).join("release");
+    let dir = release.join(flavour);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let lib = dir.join("libtrusted_keys_ffi.a");
+    std::fs::copy(release.join("libtrusted_keys_ffi.a"), &lib)
+        .map_err(|e| format!("{}: {e}", lib.display()))?;
+    Ok(lib)
+}
+
+/// The staticlib a C firmware links, for each firmware target (registers,
+/// no models; `panic-handler` since no Rust firmware provides one).
+fn ffi_staticlibs() -> Result {
+    check_cross_toolchain()?;
+    for target in TARGETS {
+        let lib = ffi_staticlib(target, "panic-handler", "hw")?;
+        eprintln!("xtask: {}", lib.display());
+    }
+    Ok(())
+}
+
+/// Builds the staticlib with the DCP model, compiles and links the C
+/// example with Debian's arm-none-eabi-gcc (its Makefile), and runs it on
+/// `mcimx6ul-evk`.
+fn qemu_c_example() -> Result<bool> {
+    let lib = ffi_staticlib("armv7a-none-eabihf", "panic-handler,dcp-sim", "dcp-sim")?;
+    let out = root().join("target/ffi").join(C_EXAMPLE);
+    let mut make = Command::new("make");
+    make.arg("-C")
+        .arg(root().join("examples").join(C_EXAMPLE))
+        .arg(format!("LIB={}", lib.display()))
+        .arg(format!("OUT={}", out.display()));
+    run(&format!("make {C_EXAMPLE}"), &mut make).map_err(|e| {
+        format!("{e}; the C example needs: apt-get install -y gcc-arm-none-eabi make")
+    })?;
+    let machine = ["-M", "mcimx6ul-evk", "-m", "512M"];
+    let mut cmd = qemu_command("qemu-system-arm", &machine);
+    cmd.arg("-kernel").arg(out.join(C_EXAMPLE));
+    let start = Instant::now();
+    let result = run_with_timeout(&mut cmd, QEMU_TIMEOUT);
+    let secs = start.elapsed().as_secs_f64();
+    qemu_verdict(C_EXAMPLE, "qemu-system-arm", &machine, result, secs)
 }

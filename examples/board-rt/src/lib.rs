@@ -4,7 +4,8 @@
 //! `trusted_core::store::BlobStore`. [`boot_twice`] runs the library's boot
 //! flow (`trusted_core::flow`) on it twice, across a "reboot". Also a pool
 //! of DMA buffers handed out once each ([`dma_buffer`]) and an approximate
-//! busy-wait delay ([`SpinDelay`]).
+//! busy-wait delay ([`SpinDelay`]). [`boot_twice`] also measures the
+//! stack of each boot and of each seal and unseal ([`stack`]).
 #![no_std]
 
 mod start;
@@ -12,6 +13,7 @@ mod start;
 pub mod delay;
 pub mod dma;
 pub mod flash;
+pub mod stack;
 
 use core::fmt;
 
@@ -45,6 +47,13 @@ macro_rules! step {
 /// keeps its contents; the source is `init`ed on each boot), and the
 /// second boot unseals. Checks both boots
 /// gave the same key; returns the stored blob's length.
+///
+/// Each boot's flow runs on a painted stack ([`stack::paint`]), and so does
+/// each seal and unseal of the source ([`stack::Measured`]); the deepest
+/// uses are printed on one line for `cargo xtask size`:
+/// `stack: <source> seal=<bytes> unseal=<bytes> boot1=<bytes> boot2=<bytes>`
+/// (boot 1 provisions: seal, store, read back, unseal to prove; boot 2
+/// unseals).
 pub fn boot_twice<S, R>(
     mut boot: impl FnMut() -> Result<S, Error>,
     key_rng: &mut R,
@@ -57,15 +66,29 @@ where
     let layout = StoreLayout::compact::<RamFlash>(0);
     let mut store = BlobStore::new(RamFlash::default(), layout)?;
     let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let (key, path) = provision_or_unseal(&mut source, &mut store, key_rng, options)?;
+    let mut measured = stack::Measured::new(&mut source);
+    let mark = stack::paint();
+    let (key, path) = provision_or_unseal(&mut measured, &mut store, key_rng, options)?;
+    let boot1 = mark.used();
+    let first = measured.usage();
     println!("boot 1: {}: {path}", source.name());
     drop(source);
 
     println!("reboot: drivers and store dropped and made again, flash kept");
     let mut store = BlobStore::new(store.into_inner(), layout)?;
     let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let (again, path) = provision_or_unseal(&mut source, &mut store, key_rng, options)?;
+    let mut measured = stack::Measured::new(&mut source);
+    let mark = stack::paint();
+    let (again, path) = provision_or_unseal(&mut measured, &mut store, key_rng, options)?;
+    let boot2 = mark.used();
+    let second = measured.usage();
     println!("boot 2: {}: {path}", source.name());
+    println!(
+        "stack: {} seal={} unseal={} boot1={boot1} boot2={boot2}",
+        source.name(),
+        first.seal.max(second.seal),
+        first.unseal.max(second.unseal),
+    );
     let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
     if again != key || path != Path::Unsealed {
         println!("boot 2: MISMATCH");

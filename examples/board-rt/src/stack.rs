@@ -1,0 +1,189 @@
+//! Stack high-water marks: paint the free stack with a pattern, run, and
+//! find the deepest word that no longer holds it.
+//!
+//! [`paint`] fills everything between the stack's bottom (`__stack_bottom`
+//! in `link.x`) and the caller's stack pointer, and returns a [`Mark`];
+//! [`Mark::used`] scans up from the bottom for the first overwritten word
+//! and returns how far below the painted-from stack pointer the code in
+//! between reached. Marks nest (the boot flow's around each seal and
+//! unseal, see [`Measured`]): a paint first notes how deep the stack went
+//! so far, and an inner mark hands what it saw on to the outer one, so a
+//! repaint never hides an outer mark's deepest use.
+//!
+//! Exact for what ran (QEMU executes the same code as the board), as long
+//! as nothing but the measured code runs on this stack in between (the
+//! examples take no interrupts). A frame that reserves stack without ever
+//! writing it would go unseen; Rust code writes what it reserves in
+//! practice, and the figures are a floor in that sense.
+
+use core::cell::Cell;
+
+use critical_section::Mutex;
+use trusted_core::{Error, Key, SealedBlob, TrustSource};
+
+/// The paint: a word unlikely to be left on the stack by running code.
+const PAINT: u32 = 0xC5AC_CE55;
+
+/// Bytes left unpainted just below the stack pointer of [`paint`], for
+/// what the painting itself may spill.
+const MARGIN: usize = 64;
+
+unsafe extern "C" {
+    /// Lowest address of the stack (`link.x`).
+    static __stack_bottom: u32;
+    /// One past the highest address of the stack (`link.x`).
+    static __stack_top: u32;
+}
+
+/// Lowest overwritten address noted since the innermost live mark's paint.
+static LOWEST: Mutex<Cell<usize>> = Mutex::new(Cell::new(usize::MAX));
+
+fn bounds() -> (usize, usize) {
+    (
+        core::ptr::addr_of!(__stack_bottom) as usize,
+        core::ptr::addr_of!(__stack_top) as usize,
+    )
+}
+
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: copies the stack pointer into a register; no memory is touched.
+    unsafe {
+        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    sp
+}
+
+/// The lowest word of the stack that does not hold the paint (the top of
+/// the stack when every word does).
+fn lowest_overwritten() -> usize {
+    let (bottom, top) = bounds();
+    let mut at = bottom;
+    while at < top {
+        // SAFETY: `at` is a 4-byte aligned address inside the stack region
+        // of `link.x`, which is RAM owned by this program.
+        if unsafe { core::ptr::read_volatile(at as *const u32) } != PAINT {
+            break;
+        }
+        at += 4;
+    }
+    at
+}
+
+/// Folds the current scan into [`LOWEST`].
+fn note() -> usize {
+    let seen = lowest_overwritten();
+    critical_section::with(|cs| {
+        let lowest = LOWEST.borrow(cs);
+        lowest.set(lowest.get().min(seen));
+        lowest.get()
+    })
+}
+
+/// A painted stack, waiting for [`Mark::used`].
+#[must_use = "a mark measures nothing until `used` is called"]
+pub struct Mark {
+    sp: usize,
+    /// The enclosing mark's lowest address so far, restored (and lowered
+    /// by this mark's) in `used`.
+    outer: usize,
+}
+
+/// Paints the free stack below the caller and returns the mark to measure
+/// against.
+#[inline(never)]
+pub fn paint() -> Mark {
+    let outer = note();
+    critical_section::with(|cs| LOWEST.borrow(cs).set(usize::MAX));
+    let sp = stack_pointer();
+    let (bottom, _) = bounds();
+    let end = sp.saturating_sub(MARGIN) & !3;
+    let mut at = bottom;
+    while at < end {
+        // SAFETY: `at` is 4-byte aligned, at or above the stack's bottom and
+        // more than MARGIN bytes below this function's stack pointer: stack
+        // memory no live frame uses (the examples run no interrupts).
+        unsafe { core::ptr::write_volatile(at as *mut u32, PAINT) };
+        at += 4;
+    }
+    Mark { sp, outer }
+}
+
+impl Mark {
+    /// Bytes of stack used below the painted-from stack pointer since
+    /// [`paint`].
+    pub fn used(self) -> usize {
+        let lowest = note();
+        critical_section::with(|cs| LOWEST.borrow(cs).set(lowest.min(self.outer)));
+        self.sp.saturating_sub(lowest)
+    }
+}
+
+/// Deepest stack use of each `seal` and `unseal` of a source.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    /// Deepest `seal`, in bytes.
+    pub seal: usize,
+    /// Deepest `unseal`, in bytes.
+    pub unseal: usize,
+}
+
+/// A [`TrustSource`] that measures the stack of every `seal` and `unseal`
+/// of the source it wraps ([`Measured::usage`]); everything else is passed
+/// through.
+pub struct Measured<S> {
+    source: S,
+    usage: Usage,
+}
+
+impl<S: TrustSource> Measured<S> {
+    /// Wraps `source`.
+    pub fn new(source: S) -> Self {
+        Self {
+            source,
+            usage: Usage::default(),
+        }
+    }
+
+    /// The deepest seal and unseal so far.
+    pub fn usage(&self) -> Usage {
+        self.usage
+    }
+}
+
+impl<S: TrustSource> TrustSource for Measured<S> {
+    fn name(&self) -> &'static str {
+        self.source.name()
+    }
+
+    fn migratable(&self) -> bool {
+        self.source.migratable()
+    }
+
+    fn has_rng(&self) -> bool {
+        self.source.has_rng()
+    }
+
+    fn init(&mut self) -> Result<(), Error> {
+        self.source.init()
+    }
+
+    fn random(&mut self, out: &mut [u8]) -> Result<(), Error> {
+        self.source.random(out)
+    }
+
+    fn seal(&mut self, key: &Key, options: &str) -> Result<SealedBlob, Error> {
+        let mark = paint();
+        let blob = self.source.seal(key, options);
+        self.usage.seal = self.usage.seal.max(mark.used());
+        blob
+    }
+
+    fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key, Error> {
+        let mark = paint();
+        let key = self.source.unseal(blob, options);
+        self.usage.unseal = self.usage.unseal.max(mark.used());
+        key
+    }
+}
