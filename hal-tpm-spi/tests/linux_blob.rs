@@ -35,18 +35,18 @@ struct LinuxTpm {
 impl LinuxTpm {
     /// swtpm on the state the Linux blobs were sealed in, or on a fresh
     /// state (another storage seed) when `permall` is `None`.
-    fn start(permall: Option<&[u8]>) -> Self {
-        let dir = temp_dir("linux-blob").unwrap();
+    fn start(permall: Option<&[u8]>) -> Result<Self, String> {
+        let dir = temp_dir("linux-blob").map_err(|e| e.to_string())?;
         if let Some(state) = permall {
-            std::fs::write(dir.join("tpm2-00.permall"), state).unwrap();
+            std::fs::write(dir.join("tpm2-00.permall"), state).map_err(|e| e.to_string())?;
         }
         let free = || {
             std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .map(|a| a.port())
-                .unwrap()
+                .map_err(|e| e.to_string())
         };
-        let (port, ctrl) = (free(), free());
+        let (port, ctrl) = (free()?, free()?);
         let child = Command::new("swtpm")
             .args(["socket", "--tpm2", "--server"])
             .arg(format!("type=tcp,port={port},bindaddr=127.0.0.1"))
@@ -58,20 +58,22 @@ impl LinuxTpm {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("{e}: {}", hal_tpm_spi::sim::swtpm::INSTALL_HINT));
+            .map_err(|e| format!("{e}: {}", hal_tpm_spi::sim::swtpm::INSTALL_HINT))?;
         let tpm = Self { child, dir, port };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", ctrl)).is_err() {
-            assert!(Instant::now() < deadline, "swtpm did not start");
+            if Instant::now() > deadline {
+                return Err("swtpm did not start within 10 s".into());
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
-        tpm
+        Ok(tpm)
     }
 
-    fn device(&self) -> Dev {
-        std::cell::RefCell::new(TpmSim::new(
-            SwtpmBackend::connect(("127.0.0.1", self.port)).unwrap(),
-        ))
+    fn device(&self) -> std::io::Result<Dev> {
+        Ok(std::cell::RefCell::new(TpmSim::new(SwtpmBackend::connect(
+            ("127.0.0.1", self.port),
+        )?)))
     }
 }
 
@@ -90,7 +92,10 @@ fn vector(name: &str) -> Section {
 /// The Linux state's swtpm and an initialised source on it; with
 /// `sessions` the storage key is pinned to the vector's SRK Name, without
 /// them the source runs password sessions (`allow_insecure`).
-fn linux_source(dev: &Dev, sessions: bool) -> TpmSource<common::SpiStack<'_>, ScriptRng> {
+fn linux_source(
+    dev: &Dev,
+    sessions: bool,
+) -> trusted_core::Result<TpmSource<common::SpiStack<'_>, ScriptRng>> {
     let mut src = TpmSource::new(common::spi(dev), ScriptRng::counting(3));
     if sessions {
         #[cfg(feature = "sessions")]
@@ -100,8 +105,8 @@ fn linux_source(dev: &Dev, sessions: bool) -> TpmSource<common::SpiStack<'_>, Sc
     } else {
         src = src.allow_insecure();
     }
-    src.init().unwrap();
-    src
+    src.init()?;
+    Ok(src)
 }
 
 fn state() -> Vec<u8> {
@@ -111,10 +116,10 @@ fn state() -> Vec<u8> {
 #[test]
 fn linux_blob_unseals_to_the_kernels_key() {
     let v = vector("linux-plain");
-    let tpm = LinuxTpm::start(Some(&state()));
-    let dev = tpm.device();
+    let tpm = LinuxTpm::start(Some(&state())).unwrap();
+    let dev = tpm.device().unwrap();
     for sessions in [true, false] {
-        let mut src = linux_source(&dev, sessions);
+        let mut src = linux_source(&dev, sessions).unwrap();
         let key = src.unseal(&v.bytes("blob"), OPTS).unwrap();
         assert_eq!(key.as_bytes(), v.bytes("key"), "sessions {sessions}");
     }
@@ -125,9 +130,9 @@ fn linux_pcr_policy_blob_unseals_only_with_its_policy() {
     let v = vector("linux-pcr16");
     let pcr: u8 = v.get("policy_pcr").parse().unwrap();
     let sel = PcrSelection::sha256(&[pcr]).unwrap();
-    let tpm = LinuxTpm::start(Some(&state()));
-    let dev = tpm.device();
-    let mut src = linux_source(&dev, true);
+    let tpm = LinuxTpm::start(Some(&state())).unwrap();
+    let dev = tpm.device().unwrap();
+    let mut src = linux_source(&dev, true).unwrap();
     let blob = v.bytes("blob");
     // The kernel set no userWithAuth: a plain unseal is refused by the TPM.
     assert!(src.unseal(&blob, OPTS).is_err());
@@ -147,8 +152,8 @@ fn linux_blob_needs_its_tpm_and_is_integrity_checked() {
     let v = vector("linux-plain");
     let blob = v.bytes("blob");
     // Another TPM (a fresh state: another storage seed, its own SRK).
-    let other = LinuxTpm::start(None);
-    let dev = other.device();
+    let other = LinuxTpm::start(None).unwrap();
+    let dev = other.device().unwrap();
     let mut src = TpmSource::new(common::spi(&dev), ScriptRng::counting(5));
     src.init().unwrap();
     src.provision_srk(hal_tpm_spi::spec::SRK_HANDLE).unwrap();
@@ -165,9 +170,9 @@ fn linux_blob_needs_its_tpm_and_is_integrity_checked() {
     drop(dev);
     // The right TPM, one bit of the sealed private area flipped: the TPM's
     // integrity check fails the load.
-    let tpm = LinuxTpm::start(Some(&state()));
-    let dev = tpm.device();
-    let mut src = linux_source(&dev, true);
+    let tpm = LinuxTpm::start(Some(&state())).unwrap();
+    let dev = tpm.device().unwrap();
+    let mut src = linux_source(&dev, true).unwrap();
     let mut bad = blob.clone();
     let last = bad.len() - 1;
     bad[last] ^= 1;

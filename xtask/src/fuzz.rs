@@ -144,9 +144,10 @@ pub(crate) fn fuzz(plan: &Plan) -> Result {
         );
     }
     eprintln!(
-        "xtask: fuzz: {} targets, {} executions, {jobs} at a time; build {built:.1} s, total {:.1} s",
+        "xtask: fuzz: {} targets, {} executions, {} at a time; build {built:.1} s, total {:.1} s",
         outcomes.len(),
         outcomes.iter().map(|o| o.execs).sum::<u64>(),
+        jobs.min(outcomes.len()),
         start.elapsed().as_secs_f64()
     );
     match outcomes
@@ -210,7 +211,10 @@ fn build() -> Result<PathBuf> {
     run(
         "fuzz: build the targets (libFuzzer, sanitizer coverage)",
         cargo()
-            .args(["build", "--release", "--locked", "--bins"])
+            // Not --locked: fuzz/Cargo.lock follows the library crates'
+            // dependencies as they change (libfuzzer-sys is pinned in the
+            // manifest).
+            .args(["build", "--release", "--bins"])
             .args(["--manifest-path", "fuzz/Cargo.toml", "--target", &host])
             .env("RUSTFLAGS", RUSTFLAGS)
             .env("CARGO_TARGET_DIR", &target_dir)

@@ -446,7 +446,7 @@ impl Cpio {
         self.pad();
     }
     fn pad(&mut self) {
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
     }
@@ -896,4 +896,69 @@ fn save(blobs: &[(&str, String, String, Vec<u8>)], plain: &[u8], host: &Host) ->
     write(&root().join(VECTOR), text.as_bytes())?;
     eprintln!("xtask: interop: wrote {VECTOR}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tpm_commands_carry_their_own_size() {
+        let start = start_policy_session();
+        assert_eq!(start.get(2..6), Some(&43u32.to_be_bytes()[..]));
+        assert_eq!(start.len(), 43);
+        let pcr = [policy_pcr_head(), vec![3, 0, 0, 0], policy_pcr_tail(16)].concat();
+        assert_eq!(pcr.len(), 26);
+        assert_eq!(pcr.get(2..6), Some(&26u32.to_be_bytes()[..]));
+        // PCR 16 is bit 0 of the third select byte; PCR 23 bit 7.
+        assert_eq!(policy_pcr_tail(16).get(9..), Some(&[0, 0, 1][..]));
+        assert_eq!(policy_pcr_tail(23).get(9..), Some(&[0, 0, 0x80][..]));
+    }
+
+    #[test]
+    fn markers_are_whole_words_on_their_own_lines() {
+        let serial = "boot noise\ninterop: blob 3081\ninterop: blobs no\n interop: done \n";
+        assert_eq!(marker(serial, "blob"), Some("3081"));
+        assert_eq!(marker(serial, "done"), Some(""));
+        assert_eq!(marker(serial, "FAIL"), None);
+        assert_eq!(marker("xinterop: done", "done"), None);
+    }
+
+    #[test]
+    fn only_random_fields_are_masked() {
+        let a = mask_random(r#"{"unique":"ab12","auth_policy":"ff","pubkey":"00"}"#);
+        assert_eq!(a, r#"{"unique":"*","auth_policy":"ff","pubkey":"*"}"#);
+        assert_ne!(
+            mask_random(r#"{"unique":"ab","value":64}"#),
+            mask_random(r#"{"unique":"cd","value":0}"#)
+        );
+    }
+
+    #[test]
+    fn cpio_is_newc_with_parents_and_padding() {
+        let mut c = Cpio::default();
+        c.file("tpm/start.bin", 0o644, b"abc");
+        let bytes = c.finish();
+        let text = String::from_utf8_lossy(&bytes);
+        // The parent directory first, then the file, then the trailer.
+        let dir = text.find("tpm\0").unwrap_or(usize::MAX);
+        let file = text.find("tpm/start.bin\0").unwrap_or(usize::MAX);
+        assert!(dir < file && text.contains("TRAILER!!!"));
+        assert!(bytes.starts_with(b"070701"));
+        assert_eq!(bytes.len() % 4, 0);
+        // The file's header: mode 0100644, size 3, name length 14.
+        let header = bytes.get(file - 110..file).unwrap_or_default();
+        let field = |i: usize| std::str::from_utf8(&header[6 + 8 * i..14 + 8 * i]).unwrap_or("");
+        assert_eq!(field(1), "000081a4");
+        assert_eq!(field(6), "00000003");
+        assert_eq!(field(11), "0000000e");
+    }
+
+    #[test]
+    fn plaintext_names_each_sector() {
+        let p = plaintext();
+        assert_eq!(p.len(), SECTORS * SECTOR);
+        assert!(p.starts_with(b"trusted-keys-rs interop: sector 0 "));
+        assert!(p[SECTOR..].starts_with(b"trusted-keys-rs interop: sector 1 "));
+    }
 }
