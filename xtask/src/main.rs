@@ -140,6 +140,29 @@ fn has_feature(krate: &str, feature: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Cargo unpacks each package of the local registry `cargo package` makes
+/// into `$CARGO_HOME/registry/src/<registry>/<crate>-<version>` once and
+/// reuses that copy while the version stays 0.1.0, so a second run in the
+/// same checkout would verify against the first run's sources. Forget
+/// those copies first.
+fn forget_unpacked_packages(crates: &[&str]) {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(sources) = home.map(|h| h.join("registry").join("src")) else {
+        return;
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    for registry in std::fs::read_dir(sources).into_iter().flatten().flatten() {
+        for krate in crates {
+            let unpacked = registry.path().join(format!("{krate}-{version}"));
+            if unpacked.is_dir() {
+                let _ = std::fs::remove_dir_all(&unpacked);
+            }
+        }
+    }
+}
+
 fn run(step: &str, cmd: &mut Command) -> Result {
     eprintln!("xtask: {step}");
     let start = Instant::now();
@@ -251,25 +274,21 @@ fn test() -> Result {
     // registry of the fresh packages (target/package/tmp-registry), so
     // nothing is published. trustctl and xtask are `publish = false`.
     // --allow-dirty: the check is of the package contents, not of git state.
-    run(
-        "cargo package (library crates)",
-        cargo().args([
-            "package",
-            "--allow-dirty",
-            "-p",
-            "trusted-core",
-            "-p",
-            "hal-caam",
-            "-p",
-            "hal-dcp",
-            "-p",
-            "hal-stm32mp1-otp",
-            "-p",
-            "hal-tpm-spi",
-            "-p",
-            "trusted-keys-ffi",
-        ]),
-    )?;
+    let published = [
+        "trusted-core",
+        "hal-caam",
+        "hal-dcp",
+        "hal-stm32mp1-otp",
+        "hal-tpm-spi",
+        "trusted-keys-ffi",
+    ];
+    forget_unpacked_packages(&published);
+    let mut package = cargo();
+    package.args(["package", "--allow-dirty"]);
+    for krate in published {
+        package.args(["-p", krate]);
+    }
+    run("cargo package (library crates)", &mut package)?;
     let times = cross()?;
     for (target, secs) in times {
         eprintln!("xtask: cross {target}: {secs:.1} s");
