@@ -143,9 +143,12 @@ fn has_feature(krate: &str, feature: &str) -> bool {
 /// Cargo unpacks each package of the local registry `cargo package` makes
 /// into `$CARGO_HOME/registry/src/<registry>/<crate>-<version>` once and
 /// reuses that copy while the version stays 0.1.0, so a second run in the
-/// same checkout would verify against the first run's sources. Forget
-/// those copies first.
+/// same checkout would verify against the first run's sources (and its
+/// build cache, keyed by name and version, against the first run's
+/// objects). Forget those copies and `target/package` first.
 fn forget_unpacked_packages(crates: &[&str]) {
+    let _ = std::fs::remove_dir_all(root().join("target").join("package"));
+    let _ = std::fs::remove_dir_all(root().join("target").join("package-verify"));
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
@@ -284,7 +287,15 @@ fn test() -> Result {
     ];
     forget_unpacked_packages(&published);
     let mut package = cargo();
-    package.args(["package", "--allow-dirty"]);
+    // A target dir of its own, made anew: cargo's build cache knows the
+    // packages only by name and version, so a reused one would link objects
+    // of an earlier run's sources.
+    package
+        .env(
+            "CARGO_TARGET_DIR",
+            root().join("target").join("package-verify"),
+        )
+        .args(["package", "--allow-dirty"]);
     for krate in published {
         package.args(["-p", krate]);
     }
