@@ -182,12 +182,14 @@ pub fn command_hmac(
     nonce_tpm: &[u8; NONCE_SIZE],
     attributes: u8,
 ) -> Result<[u8; DIGEST_SIZE], SessionError> {
-    let mut mac = HmacKey::new(session_key, auth_value)?.mac()?;
-    mac.update(cp_hash);
-    mac.update(nonce_caller);
-    mac.update(nonce_tpm);
-    mac.update(&[attributes]);
-    Ok(mac.finalize().into_bytes().into())
+    session_hmac(
+        session_key,
+        auth_value,
+        cp_hash,
+        nonce_caller,
+        nonce_tpm,
+        attributes,
+    )
 }
 
 /// Response HMAC = HMAC-SHA256(sessionKey ‖ authValue, rpHash ‖ nonceTPM ‖
@@ -204,10 +206,31 @@ pub fn response_hmac(
     nonce_caller: &[u8; NONCE_SIZE],
     attributes: u8,
 ) -> Result<[u8; DIGEST_SIZE], SessionError> {
+    session_hmac(
+        session_key,
+        auth_value,
+        rp_hash,
+        nonce_tpm,
+        nonce_caller,
+        attributes,
+    )
+}
+
+/// HMAC-SHA256(sessionKey ‖ authValue, hash ‖ newer nonce ‖ older nonce ‖
+/// attributes): the one formula of §19.6.17 and §19.6.18, whose callers
+/// pass the nonces in their direction's order.
+fn session_hmac(
+    session_key: &SessionKey,
+    auth_value: &[u8],
+    hash: &[u8; DIGEST_SIZE],
+    nonce_newer: &[u8; NONCE_SIZE],
+    nonce_older: &[u8; NONCE_SIZE],
+    attributes: u8,
+) -> Result<[u8; DIGEST_SIZE], SessionError> {
     let mut mac = HmacKey::new(session_key, auth_value)?.mac()?;
-    mac.update(rp_hash);
-    mac.update(nonce_tpm);
-    mac.update(nonce_caller);
+    mac.update(hash);
+    mac.update(nonce_newer);
+    mac.update(nonce_older);
     mac.update(&[attributes]);
     Ok(mac.finalize().into_bytes().into())
 }
