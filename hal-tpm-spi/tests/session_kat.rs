@@ -10,7 +10,6 @@
     clippy::panic
 )]
 
-use core::convert::Infallible;
 
 use hal_tpm_spi::session::{
     self, ATTR_CONTINUE_SESSION, ATTR_DECRYPT, ATTR_ENCRYPT, ENCRYPTED_SALT_SIZE, Nonce, Salt,
@@ -83,26 +82,6 @@ impl rand_core::TryRng for ScriptRng {
     }
 }
 impl rand_core::TryCryptoRng for ScriptRng {}
-
-/// A counter RNG that never fails (for paths where the bytes do not matter).
-struct Counter(u8);
-impl rand_core::TryRng for Counter {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            self.0 = self.0.wrapping_add(1);
-            *b = self.0;
-        }
-        Ok(())
-    }
-}
-impl rand_core::TryCryptoRng for Counter {}
 
 fn kat_salt() -> Salt {
     let (salt, _) = session::ecdh_salt_from_scalar(
@@ -207,13 +186,23 @@ fn ecdh_salt_redraws_an_invalid_scalar() {
 fn ecdh_salt_rejects_off_curve_tpm_point() {
     let mut y = a32("tpm_point_y");
     y[31] ^= 0x01;
-    let err = session::ecdh_salt(&a32("tpm_point_x"), &y, &mut Counter(0)).unwrap_err();
+    let err = session::ecdh_salt(
+        &a32("tpm_point_x"),
+        &y,
+        &mut trusted_core::test_util::ScriptRng::counting(0),
+    )
+    .unwrap_err();
     assert_eq!(err, SessionError::NotOnCurve);
     let err =
         session::ecdh_salt_from_scalar(&a32("tpm_point_x"), &y, &a32("eph_scalar")).unwrap_err();
     assert_eq!(err, SessionError::NotOnCurve);
     // the all-zero "point" (what a TPM with an empty unique field would give)
-    let err = session::ecdh_salt(&[0; 32], &[0; 32], &mut Counter(0)).unwrap_err();
+    let err = session::ecdh_salt(
+        &[0; 32],
+        &[0; 32],
+        &mut trusted_core::test_util::ScriptRng::counting(0),
+    )
+    .unwrap_err();
     assert_eq!(err, SessionError::NotOnCurve);
 }
 
@@ -497,7 +486,8 @@ fn replayed_response_is_rejected_after_the_nonce_rolled() {
     let (mut s, rp) = state_awaiting_create_response();
     s.check_response(b"", &rp, &v("nonce_tpm1"), u8v("attrs1"), &v("rsp_hmac1"))
         .unwrap();
-    s.begin_command(&mut Counter(0)).unwrap();
+    s.begin_command(&mut trusted_core::test_util::ScriptRng::counting(0))
+        .unwrap();
     let err = s.check_response(b"", &rp, &v("nonce_tpm1"), u8v("attrs1"), &v("rsp_hmac1"));
     assert_eq!(err.unwrap_err(), SessionError::ResponseHmac);
 }
