@@ -10,7 +10,6 @@
     clippy::panic
 )]
 
-
 use hal_tpm_spi::session::{
     self, ATTR_CONTINUE_SESSION, ATTR_DECRYPT, ATTR_ENCRYPT, ENCRYPTED_SALT_SIZE, Nonce, Salt,
     SessionError, SessionKey, SessionState,
