@@ -218,7 +218,9 @@ pub fn response_hmac(
 
 /// HMAC-SHA256(sessionKey ‖ authValue, hash ‖ newer nonce ‖ older nonce ‖
 /// attributes): the one formula of §19.6.17 and §19.6.18, whose callers
-/// pass the nonces in their direction's order.
+/// pass the nonces in their direction's order. Inlined into both so the
+/// shared body adds no stack frame to unseal.
+#[inline(always)]
 fn session_hmac(
     session_key: &SessionKey,
     auth_value: &[u8],
