@@ -87,7 +87,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("cross") => cross().map(|_| ()),
-        Some("size") => size::Mode::from_arg(args.get(1).map(String::as_str)).and_then(size::size),
+        Some("size") => size::Mode::from_args(args.get(1).map(String::as_str), args.get(2).map(String::as_str)).and_then(size::size),
         Some("qemu") => qemu(args.get(1).map(String::as_str)),
         Some("bench") => bench(),
         Some("header") => ffi_header(args.get(1).map(String::as_str) != Some("--check")),

@@ -1,5 +1,5 @@
-//! `cargo xtask size [--check | --bless]`: code size and stack of every
-//! backend, per crate, against a committed baseline.
+//! `cargo xtask size [--check | --bless | --only PKG[,PKG...]]`: code size
+//! and stack of every backend, per crate, against a committed baseline.
 //!
 //! Builds, with Debian's toolchain in `examples/` (release profile:
 //! opt-level "z", LTO, one codegen unit, panic=abort; the examples' cargo
@@ -22,6 +22,8 @@
 //! `.text`, `.rodata` or stack figure grew more than [`TOLERANCE_PERCENT`]
 //! over it, printing the per-crate difference; `--bless` rewrites the
 //! baseline from this measurement (the deliberate way to accept growth).
+//! `--only` measures just the named probes and examples and prints them,
+//! without writing the docs or comparing (for a quick look while cutting).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,7 +35,7 @@ use crate::{QEMU_RUNS, Result, TARGETS, build_example, check_cross_toolchain, de
 use crate::{has_feature, root, run_qemu, section_sizes};
 
 /// What `cargo xtask size` does besides measuring and writing the docs.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum Mode {
     /// Measure and write `docs/size.md`.
     Write,
@@ -41,15 +43,30 @@ pub(crate) enum Mode {
     Check,
     /// Also rewrite the baseline.
     Bless,
+    /// Only these packages; print, write nothing.
+    Only(Vec<String>),
 }
 
 impl Mode {
-    pub(crate) fn from_arg(arg: Option<&str>) -> Result<Self> {
-        match arg {
-            None => Ok(Self::Write),
-            Some("--check") => Ok(Self::Check),
-            Some("--bless") => Ok(Self::Bless),
-            Some(other) => Err(format!("size: unknown option {other} (--check, --bless)")),
+    pub(crate) fn from_args(arg: Option<&str>, list: Option<&str>) -> Result<Self> {
+        match (arg, list) {
+            (None, _) => Ok(Self::Write),
+            (Some("--check"), _) => Ok(Self::Check),
+            (Some("--bless"), _) => Ok(Self::Bless),
+            (Some("--only"), Some(list)) => {
+                Ok(Self::Only(list.split(',').map(str::to_string).collect()))
+            }
+            (Some(other), _) => Err(format!(
+                "size: unknown option {other} (--check, --bless, --only PKG[,PKG...])"
+            )),
+        }
+    }
+
+    /// Whether `package` is measured in this mode.
+    fn wants(&self, package: &str) -> bool {
+        match self {
+            Self::Only(list) => list.iter().any(|p| p == package),
+            _ => true,
         }
     }
 }
@@ -197,9 +214,16 @@ pub(crate) fn size(mode: Mode) -> Result {
     let start = Instant::now();
     let mut probes = Vec::new();
     for target in TARGETS {
-        probes.extend(measure_probes(target)?);
+        probes.extend(measure_probes(target, &mode)?);
     }
-    let images = measure_images()?;
+    let images = measure_images(&mode)?;
+    if let Mode::Only(_) = mode {
+        print_summary(&probes, &images);
+        for a in probes.iter().chain(&images) {
+            println!("{} @ {}: {}", a.label, a.target, top_crates(a, 12));
+        }
+        return Ok(());
+    }
     let doc = render(&probes, &images);
     let path = root().join("docs/size.md");
     std::fs::write(&path, doc).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -210,6 +234,7 @@ pub(crate) fn size(mode: Mode) -> Result {
         Mode::Write => Ok(()),
         Mode::Check => check(&all),
         Mode::Bless => bless(&all),
+        Mode::Only(_) => unreachable!("returned above"),
     };
     eprintln!(
         "xtask: size: {} artifacts in {:.1} s",
@@ -221,10 +246,10 @@ pub(crate) fn size(mode: Mode) -> Result {
 
 /// Builds the probes of `target`: one cargo run for those without extra
 /// flags (the crates they share are compiled once), one per flag set.
-fn measure_probes(target: &'static str) -> Result<Vec<Artifact>> {
+fn measure_probes(target: &'static str, mode: &Mode) -> Result<Vec<Artifact>> {
     let here: Vec<&Probe> = PROBES
         .iter()
-        .filter(|p| p.targets.contains(&target))
+        .filter(|p| p.targets.contains(&target) && mode.wants(p.package))
         .collect();
     let mut groups: Vec<(&[&str], Vec<&Probe>)> = Vec::new();
     for probe in here {
@@ -275,9 +300,9 @@ fn measure_probes(target: &'static str) -> Result<Vec<Artifact>> {
 /// The QEMU examples: the model build (as `cargo xtask qemu` builds it;
 /// run once for its stack figures) and, with feature `hw`, the build for
 /// the real SoC.
-fn measure_images() -> Result<Vec<Artifact>> {
+fn measure_images(mode: &Mode) -> Result<Vec<Artifact>> {
     let mut out = Vec::new();
-    for run in QEMU_RUNS {
+    for run in QEMU_RUNS.iter().filter(|r| mode.wants(r.package)) {
         let start = Instant::now();
         let elf = build_example(run.package, run.target, TARGET_DIR, &[])?;
         let built = start.elapsed().as_secs_f64();
@@ -310,7 +335,11 @@ fn measure_images() -> Result<Vec<Artifact>> {
     for target in TARGETS {
         let mut packages: Vec<&str> = QEMU_RUNS
             .iter()
-            .filter(|r| r.target == target && has_feature(&format!("examples/{}", r.package), "hw"))
+            .filter(|r| {
+                r.target == target
+                    && mode.wants(r.package)
+                    && has_feature(&format!("examples/{}", r.package), "hw")
+            })
             .map(|r| r.package)
             .collect();
         packages.dedup();
