@@ -119,7 +119,7 @@ mod tests {
 
     fn args(master: &str, keymod: Option<&str>) -> CaamArgs {
         CaamArgs {
-            master_key: Some(SecretArg::from(master)),
+            master_key: Some(SecretArg::new(master)),
             keymod: keymod.map(Into::into),
         }
     }

@@ -142,7 +142,7 @@ mod tests {
 
     fn args(unique: &str) -> DcpArgs {
         DcpArgs {
-            unique_key: Some(SecretArg::from(unique)),
+            unique_key: Some(SecretArg::new(unique)),
             ..DcpArgs::default()
         }
     }

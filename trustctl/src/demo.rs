@@ -14,7 +14,7 @@ use trusted_core::{RngChoice, StaticHuk, TrustSource};
 
 use crate::caam::{self, CaamArgs};
 use crate::dcp::{self, DcpArgs};
-use crate::host::{HostRng, hex};
+use crate::host::{HostRng, SecretArg, hex};
 use crate::stm32mp1::{self, SaesArgs, SaesPart, Stm32mp1Args};
 use crate::tpm;
 
@@ -163,15 +163,15 @@ const NOT_RUN: &str = "not run (install swtpm)";
 
 pub fn run() -> Result<(), String> {
     let dcp_args = DcpArgs {
-        unique_key: Some(DEMO_DCP_UNIQUE_KEY.into()),
+        unique_key: Some(SecretArg::new(DEMO_DCP_UNIQUE_KEY)),
         ..DcpArgs::default()
     };
     let caam_args = CaamArgs {
-        master_key: Some(DEMO_CAAM_MASTER_KEY.into()),
+        master_key: Some(SecretArg::new(DEMO_CAAM_MASTER_KEY)),
         ..CaamArgs::default()
     };
     let otp_args = Stm32mp1Args {
-        otp: DEMO_OTP.iter().map(|w| (*w).into()).collect(),
+        otp: DEMO_OTP.iter().map(|w| SecretArg::new(w)).collect(),
         ..Stm32mp1Args::default()
     };
     let rows = vec![
@@ -229,7 +229,7 @@ pub fn run() -> Result<(), String> {
             keyctl: "trusted.source=tee",
             boot: Box::new(move || {
                 let args = SaesArgs {
-                    dhuk: Some(DEMO_DHUK.into()),
+                    dhuk: Some(SecretArg::new(DEMO_DHUK)),
                 };
                 stm32mp1::saes_tee(&args, SaesPart::Mp13)
             }),

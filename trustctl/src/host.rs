@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::io::Read;
 use std::str::FromStr;
 
 use trusted_core::zeroize::{Zeroize, Zeroizing};
@@ -102,13 +103,59 @@ impl fmt::Debug for SecretText {
 
 /// A command-line argument that carries a secret (a key, a HUK, a master
 /// key, fuse words, a keyctl payload with auth values): held in a
-/// [`SecretText`], wiped on drop and never shown by `Debug`. The process's
-/// own argv still holds the text (visible in `/proc/PID/cmdline`); nothing
-/// here can wipe that, which is why firmware never takes secrets this way.
+/// [`SecretText`], wiped on drop and never shown by `Debug`.
+///
+/// Given as text, the secret is also in the process's argv (visible in
+/// `/proc/PID/cmdline` and shell history), which nothing here can wipe.
+/// `-` reads it from stdin instead and `@PATH` from a file, so it never
+/// appears on a command line; one trailing newline is dropped, the rest
+/// must be exactly what the flag takes.
 #[derive(Clone, Default)]
 pub struct SecretArg(SecretText);
 
+/// Largest secret `-` or `@PATH` reads (a keyctl payload with a blob is
+/// a few KiB of hex).
+const SECRET_READ_MAX: usize = 64 * 1024;
+
+/// Reads a secret of at most [`SECRET_READ_MAX`] bytes from `from` into a
+/// fixed buffer wiped on drop (no growing buffer leaves copies behind);
+/// drops one trailing `\n` or `\r\n`.
+fn read_secret(mut from: impl Read, what: &str) -> Result<SecretArg, String> {
+    let mut buf = Zeroizing::new([0u8; SECRET_READ_MAX + 1]);
+    let mut len = 0;
+    while let Some(free) = buf.get_mut(len..).filter(|free| !free.is_empty()) {
+        match from
+            .read(free)
+            .map_err(|e| format!("reading {what}: {e}"))?
+        {
+            0 => break,
+            n => len += n,
+        }
+    }
+    if len > SECRET_READ_MAX {
+        return Err(format!("{what} holds more than {SECRET_READ_MAX} bytes"));
+    }
+    let bytes = buf.get(..len).unwrap_or_default();
+    let text = std::str::from_utf8(bytes).map_err(|_| format!("{what} is not UTF-8 text"))?;
+    let text = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text);
+    if text.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    Ok(SecretArg::new(text))
+}
+
 impl SecretArg {
+    /// The secret `s`, as given. (Not a `From<&str>`: clap would prefer
+    /// that to `FromStr` and never read `-` or `@PATH`.)
+    pub fn new(s: &str) -> Self {
+        let mut text = SecretText::with_capacity(s.len());
+        text.push_str(s);
+        Self(text)
+    }
+
     /// The text as given.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
@@ -116,17 +163,19 @@ impl SecretArg {
 }
 
 impl FromStr for SecretArg {
-    type Err = Infallible;
-    fn from_str(s: &str) -> Result<Self, Infallible> {
-        Ok(Self::from(s))
-    }
-}
-
-impl From<&str> for SecretArg {
-    fn from(s: &str) -> Self {
-        let mut text = SecretText::with_capacity(s.len());
-        text.push_str(s);
-        Self(text)
+    type Err = String;
+    /// The text itself, or what `-` (stdin) or `@PATH` (a file) holds.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "-" {
+            return read_secret(std::io::stdin().lock(), "stdin");
+        }
+        match s.strip_prefix('@') {
+            Some(path) => {
+                let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+                read_secret(file, path)
+            }
+            None => Ok(Self::new(s)),
+        }
     }
 }
 
@@ -215,8 +264,31 @@ mod tests {
         }
         assert_eq!(secret_hex(&[0, 0xab]).as_str(), "00ab");
         assert_eq!(
-            format!("{:?}", SecretArg::from("secret")),
+            format!("{:?}", SecretArg::new("secret")),
             "SecretArg(6 bytes, redacted)"
         );
+    }
+
+    #[test]
+    fn secrets_read_from_a_reader_drop_one_newline_only() {
+        let read = |text: &[u8]| read_secret(text, "stdin").map(|s| s.as_str().to_string());
+        assert_eq!(read(b"00ff\n").unwrap(), "00ff");
+        assert_eq!(read(b"00ff\r\n").unwrap(), "00ff");
+        assert_eq!(read(b"00ff").unwrap(), "00ff");
+        assert_eq!(read(b"00ff\r").unwrap(), "00ff\r");
+        assert_eq!(read(b"00ff\n\n").unwrap(), "00ff\n");
+        assert_eq!(read(b" 00ff\n").unwrap(), " 00ff");
+        assert_eq!(read(b"\n").unwrap_err(), "stdin is empty");
+        assert_eq!(read(b"").unwrap_err(), "stdin is empty");
+        assert_eq!(read(&[0xff, 0xfe]).unwrap_err(), "stdin is not UTF-8 text");
+        let big = vec![b'0'; SECRET_READ_MAX + 1];
+        assert!(read(&big).unwrap_err().contains("more than"));
+        assert_eq!(read(&big[1..]).unwrap().len(), SECRET_READ_MAX);
+    }
+
+    #[test]
+    fn a_missing_secret_file_names_the_path() {
+        let e = "@/nonexistent/huk".parse::<SecretArg>().unwrap_err();
+        assert!(e.starts_with("/nonexistent/huk: "), "{e}");
     }
 }

@@ -38,7 +38,8 @@ enum Cmd {
     Seal {
         #[command(flatten)]
         source: SourceArgs,
-        /// The key to seal, as hex (32..=128 bytes).
+        /// The key to seal, as hex (32..=128 bytes); `-` reads it from stdin,
+        /// `@PATH` from a file (keeps it out of argv).
         #[arg(long, conflicts_with = "new", required_unless_present = "new")]
         key: Option<SecretArg>,
         /// Make a new random key of N bytes instead (printed on stderr).
@@ -95,7 +96,7 @@ enum TpmCmd {
 enum Stm32mp1Cmd {
     /// Print the OTP word/value list to burn for a 128-bit HUK (irreversible on a device).
     ProvisionImage {
-        /// The HUK, 32 hex digits.
+        /// The HUK, 32 hex digits (`-`: stdin, `@PATH`: a file).
         #[arg(long, value_name = "HEX")]
         huk: SecretArg,
     },
@@ -106,7 +107,8 @@ struct SourceArgs {
     /// Trust source.
     #[arg(long, value_enum)]
     source: SourceKind,
-    /// HUK for `--source tee`, 32 hex digits (16 bytes).
+    /// HUK for `--source tee`, 32 hex digits (16 bytes); `-` reads it from
+    /// stdin, `@PATH` from a file.
     #[arg(long, value_name = "HEX", conflicts_with = "huk_from")]
     huk: Option<SecretArg>,
     /// For `--source tee`: take the HUK from a simulated device instead.
@@ -402,8 +404,8 @@ fn keyctl(text: &str) -> Result<(), String> {
         KeyCommand::Load { blob } => format!("load {blob}"),
         KeyCommand::Update => "update".into(),
     };
-    let tpm_text = SecretArg::from(tpm.to_string().as_str());
-    let canonical = SecretArg::from(
+    let tpm_text = SecretArg::new(tpm.to_string().as_str());
+    let canonical = SecretArg::new(
         if tpm_text.as_str().is_empty() {
             command
         } else {

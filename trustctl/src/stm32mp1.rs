@@ -258,7 +258,7 @@ mod tests {
 
     fn args(otp: &str, mode: HukModeArg) -> Stm32mp1Args {
         Stm32mp1Args {
-            otp: otp.split(',').map(SecretArg::from).collect(),
+            otp: otp.split(',').map(SecretArg::new).collect(),
             huk_mode: mode,
         }
     }
@@ -321,7 +321,7 @@ mod tests {
 
     fn saes_args(dhuk: &str) -> SaesArgs {
         SaesArgs {
-            dhuk: Some(SecretArg::from(dhuk)),
+            dhuk: Some(SecretArg::new(dhuk)),
         }
     }
 

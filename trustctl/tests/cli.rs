@@ -704,3 +704,49 @@ fn hex_output_and_keyctl_canonical_form_parse_back() {
         "{err:?}"
     );
 }
+
+/// `-` and `@PATH` keep secrets off the command line (argv is readable in
+/// `/proc/PID/cmdline`): the same key sealed from stdin and HUK from a
+/// file unseals to what was given; a missing file or empty stdin is one
+/// clear line.
+#[test]
+fn secrets_come_from_stdin_or_a_file_instead_of_argv() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("trustctl-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let huk_file = dir.join("huk");
+    std::fs::write(&huk_file, format!("{HUK}\n")).unwrap();
+    let huk_arg = format!("@{}", huk_file.display());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustctl"))
+        .args(["seal", "--source", "tee", "--huk", &huk_arg, "--key", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{KEY}\n").as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let blob = stdout(&o).trim().to_string();
+    let unsealed = ok(&[
+        "unseal", "--source", "tee", "--huk", &huk_arg, "--blob", &blob,
+    ]);
+    assert_eq!(unsealed, KEY);
+
+    let missing = format!("@{}", dir.join("absent").display());
+    let e = fails(&[
+        "unseal", "--source", "tee", "--huk", &missing, "--blob", &blob,
+    ]);
+    assert!(e.contains("absent"), "{e}");
+    // `Command::output` gives the child an empty stdin.
+    let e = fails(&["seal", "--source", "tee", "--huk", HUK, "--key", "-"]);
+    assert!(e.contains("stdin is empty"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
