@@ -204,6 +204,26 @@ fn host() -> Result<String> {
         .ok_or_else(|| "rustc -vV printed no host".into())
 }
 
+/// Clippy over the fuzz crate (its own workspace), in the root target
+/// directory so the library crates checked by the workspace's clippy run
+/// are reused; without the instrumentation flags, which only the fuzz
+/// builds need.
+pub(crate) fn clippy() -> Result {
+    run(
+        "clippy (fuzz targets)",
+        cargo()
+            .args([
+                "clippy",
+                "--all-targets",
+                "--manifest-path",
+                "fuzz/Cargo.toml",
+            ])
+            .args(["--", "-D", "warnings"])
+            .env("CARGO_TARGET_DIR", root().join("target"))
+            .env_remove("RUSTFLAGS"),
+    )
+}
+
 /// Builds every target; returns the directory of the binaries.
 fn build() -> Result<PathBuf> {
     let host = host()?;

@@ -1,11 +1,12 @@
 //! `cargo xtask`: the project's checks in one place.
 //!
-//! - `test`: fmt, clippy (with and without every optional feature), rustdoc
+//! - `test`: fmt (the workspace, `examples/` and `fuzz/`), clippy (with and
+//!   without every optional feature, and over the fuzz targets), rustdoc
 //!   with `-D warnings`, `cargo test --workspace`, `cargo package` of every
 //!   library crate (built from the packaged sources), then `cross`.
 //! - `cross`: no_std builds of every library crate for the three firmware
 //!   targets with Debian's toolchain and `-Zbuild-std=core`.
-//! - `size [--check | --bless]`: code size (per crate) and stack of the
+//! - `size [--check | --bless | --only PKG,...]`: code size (per crate) and stack of the
 //!   size probes and the QEMU examples into `docs/size.md`; `--check` (run
 //!   by `test`) fails on growth over `docs/size-baseline.txt`, `--bless`
 //!   rewrites that baseline (see `size.rs`).
@@ -236,6 +237,14 @@ fn test() -> Result {
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
     )?;
+    // The two workspaces of their own: the firmware examples and the fuzz
+    // targets.
+    for manifest in ["examples/Cargo.toml", "fuzz/Cargo.toml"] {
+        run(
+            &format!("cargo fmt --check ({manifest})"),
+            cargo().args(["fmt", "--all", "--manifest-path", manifest, "--", "--check"]),
+        )?;
+    }
     run(
         "clippy (default features)",
         cargo().args([
@@ -259,6 +268,7 @@ fn test() -> Result {
             "warnings",
         ]),
     )?;
+    fuzz::clippy()?;
     run(
         "rustdoc -D warnings",
         cargo()
