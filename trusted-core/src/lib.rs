@@ -16,6 +16,7 @@ pub mod mmio;
 pub mod one_block;
 pub mod poll;
 pub mod rng;
+pub mod scrub;
 pub mod shared;
 pub mod source;
 pub mod store;

@@ -55,6 +55,11 @@ pub(crate) trait Backend {
     /// The opaque `tk_<backend>_ctx` this state lives in.
     type Ctx;
 
+    /// Bytes of stack wiped below each call that handles a secret
+    /// (`trusted_core::scrub::after`): the backend's deepest measured use
+    /// (`docs/size.md`, model builds) rounded up, with room to spare.
+    const STACK_SCRUB: usize;
+
     /// Called once, right before the state is dropped.
     fn shutdown(&mut self) {}
 }
@@ -268,6 +273,7 @@ mod tests {
     struct Counter<'a>(&'a core::cell::Cell<u32>);
     impl Backend for Counter<'_> {
         type Ctx = Ctx;
+        const STACK_SCRUB: usize = 0;
 
         fn shutdown(&mut self) {
             self.0.set(self.0.get() + 100);

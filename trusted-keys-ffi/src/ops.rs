@@ -1,9 +1,11 @@
 //! The calls every backend shares, written once: argument checks, the
 //! context, the output rule of [`crate::buf`], then the backend's part
 //! (its [`Sealer`] source, or a closure). Each `extern "C"` function is one
-//! call of these.
+//! call of these. Those that handle a key, a HUK or random bytes run
+//! under `trusted_core::scrub::after`, which wipes the stack they used
+//! ([`Backend::STACK_SCRUB`] bytes) before returning to C.
 
-use trusted_core::{HukBytes, Key, TrustSource};
+use trusted_core::{HukBytes, Key, TrustSource, scrub};
 use zeroize::Zeroizing;
 
 use crate::buf::{self, check_ptr, with_out};
@@ -72,8 +74,8 @@ pub(crate) unsafe fn seal_with<'o, S: Sealer>(
     options: impl FnOnce() -> Result<&'o str, Code>,
 ) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    status(unsafe {
-        with_out(blob, blob_len, TK_MAX_BLOB_SIZE, |out| {
+    scrub::after(S::STACK_SCRUB, || unsafe {
+        status(with_out(blob, blob_len, TK_MAX_BLOB_SIZE, |out| {
             let key = buf::input(key, key_len, TK_MAX_KEY_SIZE, Code(TK_E_KEY_LENGTH))?;
             let key = Key::from_slice(key)?;
             if let Some(overhead) = S::OVERHEAD {
@@ -83,7 +85,7 @@ pub(crate) unsafe fn seal_with<'o, S: Sealer>(
                 let options = options()?;
                 out.write(s.source()?.seal(&key, options)?.as_bytes())
             })
-        })
+        }))
     })
 }
 
@@ -118,14 +120,14 @@ pub(crate) unsafe fn unseal_with<'o, S: Sealer>(
     options: impl FnOnce() -> Result<&'o str, Code>,
 ) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    status(unsafe {
-        with_out(key, key_len, TK_MAX_KEY_SIZE, |out| {
+    scrub::after(S::STACK_SCRUB, || unsafe {
+        status(with_out(key, key_len, TK_MAX_KEY_SIZE, |out| {
             let blob = buf::input(blob, blob_len, TK_MAX_BLOB_SIZE, Code(TK_E_BLOB_LENGTH))?;
             ctx::with(ctx, |s: &mut S| {
                 let options = options()?;
                 out.write(s.source()?.unseal(blob, options)?.as_bytes())
             })
-        })
+        }))
     })
 }
 
@@ -141,11 +143,11 @@ pub(crate) unsafe fn huk<S: Backend>(
     f: impl FnOnce(&mut S) -> Result<HukBytes, Code>,
 ) -> i32 {
     // SAFETY: the caller's contract, forwarded.
-    status(unsafe {
-        with_out(huk, huk_len, TK_HUK_LEN, |out| {
+    scrub::after(S::STACK_SCRUB, || unsafe {
+        status(with_out(huk, huk_len, TK_HUK_LEN, |out| {
             out.reserve(TK_HUK_LEN)?;
             ctx::with(ctx, |s| out.write(f(s)?.as_slice()))
-        })
+        }))
     })
 }
 
@@ -160,7 +162,7 @@ pub(crate) unsafe fn random<S: Backend>(
     ctx: *mut S::Ctx,
     out: *mut u8,
     len: usize,
-    mut f: impl FnMut(&mut S, &mut [u8]) -> Result<(), Code>,
+    f: impl FnMut(&mut S, &mut [u8]) -> Result<(), Code>,
 ) -> i32 {
     if len == 0 {
         // Nothing to write: only the context is checked.
@@ -170,6 +172,21 @@ pub(crate) unsafe fn random<S: Backend>(
     if let Err(Code(code)) = check_ptr(out) {
         return code;
     }
+    // SAFETY: the caller's contract, forwarded.
+    scrub::after(S::STACK_SCRUB, || unsafe { random_into(ctx, out, len, f) })
+}
+
+/// [`random`] once the arguments passed.
+///
+/// # Safety
+///
+/// As [`random`], with `out` checked non-null and `len` non-zero.
+unsafe fn random_into<S: Backend>(
+    ctx: *mut S::Ctx,
+    out: *mut u8,
+    len: usize,
+    mut f: impl FnMut(&mut S, &mut [u8]) -> Result<(), Code>,
+) -> i32 {
     let mut chunk = Zeroizing::new([0u8; 64]);
     let mut done = 0;
     // SAFETY: the caller's contract, forwarded.

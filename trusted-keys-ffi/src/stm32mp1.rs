@@ -93,6 +93,8 @@ const _: () = assert!(ctx::fits::<Stm32mp1Ctx, Stm32mp1State>());
 
 impl Backend for Stm32mp1State {
     type Ctx = Stm32mp1Ctx;
+    /// 2,052 B measured.
+    const STACK_SCRUB: usize = 4 * 1024;
 }
 
 impl Sealer for Stm32mp1State {
