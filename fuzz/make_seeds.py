@@ -108,6 +108,15 @@ def main():
     write("tpm_spi", "wait-states", SEP.join([control, b"", tpm(0x8001, 0, b"")]))
     write("tpm_spi", "raw-miso", SEP.join([bytes([0x31, 0, 1, 3]), bytes([1, 0xA1, 0x90, 0x01]) * 8]))
 
+    # mmio_tis: flags, burst max (u16), fault kinds (u16), fault arg (u16),
+    # ops; the read plan (delta u16, xor u32 records); canned responses.
+    control = bytes([0]) + struct.pack(">HHH", 64, 0, 0) + bytes([0, 4, 5, 6])
+    answers = [tpm(0x8001, 0, b""), tpm(0x8001, 0, bytes([0, 48]) + bytes(48))]
+    write("mmio_tis", "init-startup-random", SEP.join([control, b""] + answers))
+    write("mmio_tis", "one-flip", SEP.join([control, struct.pack(">HI", 5, 1 << 7)] + answers))
+    control = bytes([0]) + struct.pack(">HHH", 1, 0b10_0000_0001, 3) + bytes([0, 7, 3])
+    write("mmio_tis", "faults", SEP.join([control, b"", tpm(0x8001, 0, b"")]))
+
     for i, text in enumerate([
         "new 32",
         "new 64 keyhandle=0x81000001 hash=sha256 migratable=0",

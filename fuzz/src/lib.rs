@@ -191,6 +191,20 @@ impl<M: Mmio> Mmio for XorMmio<M> {
     }
 }
 
+/// Byte reads (the memory-mapped TIS's ACCESS, STS and FIFO accesses)
+/// count as reads of the same plan and take the mask's low byte.
+impl<M: hal_tpm_spi::ByteMmio> hal_tpm_spi::ByteMmio for XorMmio<M> {
+    fn read8(&mut self, offset: usize) -> u8 {
+        let value = self.inner.read8(offset) ^ self.plan.mask(self.reads) as u8;
+        self.reads = self.reads.saturating_add(1);
+        value
+    }
+
+    fn write8(&mut self, offset: usize, value: u8) {
+        self.inner.write8(offset, value)
+    }
+}
+
 /// A register block that is nothing but the fuzz input: every read takes
 /// the next four bytes (zeros at the end), writes are dropped.
 pub struct InputMmio<'a> {

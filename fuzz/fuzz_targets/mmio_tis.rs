@@ -1,0 +1,128 @@
+//! Register-read corruption in the memory-mapped TIS (`hal_tpm_spi`'s
+//! `MmioTis`, as on QEMU `virt` or the PC TIS window): the register-level
+//! TPM model behind it answers with canned, fuzzed responses, its
+//! misbehaviour hooks are switched on as the input says, and every
+//! register read (32-bit and byte) goes through a fuzzed XOR plan while
+//! the driver runs init, locality, abort, raw commands and the source's
+//! init/random/seal. Whatever the corruption: no panic, no hang, and
+//! random bytes that failed are zero.
+//!
+//! Input: control (flags unused yet, burst max u16, fault kinds u16,
+//! fault argument u16, ops) `ff fe` read plan `ff fe` canned answers
+//! separated by `ff fe`.
+#![no_main]
+
+use std::cell::RefCell;
+
+use hal_tpm_spi::regs::LOCALITY_WINDOW;
+use hal_tpm_spi::sim::{CannedBackend, Fault, TpmSim};
+use hal_tpm_spi::spec::ResponseCode;
+use hal_tpm_spi::{ByteMmio, MmioTis, Timeouts, Tis, TpmSource};
+use libfuzzer_sys::fuzz_target;
+use trusted_core::test_util::{NoDelay, ScriptRng};
+use trusted_core::{Key, Mmio, TrustSource};
+use trusted_keys_fuzz::{Input, ReadPlan, XorMmio, pieces};
+
+type Sim<'a> = RefCell<TpmSim<CannedBackend<'a>>>;
+
+/// The model's registers as a memory-mapped TIS block: locality L at
+/// L × 4 KiB, one model register access per byte.
+struct SimMmio<'a, 'b>(&'a Sim<'b>);
+
+impl SimMmio<'_, '_> {
+    fn split(offset: usize) -> (u8, u16) {
+        let locality = u8::try_from(offset / LOCALITY_WINDOW).unwrap_or(u8::MAX);
+        (locality, (offset % LOCALITY_WINDOW) as u16)
+    }
+}
+
+impl Mmio for SimMmio<'_, '_> {
+    fn read32(&mut self, offset: usize) -> u32 {
+        u32::from_le_bytes([0, 1, 2, 3].map(|i| self.read8(offset + i)))
+    }
+    fn write32(&mut self, offset: usize, value: u32) {
+        for (i, b) in value.to_le_bytes().into_iter().enumerate() {
+            self.write8(offset + i, b);
+        }
+    }
+}
+
+impl ByteMmio for SimMmio<'_, '_> {
+    fn read8(&mut self, offset: usize) -> u8 {
+        let (locality, offset) = Self::split(offset);
+        self.0.borrow_mut().read_register(locality, offset)
+    }
+    fn write8(&mut self, offset: usize, value: u8) {
+        let (locality, offset) = Self::split(offset);
+        self.0.borrow_mut().write_register(locality, offset, value);
+    }
+}
+
+const FAST: Timeouts = Timeouts {
+    a_us: 200,
+    b_us: 200,
+    c_us: 200,
+    d_us: 200,
+    durations_us: [200; 5],
+    max_poll_step_us: 20,
+};
+
+fn faults(sim: &mut TpmSim<CannedBackend<'_>>, input: &mut Input<'_>) {
+    let kinds = input.u16();
+    let arg = input.u16();
+    let all = [
+        Fault::BurstOne,
+        Fault::BurstZero,
+        Fault::ShortResponse(arg),
+        Fault::OversizedResponse(arg),
+        Fault::TrailingBytes(arg),
+        Fault::DataAvailNever,
+        Fault::CommandReadyNever,
+        Fault::LocalityNever,
+        Fault::Rc(ResponseCode(u32::from(arg))),
+        Fault::NoStsValidWhenReady,
+    ];
+    for (i, f) in all.into_iter().enumerate() {
+        if kinds & (1 << i) != 0 {
+            sim.inject(f);
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut parts = pieces(data);
+    let mut control = Input::new(parts.next().unwrap_or_default());
+    let plan = ReadPlan::decode(parts.next().unwrap_or_default());
+    let answers: Vec<&[u8]> = parts.collect();
+    let _flags = control.byte();
+    let mut sim = TpmSim::new(CannedBackend::new(&answers)).with_burst_max(control.u16());
+    faults(&mut sim, &mut control);
+    let ops = control.rest();
+    let dev = RefCell::new(sim);
+    let mmio = XorMmio::new(SimMmio(&dev), plan);
+    let tis = Tis::new(MmioTis::new(mmio), NoDelay).with_timeouts(FAST);
+    let mut src = TpmSource::new(tis, ScriptRng::counting(3)).allow_insecure();
+    let key = Key::from_slice(&[0x42; 32]).expect("32 bytes");
+    for &op in ops.iter().take(8) {
+        let tis = src.driver_mut().transport_mut();
+        match op % 8 {
+            0 => drop(tis.init()),
+            1 => drop(tis.request_locality()),
+            2 => drop(tis.release_locality()),
+            3 => drop(tis.abort()),
+            4 => drop(src.init()),
+            5 => {
+                let mut out = [0u8; 48];
+                if src.random(&mut out).is_err() {
+                    assert_eq!(out, [0; 48], "failed random left bytes behind");
+                }
+            }
+            6 => drop(src.seal(&key, "keyhandle=0x81000001")),
+            _ => {
+                let mut rsp = [0u8; 256];
+                let cmd = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 1, 0x44, 0, 0];
+                let _ = tis.transmit(&cmd, &mut rsp);
+            }
+        }
+    }
+});
