@@ -10,22 +10,32 @@ void board_udelay(void *user, uint32_t us)
 	(void)us;
 }
 
-/* NOT random: a deterministic xorshift so QEMU runs repeat. A real
- * bootloader reads its TRNG here (i.MX6ULL RNGB, or the CAAM RNG where
- * the SoC has one) and returns non-zero if it fails. */
+/* The i.MX6ULL RNGB through the library (tk_rngb_*): the SoC's TRNG,
+ * self-tested and seeded by board_rng_init() before the first key. In
+ * the sim build (QEMU has no RNGB) the library's RNGB model stands in:
+ * its stream is a function of a fixed seed, a model and not entropy; on
+ * hardware the same calls read the RNGB at TK_RNGB_BASE_IMX6ULL. In
+ * U-Boot, dm_rng_read() on the RNGB driver does the same job. */
+static tk_rngb_ctx rngb;
+
+int board_rng_init(void)
+{
+	tk_rngb_config cfg = {
+		.size = sizeof(tk_rngb_config),
+		.version = TK_CONFIG_VERSION,
+		.regs = (void *)TK_RNGB_BASE_IMX6ULL,
+		.platform = { .user = NULL, .delay_us = board_udelay },
+	};
+
+	return tk_rngb_init(&rngb, &cfg);
+}
+
+/* Non-zero when the RNGB fails: the library then fails the seal rather
+ * than use bytes that are not random. */
 int32_t board_random(void *user, uint8_t *buf, size_t len)
 {
-	static uint64_t state = 0x6011c0ffee;
-	size_t i;
-
 	(void)user;
-	for (i = 0; i < len; i++) {
-		state ^= state >> 12;
-		state ^= state << 25;
-		state ^= state >> 27;
-		buf[i] = (uint8_t)((state * 0x2545f4914f6cdd1dull) >> 56);
-	}
-	return 0;
+	return tk_rngb_random(&rngb, buf, len) == TK_OK ? 0 : -1;
 }
 
 /* Caches are off under QEMU (MMU off at reset), so nothing to do. With

@@ -13,6 +13,10 @@
 /* DCP register base on i.MX6ULL (0x020F_C000 on i.MX6SL/SLL). */
 #define BOARD_DCP_BASE ((void *)0x02280000)
 
+/* Self-tests and seeds the RNGB board_random() reads; TK_OK or the
+ * library's error code. Once per boot, before the first key. */
+int board_rng_init(void);
+
 /* The callbacks, with the signatures trusted_keys.h declares. */
 void board_udelay(void *user, uint32_t us);
 int32_t board_random(void *user, uint8_t *buf, size_t len);

@@ -3,7 +3,8 @@
  * then every bad input of the C ABI checked for its error code.
  *
  * 1. Linux trusted.source=dcp blob (tk_dcp_*, UNIQUE key); the DCP has no
- *    RNG, so the key, blob key and nonce come from board_random().
+ *    RNG, so the key, blob key and nonce come from board_random(): the
+ *    SoC's RNGB through tk_rngb_*.
  * 2. Linux trusted.source=tee blob over OP-TEE's DCP HUK (tk_dcp_huk, then
  *    tk_tee_*).
  *
@@ -262,7 +263,10 @@ int main(void)
 	uint8_t key[KEY_LEN];
 	int dcp_rc, tee_rc;
 
-	say(NAME ": i.MX6ULL DCP from C, DCP model (sim)", "");
+	say(NAME ": i.MX6ULL DCP from C, DCP and RNGB models (sim)", "");
+	if (failed("tk_rngb_init", board_rng_init()))
+		return 1;
+	say("rngb: self test passed, seeded", "");
 
 	say("== Linux trusted_dcp blob (tk_dcp_*, UNIQUE key) ==", "");
 	blob_store_erase();

@@ -290,6 +290,16 @@
 #define TK_E_FAILED -26
 
 /*
+ RNGB base on i.MX6ULL (reference manual memory map; DT `rng@2284000`).
+ */
+#define TK_RNGB_BASE_IMX6ULL 36192256
+
+/*
+ Bytes of a `tk_rngb_ctx`.
+ */
+#define TK_RNGB_CTX_SIZE 64
+
+/*
  OP-TEE `CFG_STM32MP15_HUK_BSEC_KEY` (default): the HUK is the four OTP
  words, each little-endian.
  */
@@ -508,6 +518,40 @@ typedef struct tk_dcp_config {
    */
   uint32_t sealing_key;
 } tk_dcp_config;
+
+/*
+ Opaque storage for one RNGB context; zero it before the first init.
+ */
+typedef struct TK_ALIGNED(8) tk_rngb_ctx {
+  /*
+   Not to be touched by the caller.
+   */
+  uint8_t _opaque[TK_RNGB_CTX_SIZE];
+} tk_rngb_ctx;
+
+/*
+ How to reach the RNGB. `size` and `version` first: set them to
+ `sizeof(tk_rngb_config)` and `TK_CONFIG_VERSION`.
+ */
+typedef struct tk_rngb_config {
+  /*
+   `sizeof(tk_rngb_config)`.
+   */
+  uint32_t size;
+  /*
+   `TK_CONFIG_VERSION`.
+   */
+  uint32_t version;
+  /*
+   RNGB register base (`TK_RNGB_BASE_IMX6ULL`), mapped as device
+   memory. Sim builds check it but use the model.
+   */
+  void *regs;
+  /*
+   `delay_us` is required; `random` is unused.
+   */
+  struct tk_platform platform;
+} tk_rngb_config;
 
 /*
  Opaque storage for one STM32MP1 context; zero it before the first init.
@@ -832,6 +876,43 @@ int32_t tk_dcp_huk(struct tk_dcp_ctx *ctx, uint8_t *huk, size_t *huk_len);
  codes get "unknown error code"). Never NULL; do not free it.
  */
 const char *tk_strerror(int32_t code);
+
+/*
+ Claims the RNGB, self-tests and seeds it.
+
+ Errors: `TK_E_NULL` (ctx, cfg, regs or delay_us NULL), `TK_E_ALIGN`,
+ `TK_E_CONFIG_VERSION`, `TK_E_CONFIG_SIZE`, `TK_E_BUSY` (ctx live, or
+ the RNGB held by another context), `TK_E_NO_DEVICE` (no RNGB at
+ `regs`), `TK_E_HARDWARE` (self test or seeding failed),
+ `TK_E_TIMEOUT`.
+
+ # Safety
+
+ `ctx` points to a `tk_rngb_ctx` that is zero or was deinitialised;
+ `cfg` to a config whose header tells its size; the callbacks with
+ `platform.user` stay valid until `tk_rngb_deinit`.
+ */
+int32_t tk_rngb_init(struct tk_rngb_ctx *ctx, const struct tk_rngb_config *cfg);
+
+/*
+ Releases the RNGB and zeroes the context.
+
+ # Safety
+
+ As `tk_rngb_init`.
+ */
+int32_t tk_rngb_deinit(struct tk_rngb_ctx *ctx);
+
+/*
+ Fills exactly `len` bytes at `out` from the RNGB's FIFO; on failure
+ (an error status, a FIFO that stays empty past its bound) what was
+ written is zeroed again.
+
+ # Safety
+
+ `ctx` as for `tk_rngb_init`; `out` writable for `len` bytes.
+ */
+int32_t tk_rngb_random(struct tk_rngb_ctx *ctx, uint8_t *out, size_t len);
 
 /*
  Takes the BSEC for `ctx` and checks it answers as a BSEC2. The fuses

@@ -18,6 +18,7 @@ mod sim;
 pub mod caam;
 pub mod dcp;
 pub mod error;
+pub mod rngb;
 pub mod stm32mp1;
 pub mod tee;
 pub mod tpm;
@@ -29,6 +30,7 @@ pub use platform::{
     CacheFn, ChipSelectFn, DelayUsFn, Dma, Platform, RandomFn, SpiTransferFn, tk_abi_version,
     tk_key_wipe,
 };
+pub use rngb::*;
 pub use stm32mp1::*;
 pub use tee::*;
 pub use tpm::*;

@@ -143,6 +143,13 @@ pub fn dcp_config(board: &Board) -> DcpConfig {
     })
 }
 
+pub fn rngb_config(board: &Board) -> RngbConfig {
+    versioned!(RngbConfig {
+        regs: TK_RNGB_BASE_IMX6ULL as *mut c_void,
+        platform: board.platform(),
+    })
+}
+
 pub fn caam_config(board: &Board) -> CaamConfig {
     versioned!(CaamConfig {
         regs: 0x3090_0000 as *mut c_void,
