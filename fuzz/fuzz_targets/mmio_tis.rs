@@ -14,58 +14,13 @@
 
 use std::cell::RefCell;
 
-use hal_tpm_spi::regs::LOCALITY_WINDOW;
-use hal_tpm_spi::sim::{CannedBackend, Fault, TpmSim};
+use hal_tpm_spi::sim::{CannedBackend, Fault, SimMmio, TpmSim};
 use hal_tpm_spi::spec::ResponseCode;
-use hal_tpm_spi::{ByteMmio, MmioTis, Timeouts, Tis, TpmSource};
+use hal_tpm_spi::{MmioTis, Tis, TpmSource};
 use libfuzzer_sys::fuzz_target;
 use trusted_core::test_util::{NoDelay, ScriptRng};
-use trusted_core::{Key, Mmio, TrustSource};
-use trusted_keys_fuzz::{Input, ReadPlan, XorMmio, pieces};
-
-type Sim<'a> = RefCell<TpmSim<CannedBackend<'a>>>;
-
-/// The model's registers as a memory-mapped TIS block: locality L at
-/// L × 4 KiB, one model register access per byte.
-struct SimMmio<'a, 'b>(&'a Sim<'b>);
-
-impl SimMmio<'_, '_> {
-    fn split(offset: usize) -> (u8, u16) {
-        let locality = u8::try_from(offset / LOCALITY_WINDOW).unwrap_or(u8::MAX);
-        (locality, (offset % LOCALITY_WINDOW) as u16)
-    }
-}
-
-impl Mmio for SimMmio<'_, '_> {
-    fn read32(&mut self, offset: usize) -> u32 {
-        u32::from_le_bytes([0, 1, 2, 3].map(|i| self.read8(offset + i)))
-    }
-    fn write32(&mut self, offset: usize, value: u32) {
-        for (i, b) in value.to_le_bytes().into_iter().enumerate() {
-            self.write8(offset + i, b);
-        }
-    }
-}
-
-impl ByteMmio for SimMmio<'_, '_> {
-    fn read8(&mut self, offset: usize) -> u8 {
-        let (locality, offset) = Self::split(offset);
-        self.0.borrow_mut().read_register(locality, offset)
-    }
-    fn write8(&mut self, offset: usize, value: u8) {
-        let (locality, offset) = Self::split(offset);
-        self.0.borrow_mut().write_register(locality, offset, value);
-    }
-}
-
-const FAST: Timeouts = Timeouts {
-    a_us: 200,
-    b_us: 200,
-    c_us: 200,
-    d_us: 200,
-    durations_us: [200; 5],
-    max_poll_step_us: 20,
-};
+use trusted_core::{Key, TrustSource};
+use trusted_keys_fuzz::{FAST_TIMEOUTS, Input, ReadPlan, XorMmio, pieces};
 
 fn faults(sim: &mut TpmSim<CannedBackend<'_>>, input: &mut Input<'_>) {
     let kinds = input.u16();
@@ -100,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
     let ops = control.rest();
     let dev = RefCell::new(sim);
     let mmio = XorMmio::new(SimMmio(&dev), plan);
-    let tis = Tis::new(MmioTis::new(mmio), NoDelay).with_timeouts(FAST);
+    let tis = Tis::new(MmioTis::new(mmio), NoDelay).with_timeouts(FAST_TIMEOUTS);
     let mut src = TpmSource::new(tis, ScriptRng::counting(3)).allow_insecure();
     let key = Key::from_slice(&[0x42; 32]).expect("32 bytes");
     for &op in ops.iter().take(8) {

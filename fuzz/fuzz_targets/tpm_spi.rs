@@ -15,11 +15,11 @@ use embedded_hal::digital::{ErrorType as PinErrorType, OutputPin};
 use embedded_hal::spi::{ErrorType as SpiErrorType, SpiBus};
 use hal_tpm_spi::sim::{CannedBackend, Fault, SimCs, SimSpi, TpmSim};
 use hal_tpm_spi::spec::ResponseCode;
-use hal_tpm_spi::{SpiTis, Timeouts, Tis, TpmSource};
+use hal_tpm_spi::{SpiTis, Tis, TpmSource};
 use libfuzzer_sys::fuzz_target;
 use trusted_core::test_util::{NoDelay, ScriptRng};
 use trusted_core::{Key, TrustSource};
-use trusted_keys_fuzz::{Input, pieces};
+use trusted_keys_fuzz::{FAST_TIMEOUTS, Input, pieces};
 
 /// MISO bytes XORed by a plan of `(delta: u16, xor: u8)` records, or
 /// replaced by the input entirely (`raw`).
@@ -139,15 +139,6 @@ impl SpiBus for NoBus {
     }
 }
 
-const FAST: Timeouts = Timeouts {
-    a_us: 200,
-    b_us: 200,
-    c_us: 200,
-    d_us: 200,
-    durations_us: [200; 5],
-    max_poll_step_us: 20,
-};
-
 fn faults(sim: &mut TpmSim<CannedBackend<'_>>, input: &mut Input<'_>) {
     let kinds = input.u16();
     let arg = input.u16();
@@ -232,7 +223,11 @@ fuzz_target!(|data: &[u8]| {
             low: &cs_low,
         };
         let spi_tis = SpiTis::new(spi, cs).with_wait_state_limit(u16::from(flags >> 4) + 1);
-        drive(Tis::new(spi_tis, NoDelay).with_timeouts(FAST), ops, &cs_low);
+        drive(
+            Tis::new(spi_tis, NoDelay).with_timeouts(FAST_TIMEOUTS),
+            ops,
+            &cs_low,
+        );
         return;
     }
     let mut sim = TpmSim::new(CannedBackend::new(&answers)).with_burst_max(control.u16());
@@ -250,6 +245,6 @@ fuzz_target!(|data: &[u8]| {
         inner: SimCs(&dev),
         low: &cs_low,
     };
-    let tis = Tis::new(SpiTis::new(spi, cs), NoDelay).with_timeouts(FAST);
+    let tis = Tis::new(SpiTis::new(spi, cs), NoDelay).with_timeouts(FAST_TIMEOUTS);
     drive(tis, ops, &cs_low);
 });

@@ -205,6 +205,17 @@ impl<M: hal_tpm_spi::ByteMmio> hal_tpm_spi::ByteMmio for XorMmio<M> {
     }
 }
 
+/// Short TIS waits (200 µs, polled every 20 µs) for the TPM targets, so
+/// a device that never answers fails its wait quickly.
+pub const FAST_TIMEOUTS: hal_tpm_spi::Timeouts = hal_tpm_spi::Timeouts {
+    a_us: 200,
+    b_us: 200,
+    c_us: 200,
+    d_us: 200,
+    durations_us: [200; 5],
+    max_poll_step_us: 20,
+};
+
 /// A register block that is nothing but the fuzz input: every read takes
 /// the next four bytes (zeros at the end), writes are dropped.
 pub struct InputMmio<'a> {

@@ -3,10 +3,8 @@
 
 use std::cell::RefCell;
 
-use hal_tpm_spi::regs::LOCALITY_WINDOW;
-use hal_tpm_spi::sim::{CannedBackend, Fault, SIM_DID_VID, TpmSim};
-use hal_tpm_spi::{ByteMmio, Error, MmioTis, MmioTpm, ResponseCode, Tis, Tpm, TpmSource, Wait};
-use trusted_core::Mmio;
+use hal_tpm_spi::sim::{CannedBackend, Fault, SIM_DID_VID, SimMmio, TpmSim};
+use hal_tpm_spi::{Error, MmioTis, MmioTpm, ResponseCode, Tis, Tpm, TpmSource, Wait};
 use trusted_core::test_util::NoDelay;
 
 const STARTUP_OK: &[u8] = &[0x80, 0x01, 0, 0, 0, 10, 0, 0, 0, 0];
@@ -17,41 +15,7 @@ const RANDOM8: &[u8] = &[
 
 type Sim<'a> = RefCell<TpmSim<CannedBackend<'a>>>;
 
-/// The sim's registers as a memory-mapped TIS block: locality L at
-/// L × 4 KiB, one sim register access per byte (so a 32-bit FIFO access
-/// would move four FIFO bytes, as on QEMU).
-struct SimMmio<'a, 'b>(&'a Sim<'b>);
-
-impl SimMmio<'_, '_> {
-    fn split(offset: usize) -> (u8, u16) {
-        let locality = u8::try_from(offset / LOCALITY_WINDOW).unwrap_or(u8::MAX);
-        (locality, (offset % LOCALITY_WINDOW) as u16)
-    }
-}
-
-impl Mmio for SimMmio<'_, '_> {
-    fn read32(&mut self, offset: usize) -> u32 {
-        u32::from_le_bytes([0, 1, 2, 3].map(|i| self.read8(offset + i)))
-    }
-    fn write32(&mut self, offset: usize, value: u32) {
-        for (i, b) in value.to_le_bytes().into_iter().enumerate() {
-            self.write8(offset + i, b);
-        }
-    }
-}
-
-impl ByteMmio for SimMmio<'_, '_> {
-    fn read8(&mut self, offset: usize) -> u8 {
-        let (locality, offset) = Self::split(offset);
-        self.0.borrow_mut().read_register(locality, offset)
-    }
-    fn write8(&mut self, offset: usize, value: u8) {
-        let (locality, offset) = Self::split(offset);
-        self.0.borrow_mut().write_register(locality, offset, value);
-    }
-}
-
-fn tis<'a, 'b>(sim: &'a Sim<'b>) -> MmioTpm<SimMmio<'a, 'b>, NoDelay> {
+fn tis<'a, 'b>(sim: &'a Sim<'b>) -> MmioTpm<SimMmio<'a, CannedBackend<'b>>, NoDelay> {
     Tis::new(MmioTis::new(SimMmio(sim)), NoDelay)
 }
 

@@ -18,6 +18,7 @@
 //! real TPMs show ([`Fault`]).
 
 mod canned;
+mod mmio;
 mod spi;
 #[cfg(feature = "swtpm")]
 pub mod swtpm;
@@ -29,6 +30,7 @@ use crate::regs::SPI_HEADER_LEN;
 use crate::spec::ResponseCode;
 
 pub use canned::CannedBackend;
+pub use mmio::SimMmio;
 pub use spi::{SimCs, SimSpi};
 
 /// FIFO capacity for commands and responses (PTP: at least 1 KiB; the
