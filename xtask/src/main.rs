@@ -222,13 +222,42 @@ fn ensure_packages() -> Result {
         "apt-get update",
         Command::new("apt-get").args(["update", "-qq"]),
     )?;
+    let mut install: Vec<String> = missing.iter().map(|p| p.to_string()).collect();
+    install.extend(qemu_utils_pin(&missing));
     run(
         &line,
         Command::new("apt-get")
-            .args(["install", "-y", "-qq"])
-            .args(&missing)
+            .args(["install", "-y", "-qq", "--allow-downgrades"])
+            .args(&install)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// Some machine images carry a newer `qemu-utils` (qemu-img) from a
+/// backports archive that is not in their sources; it breaks the
+/// `qemu-system-*` of the configured release, so apt refuses the install.
+/// Pin `qemu-utils` to the release's version (a downgrade of qemu-img only)
+/// when a QEMU system package is to be installed and the versions differ.
+fn qemu_utils_pin(missing: &[&str]) -> Option<String> {
+    if !missing.iter().any(|p| p.starts_with("qemu-system-")) {
+        return None;
+    }
+    let policy = |package: &str, field: &str| -> Option<String> {
+        let out = Command::new("apt-cache")
+            .args(["policy", package])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(field).map(|v| v.trim().to_string()))
+            .filter(|v| v != "(none)")
+    };
+    let installed = policy("qemu-utils", "Installed:")?;
+    let wanted = policy("qemu-system-arm", "Candidate:")?;
+    (installed != wanted).then(|| {
+        eprintln!("xtask: qemu-utils {installed} does not match qemu-system {wanted}: installing qemu-utils={wanted}");
+        format!("qemu-utils={wanted}")
+    })
 }
 
 fn test() -> Result {
