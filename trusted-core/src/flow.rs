@@ -43,15 +43,23 @@ pub enum Path {
     Rotated,
 }
 
-impl fmt::Display for Path {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Path {
+    /// What happened, in words: for firmware that prints without
+    /// `core::fmt` (the same text as `Display`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
             Path::Unsealed => "unsealed the stored blob",
             Path::UnsealedFallback => "unsealed the stored blob (one slot did not verify)",
             Path::Provisioned => "first boot: new key sealed, stored and proven",
             Path::Resealed => "key sealed again, new blob stored and proven",
             Path::Rotated => "new key sealed, stored and proven in place of the old one",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
