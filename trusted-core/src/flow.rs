@@ -139,6 +139,12 @@ pub struct FlowOptions<'a> {
     /// keyctl-style options for seal and unseal (`keyhandle=0x81000001`
     /// for the TPM; the other sources ignore them).
     pub options: &'a str,
+    /// Bytes of stack [`crate::scrub`] zeroes below the flow when it
+    /// returns, where the cryptography left key material in dead frames;
+    /// 0 (the default) wipes nothing. Use at least the backend's measured
+    /// unseal and first-boot stack (`docs/size.md`), and leave as much
+    /// stack free again.
+    pub scrub_stack: usize,
 }
 
 impl<'a> FlowOptions<'a> {
@@ -148,6 +154,7 @@ impl<'a> FlowOptions<'a> {
             rng,
             key_len: 32,
             options: "",
+            scrub_stack: 0,
         }
     }
 
@@ -170,6 +177,13 @@ impl<'a> FlowOptions<'a> {
     /// keyctl-style seal/unseal options.
     pub const fn options(mut self, options: &'a str) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Zero `bytes` of stack below the flow after each call (see
+    /// [`FlowOptions::scrub_stack`]).
+    pub const fn scrub_stack(mut self, bytes: usize) -> Self {
+        self.scrub_stack = bytes;
         self
     }
 }
@@ -215,8 +229,35 @@ impl TryCryptoRng for NoCallerRng {}
 /// stored blob stays. `source` must be initialised (e.g. by
 /// [`TrustSource::select`]).
 ///
+/// With [`FlowOptions::scrub_stack`] set, the stack the flow used is
+/// zeroed before it returns, on success and on error.
+///
 /// The crate documentation shows it in use ("The boot flow: one call").
 pub fn provision_or_unseal<S, F, R>(
+    source: &mut S,
+    store: &mut BlobStore<F>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+) -> Result<(Key, Path), FlowError>
+where
+    S: TrustSource + ?Sized,
+    F: NorFlash,
+    R: TryCryptoRng + ?Sized,
+{
+    scrubbed(options, || {
+        provision_or_unseal_inner(source, store, key_rng, options)
+    })
+}
+
+/// Runs `op` under [`crate::scrub::after`] when the options ask for it.
+fn scrubbed<T>(options: &FlowOptions<'_>, op: impl FnOnce() -> T) -> T {
+    match options.scrub_stack {
+        0 => op(),
+        depth => crate::scrub::after(depth, op),
+    }
+}
+
+fn provision_or_unseal_inner<S, F, R>(
     source: &mut S,
     store: &mut BlobStore<F>,
     key_rng: &mut R,
@@ -262,7 +303,26 @@ pub enum Reseal {
 /// stages it in the other slot, proves it (read back, unseal, compare) and
 /// commits it. Until the commit the old blob stays current, so a power cut
 /// or failure at any point leaves the old key or the new one, never none.
+/// [`FlowOptions::scrub_stack`] applies as in [`provision_or_unseal`].
 pub fn reseal<S, F, R>(
+    source: &mut S,
+    store: &mut BlobStore<F>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+    seal_options: &str,
+    what: Reseal,
+) -> Result<(Key, Path), FlowError>
+where
+    S: TrustSource + ?Sized,
+    F: NorFlash,
+    R: TryCryptoRng + ?Sized,
+{
+    scrubbed(options, || {
+        reseal_inner(source, store, key_rng, options, seal_options, what)
+    })
+}
+
+fn reseal_inner<S, F, R>(
     source: &mut S,
     store: &mut BlobStore<F>,
     key_rng: &mut R,

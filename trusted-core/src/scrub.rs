@@ -68,6 +68,7 @@ pub fn stack(depth: usize) {
 mod tests {
     use super::*;
     use hmac::{KeyInit, Mac};
+    use trusted_core::test_util::{STACK_MARGIN, STACK_SPAN, deep, stack_below_holds};
 
     type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -80,47 +81,6 @@ mod tests {
     #[inline(never)]
     fn keyed() -> HmacSha256 {
         <HmacSha256 as KeyInit>::new_from_slice(&KEY).unwrap()
-    }
-
-    /// Stack between the caller's frame and the frames [`deep`] runs its
-    /// operation in: room for [`stack_below_holds`]' own frames (large in
-    /// debug builds), which would otherwise overwrite what it looks for.
-    const MARGIN: usize = 16 * 1024;
-    /// Stack scanned below [`MARGIN`].
-    const SPAN: usize = 32 * 1024;
-
-    /// Runs `op` below [`MARGIN`] bytes of padding, and calls nothing
-    /// after it (in a debug build such a call's frame would overwrite
-    /// `op`'s dead frames before the scan).
-    #[inline(never)]
-    fn deep<R>(op: impl FnOnce() -> R) -> R {
-        let pad = [0u8; MARGIN];
-        core::hint::black_box(&pad);
-        op()
-    }
-
-    /// Whether `needle` is in the [`SPAN`] bytes of stack that lie
-    /// [`MARGIN`] below `top` (the address of a local of the caller):
-    /// where [`deep`] ran its operation, as a debugger would read it.
-    #[inline(never)]
-    fn stack_below_holds(top: usize, needle: &[u8]) -> bool {
-        let end = top - MARGIN / 2;
-        let mut window = [0u8; 64];
-        let mut at = top - MARGIN - SPAN;
-        while at < end {
-            for (i, b) in window.iter_mut().enumerate() {
-                // SAFETY: addresses of this thread's own stack, below the
-                // caller's live frame and well above its guard page (test
-                // threads' stacks are MiBs; this reads 48 KiB); plain
-                // bytes, read without a reference.
-                *b = unsafe { core::ptr::read_volatile((at + i) as *const u8) };
-            }
-            if window.windows(needle.len()).any(|w| w == needle) {
-                return true;
-            }
-            at += window.len() - needle.len();
-        }
-        false
     }
 
     /// Without a scrub the `key ⊕ opad` block of `hmac` is still on the
@@ -136,10 +96,10 @@ mod tests {
             stack_below_holds(top, &KEY_XOR_OPAD),
             "the unscrubbed stack should still hold key ^ opad"
         );
-        stack(MARGIN + SPAN);
+        stack(STACK_MARGIN + STACK_SPAN);
         assert!(!stack_below_holds(top, &KEY_XOR_OPAD));
 
-        let scrubbed = deep(|| after(SPAN, keyed));
+        let scrubbed = deep(|| after(STACK_SPAN, keyed));
         assert!(!stack_below_holds(top, &KEY_XOR_OPAD));
         assert!(!stack_below_holds(top, &KEY));
         let tag = |mut m: HmacSha256| {
