@@ -11,6 +11,7 @@ use aes::Aes128;
 use cfb_mode::cipher::KeyIvInit;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 use trusted_core::one_block::OneBlock;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -59,10 +60,13 @@ impl HmacKey {
     }
 }
 
-/// `auth` without its trailing zero bytes.
+/// `auth` without its trailing zero bytes (Part 1 §19.6.5), found in time
+/// that depends on `auth`'s length only, not on its bytes.
 pub(super) fn strip_trailing_zeros(auth: &[u8]) -> &[u8] {
-    let keep = auth.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    auth.get(..keep).unwrap_or(&[])
+    let keep = auth.iter().zip(1u32..).fold(0u32, |keep, (&b, end)| {
+        u32::conditional_select(&keep, &end, !b.ct_eq(&0))
+    });
+    auth.get(..keep as usize).unwrap_or(&[])
 }
 
 /// AES-128 key ‖ IV for parameter encryption: KDFa(SHA-256, sessionKey ‖
@@ -284,4 +288,24 @@ pub fn object_name(public_area: &[u8]) -> [u8; NAME_SIZE] {
 /// handle itself, big-endian (Part 1 §16).
 pub fn handle_name(handle: u32) -> [u8; 4] {
     handle.to_be_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_trailing_zeros;
+
+    #[test]
+    fn strips_only_trailing_zeros() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (&[], &[]),
+            (&[0, 0], &[]),
+            (&[7], &[7]),
+            (&[0, 7], &[0, 7]),
+            (&[1, 0, 2, 0, 0], &[1, 0, 2]),
+            (&[0xff; 64], &[0xff; 64]),
+        ];
+        for (auth, kept) in cases {
+            assert_eq!(strip_trailing_zeros(auth), kept, "{auth:02x?}");
+        }
+    }
 }
