@@ -189,8 +189,10 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
 
     fn seal_inner(&mut self, key: &Key, blob: &mut [u8]) -> Result<()> {
         let n = key.len();
-        let (header, body) = blob.split_at_mut(DCP_BLOB_HEADER);
-        let (ct, tag_out) = body.split_at_mut(n);
+        let (header, body) = blob
+            .split_at_mut_checked(DCP_BLOB_HEADER)
+            .ok_or(Error::BlobLength)?;
+        let (ct, tag_out) = body.split_at_mut_checked(n).ok_or(Error::BlobLength)?;
         // Linux draws the nonce first, then the blob key.
         let nonce = header.get_mut(NONCE).ok_or(Error::BlobLength)?;
         self.rng.try_fill_bytes(nonce).map_err(|_| Error::Rng)?;

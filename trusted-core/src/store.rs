@@ -740,11 +740,17 @@ impl<F: NorFlash> BlobStore<F> {
 
     fn read_into(&mut self, addr: u32, out: &mut [u8]) -> Result<(), StoreError> {
         let mut rest: &mut [u8] = out;
+        let mut overrun = false;
         self.visit(addr, rest.len(), |piece| {
-            let (head, tail) = core::mem::take(&mut rest).split_at_mut(piece.len());
-            head.copy_from_slice(piece);
-            rest = tail;
-        })
+            match core::mem::take(&mut rest).split_at_mut_checked(piece.len()) {
+                Some((head, tail)) => {
+                    head.copy_from_slice(piece);
+                    rest = tail;
+                }
+                None => overrun = true,
+            }
+        })?;
+        if overrun { Err(STAGING) } else { Ok(()) }
     }
 
     fn commit_state(&mut self, slot: Slot) -> Result<Commit, StoreError> {

@@ -151,7 +151,9 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
         self.rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
         let cipher = self.cipher()?;
         let bytes = blob.as_mut_bytes();
-        let (header, body) = bytes.split_at_mut(TEE_BLOB_OVERHEAD);
+        let (header, body) = bytes
+            .split_at_mut_checked(TEE_BLOB_OVERHEAD)
+            .ok_or(Error::BlobLength)?;
         body.copy_from_slice(key.as_bytes());
         let tag = match cipher.encrypt_inout_detached(
             &Nonce::<U16>::from(iv),
