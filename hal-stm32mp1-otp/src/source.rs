@@ -2,12 +2,9 @@
 //! (core/drivers/stm32mp15_huk.c), and the TEE sealer on top of it.
 
 use aes::Aes128;
-use aes_gcm::aead::array::typenum::U12;
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{AesGcm, Nonce};
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use subtle::ConstantTimeEq;
 use trusted_core::fih::{self, Verdict};
-use trusted_core::one_block::OneBlock;
 use trusted_core::{Error, HUK_LEN, Huk, HukBytes, Result, debug, tee::TeeSealer, warning};
 use zeroize::Zeroizing;
 
@@ -242,17 +239,23 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             let value = fuse_or_locked_shadow(&mut self.access, word)?;
             chunk.copy_from_slice(&value.to_le_bytes());
         }
-        // One block at a time: the same ciphertext from less code.
-        let cipher =
-            AesGcm::<OneBlock<Aes128>, U12>::new_from_slice(key).map_err(|_| Error::KeyLength)?;
-        let mut nonce = [0u8; 12];
-        nonce[0] = 0x55;
-        cipher
-            .encrypt_inout_detached(&Nonce::<U12>::from(nonce), &[], block.as_mut_slice().into())
-            .map_err(|_| Error::KeyLength)?;
+        // OP-TEE encrypts the UID with AES-128-GCM (nonce 55 00..00, no
+        // AAD) and keeps the ciphertext, not the tag. For one block that
+        // is CTR's first keystream block: the UID XOR AES(key, nonce ‖
+        // BE32(2)), 96-bit nonce (SP 800-38D §7.1). No GHASH is needed.
+        let cipher = Aes128::new_from_slice(key).map_err(|_| Error::KeyLength)?;
+        let mut keystream = Zeroizing::new(Array::from(GCM_FIRST_COUNTER_BLOCK));
+        cipher.encrypt_block(&mut keystream);
+        for (b, k) in block.iter_mut().zip(keystream.iter()) {
+            *b ^= k;
+        }
         Ok(block)
     }
 }
+
+/// GCM's first counter block for OP-TEE's UID nonce `55 00 .. 00`:
+/// nonce ‖ BE32(2) (J0 = nonce ‖ BE32(1) is kept for the tag).
+const GCM_FIRST_COUNTER_BLOCK: [u8; 16] = [0x55, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
 
 /// The fuse value of `word`; under SRLOCK the reload is impossible, so the
 /// shadow the boot ROM loaded is used, as OP-TEE (whose reload the hardware
