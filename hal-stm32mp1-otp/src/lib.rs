@@ -12,6 +12,7 @@ pub mod saes;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;
+mod uid;
 
 pub use access::{OtpAccess, Smc, SmcOtp};
 pub use bsec::{Bsec, BsecStatus, LockState, SecurityState, StickyLock};

@@ -1,8 +1,6 @@
 //! Policy: the STM32MP15 hardware unique key exactly as OP-TEE derives it
 //! (core/drivers/stm32mp15_huk.c), and the TEE sealer on top of it.
 
-use aes::Aes128;
-use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use subtle::ConstantTimeEq;
 use trusted_core::fih::{self, Verdict};
 use trusted_core::{Error, HUK_LEN, Huk, HukBytes, Result, debug, tee::TeeSealer, warning};
@@ -96,8 +94,12 @@ pub type Stm32mp15Tee<A, R> = TeeSealer<Stm32mp15Huk<A>, R>;
 
 impl<A: OtpAccess> Stm32mp15Huk<A> {
     /// A provider reading the HUK through `access` as `config` says.
-    /// Fails on word numbers above 95 or repeated key words.
+    /// Fails on word numbers above 95 or repeated key words, and on
+    /// [`HukMode::DeriveUid`] when built without the `derive-uid` feature.
     pub fn new(access: A, config: HukConfig) -> Result<Self> {
+        if config.mode == HukMode::DeriveUid && !cfg!(feature = "derive-uid") {
+            return Err(NO_DERIVE_UID);
+        }
         let all = config.words.iter().chain(config.uid_words.iter());
         if all.clone().any(|&w| usize::from(w) >= regs::OTP_WORDS) {
             return Err(Error::InvalidArgument("OTP word numbers are 0..=95"));
@@ -239,23 +241,14 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             let value = fuse_or_locked_shadow(&mut self.access, word)?;
             chunk.copy_from_slice(&value.to_le_bytes());
         }
-        // OP-TEE encrypts the UID with AES-128-GCM (nonce 55 00..00, no
-        // AAD) and keeps the ciphertext, not the tag. For one block that
-        // is CTR's first keystream block: the UID XOR AES(key, nonce ‖
-        // BE32(2)), 96-bit nonce (SP 800-38D §7.1). No GHASH is needed.
-        let cipher = Aes128::new_from_slice(key).map_err(|_| Error::KeyLength)?;
-        let mut keystream = Zeroizing::new(Array::from(GCM_FIRST_COUNTER_BLOCK));
-        cipher.encrypt_block(&mut keystream);
-        for (b, k) in block.iter_mut().zip(keystream.iter()) {
-            *b ^= k;
-        }
+        crate::uid::encrypt(key, &mut block)?;
         Ok(block)
     }
 }
 
-/// GCM's first counter block for OP-TEE's UID nonce `55 00 .. 00`:
-/// nonce ‖ BE32(2) (J0 = nonce ‖ BE32(1) is kept for the tag).
-const GCM_FIRST_COUNTER_BLOCK: [u8; 16] = [0x55, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+/// [`HukMode::DeriveUid`] in a build without it.
+const NO_DERIVE_UID: Error =
+    Error::Unsupported("HukMode::DeriveUid: hal-stm32mp1-otp built without feature derive-uid");
 
 /// The fuse value of `word`; under SRLOCK the reload is impossible, so the
 /// shadow the boot ROM loaded is used, as OP-TEE (whose reload the hardware

@@ -308,6 +308,20 @@ fn test() -> Result {
         "cargo test --workspace",
         cargo().args(["test", "--workspace"]),
     )?;
+    // A feature that removes code: the build without it refuses clearly.
+    run(
+        "hal-stm32mp1-otp without derive-uid",
+        cargo().args([
+            "test",
+            "-p",
+            "hal-stm32mp1-otp",
+            "--no-default-features",
+            "--features",
+            "sim,hazmat",
+            "--test",
+            "derive_uid_feature",
+        ]),
+    )?;
     // Every fuzz target for a few seconds from its seeds (fuzz/).
     fuzz::fuzz(&fuzz::Plan::smoke())?;
     // Every library crate as crates.io would get it, verified by building

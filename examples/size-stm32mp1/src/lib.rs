@@ -1,7 +1,8 @@
 //! Size probe for `cargo xtask size`: what a bootloader on an STM32MP15
 //! links to seal and unseal Linux `trusted.source=tee` blobs keyed by
 //! OP-TEE's HUK from BSEC OTP words 60..63 (BSEC driver, fuse reads with
-//! their glitch checks, HMAC-SHA256 TA key, AES-256-GCM). Built as a
+//! their glitch checks, HMAC-SHA256 TA key, AES-256-GCM; the `BsecKey`
+//! mode only, without the `derive-uid` feature). Built as a
 //! staticlib with LTO so only code reachable from these two entry points
 //! is counted.
 #![no_std]

@@ -1,0 +1,39 @@
+//! `CFG_STM32MP15_HUK_BSEC_DERIVE_UID`: the UID block encrypted under the
+//! OTP key, as OP-TEE's `stm32mp15_huk.c` does it (feature `derive-uid`).
+
+#[cfg(feature = "derive-uid")]
+use aes::Aes128;
+#[cfg(feature = "derive-uid")]
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+use trusted_core::{HUK_LEN, Result};
+
+/// GCM's first counter block for OP-TEE's UID nonce `55 00 .. 00`:
+/// nonce ‖ BE32(2) (J0 = nonce ‖ BE32(1) is kept for the tag).
+#[cfg(feature = "derive-uid")]
+const GCM_FIRST_COUNTER_BLOCK: [u8; 16] = [0x55, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+/// Encrypts `block` (UID0 ‖ UID1 ‖ UID2 ‖ 0) in place under `key`.
+///
+/// OP-TEE encrypts it with AES-128-GCM (nonce 55 00..00, no AAD) and
+/// keeps the ciphertext, not the tag. For one block that is CTR's first
+/// keystream block: the block XOR AES(key, nonce ‖ BE32(2)), 96-bit nonce
+/// (SP 800-38D §7.1); no GHASH is needed.
+#[cfg(feature = "derive-uid")]
+pub(crate) fn encrypt(key: &[u8; HUK_LEN], block: &mut [u8; HUK_LEN]) -> Result<()> {
+    let cipher = Aes128::new_from_slice(key).map_err(|_| trusted_core::Error::KeyLength)?;
+    let mut keystream = zeroize::Zeroizing::new(Array::from(GCM_FIRST_COUNTER_BLOCK));
+    cipher.encrypt_block(&mut keystream);
+    for (b, k) in block.iter_mut().zip(keystream.iter()) {
+        *b ^= k;
+    }
+    Ok(())
+}
+
+/// Without the feature `Stm32mp15Huk::new` refuses the mode, so this is
+/// never reached; it refuses too.
+#[cfg(not(feature = "derive-uid"))]
+pub(crate) fn encrypt(_key: &[u8; HUK_LEN], _block: &mut [u8; HUK_LEN]) -> Result<()> {
+    Err(trusted_core::Error::Unsupported(
+        "HukMode::DeriveUid: hal-stm32mp1-otp built without feature derive-uid",
+    ))
+}
