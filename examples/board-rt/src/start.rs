@@ -87,7 +87,7 @@ __board_rt_reset:
 #[cfg(target_feature = "mclass")]
 #[unsafe(no_mangle)]
 extern "C" fn __board_rt_fault() -> ! {
-    semihosting::println!("board-rt: unexpected exception");
+    crate::out::write(b"board-rt: unexpected exception\n");
     crate::exit(134)
 }
 

@@ -144,7 +144,7 @@ impl rand_core::TryCryptoRng for Lent<'_> {}
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
     step!(
-        "imx6ull-dcp: i.MX6ULL DCP, {}",
+        "imx6ull-dcp: i.MX6ULL DCP, ",
         if cfg!(feature = "sim") {
             "DCP model (sim)"
         } else {
@@ -168,7 +168,7 @@ extern "C" fn main() -> ! {
         &FlowOptions::new(RngChoice::Caller),
     );
     match dcp_result {
-        Ok(len) => step!("dcp blob: PASS ({len} bytes)"),
+        Ok(len) => step!("dcp blob: PASS (", len, " bytes)"),
         Err(_) => finish("imx6ull-dcp", dcp_result),
     }
 
@@ -179,7 +179,7 @@ extern "C" fn main() -> ! {
         &FlowOptions::new(RngChoice::Source),
     );
     if let Ok(len) = tee_result {
-        step!("tee blob (DCP HUK): PASS ({len} bytes)");
+        step!("tee blob (DCP HUK): PASS (", len, " bytes)");
     }
     finish("imx6ull-dcp", tee_result)
 }

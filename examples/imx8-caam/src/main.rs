@@ -143,7 +143,7 @@ impl TrustSource for CaamWithRng4 {
 
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
-    step!("imx8-caam: i.MX8M CAAM, {}", board::NAME);
+    step!("imx8-caam: i.MX8M CAAM, ", board::NAME);
 
     step!("== Linux trusted_caam blob (CaamSource, key from RNG4) ==");
     let caam_result = boot_twice(
@@ -152,7 +152,7 @@ extern "C" fn main() -> ! {
         &FlowOptions::new(RngChoice::Source),
     );
     match caam_result {
-        Ok(len) => step!("caam blob: PASS ({len} bytes)"),
+        Ok(len) => step!("caam blob: PASS (", len, " bytes)"),
         Err(_) => finish("imx8-caam", caam_result),
     }
 
@@ -169,7 +169,7 @@ extern "C" fn main() -> ! {
         &FlowOptions::new(RngChoice::Source),
     );
     if let Ok(len) = tee_result {
-        step!("tee blob (CAAM HUK): PASS ({len} bytes)");
+        step!("tee blob (CAAM HUK): PASS (", len, " bytes)");
     }
     finish("imx8-caam", tee_result)
 }

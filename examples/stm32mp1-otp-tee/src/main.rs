@@ -189,7 +189,7 @@ fn huk_words_blank(access: &mut impl OtpAccess, words: [u8; 4]) -> Result<bool, 
 
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
-    step!("stm32mp1-otp-tee: STM32MP15 BSEC HUK, {}", board::NAME);
+    step!("stm32mp1-otp-tee: STM32MP15 BSEC HUK, ", board::NAME);
     let device = board::Device::new();
     let config = HukConfig::default();
     let mut boot = 0;
@@ -203,8 +203,11 @@ extern "C" fn main() -> ! {
             let mut bsec = Bsec::new(device.mmio(), board::delay());
             if huk_words_blank(&mut bsec, config.words)? {
                 step!(
-                    "boot {boot}: HUK words {:?} blank: provisioning",
-                    config.words
+                    "boot ",
+                    boot,
+                    ": HUK words ",
+                    config.words,
+                    " blank: provisioning"
                 );
                 if !board::MAY_PROVISION {
                     return Err(Error::Unsupported(
@@ -218,15 +221,22 @@ extern "C" fn main() -> ! {
                 huk.fill(0);
                 let report = report?;
                 step!(
-                    "boot {boot}: HUK programmed {:?}, verified {}, locked {:?}",
+                    "boot ",
+                    boot,
+                    ": HUK programmed ",
                     report.programmed,
+                    ", verified ",
                     report.verified,
+                    ", locked ",
                     report.locked
                 );
             } else {
                 step!(
-                    "boot {boot}: HUK words present (fuse program ops so far: {})",
-                    device.program_ops()
+                    "boot ",
+                    boot,
+                    ": HUK words present (fuse program ops so far: ",
+                    device.program_ops(),
+                    ")"
                 );
             }
             let huk = Stm32mp15Huk::new(bsec, config)?;

@@ -144,7 +144,7 @@ mod board {
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
     step!(
-        "stm32mp13-saes-tee: OP-TEE SAES DHUK subkeys, {}",
+        "stm32mp13-saes-tee: OP-TEE SAES DHUK subkeys, ",
         board::NAME
     );
     let mut saes = Stm32Saes::new(board::saes(), board::delay(), MP13);
@@ -164,7 +164,11 @@ extern "C" fn main() -> ! {
             let mut rng = board::rng(boot);
             rng.init()?;
             let saes = Stm32Saes::new(board::saes(), board::delay(), MP13);
-            step!("boot {boot}: SAES driver made, TA key from the DHUK (arm32 layout)");
+            step!(
+                "boot ",
+                boot,
+                ": SAES driver made, TA key from the DHUK (arm32 layout)"
+            );
             Ok(TeeSealer::new(SaesKdf::stm32mp13(saes), rng))
         },
         &mut NoCallerRng,

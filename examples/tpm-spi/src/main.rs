@@ -13,6 +13,7 @@
 #![no_std]
 #![no_main]
 
+use board_rt::out::Hex;
 use board_rt::{NoDelay, SpinDelay, boot_twice, finish, step};
 use hal_dcp::Rngb;
 use hal_dcp::sim::RngbSim;
@@ -55,12 +56,17 @@ extern "C" fn main() -> ! {
             tpm.init()?;
             let made = tpm.provision_srk(SRK)?;
             step!(
-                "boot {boot}: storage key 0x{SRK:08x} {}; {}",
+                "boot ",
+                boot,
+                ": storage key ",
+                Hex(SRK),
+                " ",
                 if made {
                     "created and made persistent"
                 } else {
                     "present"
                 },
+                "; ",
                 if tpm.sessions_enabled() {
                     "salted, encrypted, HMAC-checked sessions"
                 } else {
