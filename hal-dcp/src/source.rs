@@ -2,13 +2,13 @@
 //! hardware unique key ([`DcpHuk`]). The driver's [`crate::Error`] becomes a
 //! [`trusted_core::Error`] here, at the `TrustSource` / `Huk` boundary.
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aead::AeadInOut;
+use aes_gcm::aead::consts::U12;
 use aes_gcm::{AesGcm, Nonce, Tag};
 use embedded_hal::delay::DelayNs;
 use rand_core::TryCryptoRng;
 use trusted_core::fih::{self, Verdict};
 use trusted_core::kdf::{FieldWidths, kdf_counter_cmac};
-use trusted_core::one_block::OneBlock;
 use trusted_core::{
     DmaRegion, Error, Huk, HukBytes, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, Mmio, Result,
     SealedBlob, TrustSource,
@@ -19,10 +19,11 @@ use crate::cipher::DcpAes;
 use crate::dcp::{AesKey, Dcp};
 use trusted_core::{debug, warning};
 
-/// The payload's AES-128-GCM (12-byte IV), in software with the random
-/// blob key, one block at a time: the same blobs from less code (see
-/// `trusted_core::one_block`).
-type BlobGcm = AesGcm<OneBlock<aes::Aes128>, aes_gcm::aead::consts::U12>;
+/// The payload's AES-128-GCM (12-byte IV) with the random blob key (BEK),
+/// every block (H, the tag mask, the counter blocks) an ECB job on the DCP
+/// with the BEK as payload key: the same blobs as software AES, without
+/// linking one. Borrowed, so the cipher's latched error can be read after.
+type BlobGcm<'a, 'd, 'k, M, D, T> = AesGcm<&'a DcpAes<'d, 'k, M, D, T>, U12>;
 
 /// `DCP_BLOB_VERSION` of Linux `trusted_dcp.c`.
 pub const DCP_BLOB_VERSION: u8 = 1;
@@ -208,13 +209,21 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
         ct.copy_from_slice(key.as_bytes());
         let iv = Nonce::try_from(header.get(GCM_IV).ok_or(Error::BlobLength)?)
             .map_err(|_| Error::BlobLength)?;
-        // Keyed straight from the zeroizing buffer: no by-value copy of the
-        // BEK is made (the cipher zeroizes its own key schedule on drop).
-        let tag = BlobGcm::new_from_slice(bek.as_ref())
-            .map_err(|_| Error::KeyLength)?
-            .encrypt_inout_detached(&iv, &[], ct.into())
-            .map_err(|_| Error::BlobLength)?;
-        tag_out.copy_from_slice(&tag);
+        // The DCP reads the BEK by reference from the zeroizing buffer (no
+        // copy; the driver wipes its DMA region after every job). A failed
+        // job is latched by the cipher and turned into an error here; the
+        // caller (`seal`) zeroes the blob.
+        let aes = DcpAes::new(&mut self.dcp, AesKey::Payload(&bek));
+        let sealed = BlobGcm::from(&aes)
+            .encrypt_inout_detached(&iv, &[], (&mut *ct).into())
+            .map_err(|_| Error::BlobLength)
+            .and_then(|tag| {
+                tag_out.copy_from_slice(&tag);
+                // A fresh GCM: H is computed again too.
+                open_back(&BlobGcm::from(&aes), &iv, ct, &tag, key.as_bytes())
+            });
+        aes.finish()?;
+        sealed?;
 
         header
             .get_mut(BLOB_KEY)
@@ -244,10 +253,40 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
         let tag = Tag::try_from(blob.get(DCP_BLOB_HEADER + n..).ok_or(Error::BlobLength)?)
             .map_err(|_| Error::BlobLength)?;
         // The tag is checked, then checked again by encrypting the
-        // plaintext back, before any plaintext is released.
-        let gcm = BlobGcm::new_from_slice(bek.as_ref()).map_err(|_| Error::KeyLength)?;
-        fih::aead_open_checked(&gcm, &iv, ct, &tag, out)
+        // plaintext back, before any plaintext is released. A failed DCP
+        // job wins over the GCM's verdict (blocks after it are zeros, so
+        // that verdict means nothing) and leaves `out` zeroed.
+        let aes = DcpAes::new(&mut self.dcp, AesKey::Payload(&bek));
+        let opened = fih::aead_open_checked(&BlobGcm::from(&aes), &iv, ct, &tag, out);
+        let result = aes.finish().map_err(Error::from).and(opened);
+        if result.is_err() {
+            out.zeroize();
+        }
+        result
     }
+}
+
+/// The seal's re-check: `ct` and `tag` must open back to `key`. Each
+/// payload block is a DCP job, and a job whose output was silently
+/// corrupted in a counter block would still get a right tag (GCM tags the
+/// ciphertext), making a blob that unseals to another key; decrypting
+/// with fresh jobs catches it before the blob is handed out.
+fn open_back<A: AeadInOut>(
+    gcm: &A,
+    iv: &aes_gcm::aead::Nonce<A>,
+    ct: &[u8],
+    tag: &aes_gcm::aead::Tag<A>,
+    key: &[u8],
+) -> Result<()> {
+    const CORRUPTED: Error = Error::Malformed(
+        "DCP blob payload does not decrypt back to the key (glitch or corrupted job)",
+    );
+    let mut again = Zeroizing::new([0u8; MAX_KEY_SIZE]);
+    let again = again.get_mut(..ct.len()).ok_or(Error::KeyLength)?;
+    again.copy_from_slice(ct);
+    gcm.decrypt_inout_detached(iv, &[], (&mut *again).into(), tag)
+        .map_err(|_| CORRUPTED)?;
+    fih::ct_eq(again, key).ok_or(CORRUPTED)
 }
 
 /// Checks a blob's header as Linux `trusted_dcp_unseal` does, plus the key

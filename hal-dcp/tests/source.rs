@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use hal_dcp::regs;
-use hal_dcp::sim::{DcpSim, Fault, KeyUsed};
+use hal_dcp::sim::{DcpSim, Fault, JobRecord, KeyUsed};
 use hal_dcp::source::{DCP_BLOB_OVERHEAD, ZERO_KEY_PROBE, ZERO_KEY_PROBE_ZEROS, parse_blob_header};
 use hal_dcp::{DcpHuk, DcpSource, SealingKey};
 use trusted_core::StaticDma;
@@ -42,13 +42,21 @@ fn seals_byte_exact_blobs_under_the_unique_key() {
     let blob = src.seal(&key, "").unwrap();
     assert_eq!(blob.as_bytes(), v.bytes("blob").as_slice());
     assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
+    // The blob key is wrapped under UNIQUE; the payload GCM runs on the
+    // DCP with the blob key as payload key.
     let log = src.driver_mut().regs_mut().jobs().to_vec();
-    assert!(log.iter().all(|j| j.key == KeyUsed::Unique));
+    let (hardware, payload): (Vec<&JobRecord>, Vec<_>) =
+        log.iter().partition(|j| j.key != KeyUsed::Payload);
+    assert_eq!(hardware.len(), 3, "self test, wrap, unwrap");
+    assert!(!payload.is_empty());
+    assert!(hardware.iter().all(|j| j.key == KeyUsed::Unique));
     assert!(log.iter().all(|j| j.ctrl0 & regs::C0_OTP_KEY == 0));
     assert!(
-        log.iter()
+        hardware
+            .iter()
             .all(|j| (j.ctrl1 >> 8) & 0xFF == u32::from(regs::KEY_SELECT_UNIQUE))
     );
+    assert!(payload.iter().all(|j| j.ctrl0 & regs::C0_PAYLOAD_KEY != 0));
 }
 
 #[test]
@@ -62,8 +70,10 @@ fn seals_byte_exact_blobs_under_the_otp_key() {
     assert_eq!(blob.len(), 128 + 53);
     assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
     let log = src.driver_mut().regs_mut().jobs().to_vec();
-    assert!(log.iter().all(|j| j.key == KeyUsed::Otp));
-    assert!(log.iter().all(|j| j.ctrl0 & regs::C0_OTP_KEY != 0));
+    let hardware: Vec<_> = log.iter().filter(|j| j.key != KeyUsed::Payload).collect();
+    assert_eq!(hardware.len(), 3, "self test, wrap, unwrap");
+    assert!(hardware.iter().all(|j| j.key == KeyUsed::Otp));
+    assert!(hardware.iter().all(|j| j.ctrl0 & regs::C0_OTP_KEY != 0));
 }
 
 #[test]
@@ -75,18 +85,114 @@ fn a_blob_of_one_hardware_key_does_not_open_under_the_other() {
     );
 }
 
+/// One job for the self test; per seal one to wrap the blob key, then the
+/// payload GCM a block per job: H, the tag mask, one per counter block,
+/// and all of that again to open the blob back (the seal's re-check).
+/// Unseal unwraps, computes H, then decrypts and encrypts back (the
+/// re-check of `fih::aead_open_checked`), each with its tag mask.
 #[test]
-fn one_dcp_job_per_seal_and_per_unseal_and_one_for_the_self_test() {
+fn dcp_jobs_per_seal_and_unseal_and_one_for_the_self_test() {
     let mut src = DcpSource::new(unique_1(), counting());
     src.init().unwrap();
     assert_eq!(src.driver_mut().jobs(), 1, "zero-key self test");
     let key = Key::from_slice(&[0x42; 48]).unwrap();
     let blob = src.seal(&key, "").unwrap();
-    assert_eq!(src.driver_mut().jobs(), 2, "seal");
+    assert_eq!(src.driver_mut().jobs(), 1 + 1 + 2 * (1 + 1 + 3), "seal");
     assert_eq!(src.unseal(blob.as_bytes(), "").unwrap(), key);
-    assert_eq!(src.driver_mut().jobs(), 3, "unseal");
-    assert_eq!(src.driver_mut().regs_mut().job_count(), 3);
+    assert_eq!(src.driver_mut().jobs(), 12 + (1 + 1 + 4 + 4), "unseal");
+    assert_eq!(src.driver_mut().regs_mut().job_count(), 22);
     assert!(dma_is_zero(src.driver_mut()));
+}
+
+/// The payload GCM's blocks are DCP jobs inside cipher traits that cannot
+/// fail: a failed job at any point of the GCM (H, tag mask, counter
+/// blocks, the re-check) must still end in the DCP's error, with no
+/// output, a zero DMA region, and the next call working.
+#[test]
+fn a_dcp_error_during_the_payload_gcm_is_an_error_and_leaves_nothing() {
+    let key = Key::from_slice(&[0x42; 48]).unwrap();
+    let flip = |src: &mut DcpSource<DcpSim, StaticDma, NoDelay, ScriptRng>, nth| {
+        src.driver_mut().regs_mut().inject(Fault::FlipReadBit {
+            offset: Some(regs::ch_stat(0)),
+            nth,
+            bit: 2,
+        });
+    };
+    // Seal: job 0 wraps the blob key; jobs 1..11 are the GCM and its
+    // re-check.
+    for nth in 1..11 {
+        let mut src = faulty_free();
+        flip(&mut src, nth);
+        assert_eq!(
+            src.seal(&key, ""),
+            Err(Error::Hardware(regs::CH_STAT_ERROR_SETUP)),
+            "job {nth}"
+        );
+        assert!(dma_is_zero(src.driver_mut()));
+        assert!(src.seal(&key, "").is_ok());
+    }
+    let blob = faulty_free().seal(&key, "").unwrap();
+    // Unseal: job 0 unwraps; jobs 1..10 are H, decryption and re-check.
+    for nth in 1..10 {
+        let mut src = faulty_free();
+        flip(&mut src, nth);
+        let mut out = [0xAAu8; 128];
+        assert_eq!(
+            src.unseal_into(blob.as_bytes(), &mut out),
+            Err(Error::Hardware(regs::CH_STAT_ERROR_SETUP)),
+            "job {nth}"
+        );
+        assert!(out.iter().all(|&b| b == 0), "job {nth}");
+        assert!(dma_is_zero(src.driver_mut()));
+        assert_eq!(src.unseal_into(blob.as_bytes(), &mut out), Ok(48));
+        assert_eq!(out[..48], [0x42; 48]);
+    }
+}
+
+/// A payload block is a DCP job, and GCM tags the ciphertext: a silently
+/// corrupted counter block would make a blob with a right tag that
+/// unseals to another key. The seal opens its blob back and refuses; a
+/// corrupted wrap of the blob key (job 0, as with Linux) is caught at
+/// unseal by the tag.
+#[test]
+fn a_silently_corrupted_payload_job_fails_the_seal_not_a_later_unseal() {
+    let key = Key::from_slice(&[0x42; 48]).unwrap();
+    for skip in 1..11 {
+        let mut src = faulty_free();
+        src.driver_mut()
+            .regs_mut()
+            .inject(Fault::CorruptLaterOutput {
+                skip,
+                index: 0,
+                xor: 0x01,
+            });
+        assert!(
+            matches!(src.seal(&key, ""), Err(Error::Malformed(_))),
+            "job {skip}"
+        );
+        assert!(dma_is_zero(src.driver_mut()));
+        assert_eq!(
+            src.driver_mut().regs_mut().jobs()[1 + skip as usize].status,
+            0
+        );
+    }
+    let mut src = faulty_free();
+    src.driver_mut()
+        .regs_mut()
+        .inject(Fault::CorruptLaterOutput {
+            skip: 0,
+            index: 0,
+            xor: 0x01,
+        });
+    let blob = src.seal(&key, "").unwrap();
+    assert_eq!(src.unseal(blob.as_bytes(), ""), Err(Error::AuthFailed));
+}
+
+/// A source on [`unique_1`], initialised, no fault armed.
+fn faulty_free() -> DcpSource<DcpSim, StaticDma, NoDelay, ScriptRng> {
+    let mut src = DcpSource::new(unique_1(), counting());
+    assert_eq!(src.init(), Ok(()));
+    src
 }
 
 #[test]

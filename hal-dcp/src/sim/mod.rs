@@ -109,6 +109,17 @@ pub enum Fault {
         /// Bits to flip.
         xor: u8,
     },
+    /// One-shot: as [`Fault::CorruptOutput`], on the cipher packet after
+    /// the next `skip` ones that complete without error (to reach a block
+    /// in the middle of a mode, such as a GCM counter block).
+    CorruptLaterOutput {
+        /// Error-free cipher packets to let through first.
+        skip: u32,
+        /// Byte offset in the packet's destination.
+        index: usize,
+        /// Bits to flip.
+        xor: u8,
+    },
     /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
     /// any register for `None`, returns with bit `bit` flipped (a glitch on
     /// the bus or in the CPU's register file). [`DcpSim::reads`] counts
@@ -127,7 +138,22 @@ pub enum Fault {
 struct Faults {
     fail_next: Option<u32>,
     hang_next: bool,
-    corrupt_next: Option<(usize, u8)>,
+    /// Packets to skip, byte offset, bits to flip.
+    corrupt_next: Option<(u32, usize, u8)>,
+}
+
+impl Faults {
+    /// The corruption armed for this error-free cipher packet, if it is
+    /// the one; otherwise one fewer packet to skip.
+    fn take_corruption(&mut self) -> Option<(usize, u8)> {
+        match self.corrupt_next.take()? {
+            (0, index, xor) => Some((index, xor)),
+            (skip, index, xor) => {
+                self.corrupt_next = Some((skip.saturating_sub(1), index, xor));
+                None
+            }
+        }
+    }
 }
 
 /// The DCP model. Construct it over the [`DmaBus`] of the region the driver
@@ -243,7 +269,10 @@ impl DcpSim {
             Fault::ErrorStatus(status) => self.faults.fail_next = Some(status),
             Fault::NoCompletion => self.faults.hang_next = true,
             Fault::CorruptOutput { index, xor } => {
-                self.faults.corrupt_next = Some((index, xor));
+                self.faults.corrupt_next = Some((0, index, xor));
+            }
+            Fault::CorruptLaterOutput { skip, index, xor } => {
+                self.faults.corrupt_next = Some((skip, index, xor));
             }
             Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
         }

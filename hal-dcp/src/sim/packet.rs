@@ -237,7 +237,7 @@ impl DcpSim {
         }
         chain.zeroize();
         if status == 0
-            && let Some((index, xor)) = self.faults.corrupt_next.take()
+            && let Some((index, xor)) = self.faults.take_corruption()
             && index < size
         {
             let mut byte = [0u8; 1];
