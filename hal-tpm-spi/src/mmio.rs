@@ -15,9 +15,11 @@ use crate::tis::TisAccess;
 /// bytes as it is wide, so a command or response whose length is not a
 /// multiple of four cannot go through 32-bit accesses alone.
 ///
-/// [`Mmio`] has only 32-bit accesses; this trait is the byte half. On
-/// hardware implement both with volatile accesses of that width at
-/// base + offset (`examples/tpm-spi` does, for QEMU `virt`).
+/// [`Mmio`] has only 32-bit accesses; this trait is the byte half. The
+/// crate implements it for `trusted_core::VolatileMmio` (the real register
+/// block, as `examples/tpm-spi` uses on QEMU `virt`) and for the sim's
+/// `sim::SimMmio`; another [`Mmio`] needs volatile byte accesses at
+/// base + offset of its own.
 pub trait ByteMmio: Mmio {
     /// Reads the byte at `offset` bytes from the block base.
     fn read8(&mut self, offset: usize) -> u8;

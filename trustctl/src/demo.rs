@@ -48,20 +48,40 @@ struct Row {
     result: Result<(), String>,
 }
 
+/// Runs one boot of the flow on the source a [`Boot`] made.
+pub type Lend<'a> = &'a mut dyn FnMut(&mut dyn TrustSource) -> Result<(), String>;
+
+/// Makes a trust source as a fresh boot would and lends it to one boot:
+/// lent, not returned, as the TPM source borrows its SPI sim's device.
+pub type Boot = Box<dyn Fn(Lend<'_>) -> Result<(), String>>;
+
+/// A [`Boot`] for a source that owns its device.
+fn owned<S: TrustSource + 'static>(make: impl Fn() -> Result<S, String> + 'static) -> Boot {
+    Box::new(move |run| run(&mut make()?))
+}
+
 /// A trust source the demo can make again after a "reboot".
-pub struct Case<S> {
+pub struct Case {
     /// Table name of the source.
     pub source: &'static str,
     /// Blob format in words.
     pub format: &'static str,
     /// The Linux `keyctl`/`trusted.source=` it is compatible with.
     pub keyctl: &'static str,
+    /// keyctl-style seal/unseal options (the TPM's `keyhandle=`; the other
+    /// sources ignore them).
+    pub options: String,
     /// Builds the source as a fresh boot would.
-    pub boot: Box<dyn Fn() -> Result<S, String>>,
+    pub boot: Boot,
 }
 
-fn run_case<S: TrustSource>(case: Case<S>) -> Row {
+fn run_case(case: Case) -> Row {
     println!("== {} ==", case.source);
+    run_boots(case)
+}
+
+/// [`boot_twice`] and the row it gives.
+fn run_boots(case: Case) -> Row {
     let mut blob_len = 0;
     let result = boot_twice(&case, &mut blob_len);
     match &result {
@@ -80,81 +100,104 @@ fn run_case<S: TrustSource>(case: Case<S>) -> Row {
 /// The demo's flash: 4 KiB sectors of 4-byte words, one sector per slot.
 type DemoFlash = RamNor<1, 4, 4096>;
 
+/// Initialises `source` and picks its flow options (Linux's
+/// `trusted.rng=default`).
+fn init<'a>(
+    source: &mut dyn TrustSource,
+    options: &'a str,
+    when: &str,
+) -> Result<FlowOptions<'a>, String> {
+    source.init().map_err(|e| format!("{when}: init: {e}"))?;
+    Ok(FlowOptions::for_source(source).options(options))
+}
+
 /// Two boots of the library's boot flow (`trusted_core::flow`) on a blob
 /// store over a RAM NOR flash: boot 1 provisions, boot 2 unseals.
-fn boot_twice<S: TrustSource>(case: &Case<S>, blob_len: &mut usize) -> Result<(), String> {
+fn boot_twice(case: &Case, blob_len: &mut usize) -> Result<(), String> {
     let layout = StoreLayout::compact::<DemoFlash>(0);
     let flash = DemoFlash::new(2 * StoreLayout::min_slot_size::<DemoFlash>());
     let mut store = BlobStore::new(flash, layout).map_err(|e| e.to_string())?;
     println!("   boot 1: blob store is empty");
-    let mut source = (case.boot)()?;
-    source.init().map_err(|e| format!("init: {e}"))?;
-    let options = FlowOptions::for_source(&source);
-    match options.rng {
-        RngChoice::Source => println!("   boot 1: new 32-byte key from the {} RNG", source.name()),
-        RngChoice::Caller => println!(
-            "   boot 1: new 32-byte key from the caller's RNG ({} has none)",
-            source.name()
-        ),
-    }
-    let (key, path) = provision_or_unseal(&mut source, &mut store, &mut HostRng, &options)
-        .map_err(|e| format!("boot 1: {e}"))?;
-    let stored = store
-        .read(source.name())
-        .map_err(|e| e.to_string())?
-        .ok_or("boot 1: nothing stored")?;
-    *blob_len = stored.blob.len();
-    println!(
-        "   boot 1: sealed, {} bytes: {}…",
-        stored.blob.len(),
-        hex(&stored.blob.as_bytes()[..16.min(stored.blob.len())])
-    );
-    println!(
-        "   boot 1: blob written to flash slot {}, read back and unsealed ({path})",
-        stored.slot.name()
-    );
-    drop(source);
+    let mut key = None;
+    (case.boot)(&mut |source| {
+        let options = init(source, &case.options, "boot 1")?;
+        match options.rng {
+            RngChoice::Source => {
+                println!("   boot 1: new 32-byte key from the {} RNG", source.name())
+            }
+            RngChoice::Caller => println!(
+                "   boot 1: new 32-byte key from the caller's RNG ({} has none)",
+                source.name()
+            ),
+        }
+        let (new, path) = provision_or_unseal(source, &mut store, &mut HostRng, &options)
+            .map_err(|e| format!("boot 1: {e}"))?;
+        key = Some(new);
+        let stored = store
+            .read(source.name())
+            .map_err(|e| e.to_string())?
+            .ok_or("boot 1: nothing stored")?;
+        *blob_len = stored.blob.len();
+        println!(
+            "   boot 1: sealed, {} bytes: {}…",
+            stored.blob.len(),
+            hex(&stored.blob.as_bytes()[..16.min(stored.blob.len())])
+        );
+        println!(
+            "   boot 1: blob written to flash slot {}, read back and unsealed ({path})",
+            stored.slot.name()
+        );
+        Ok(())
+    })?;
 
     println!("   reboot: every driver and model made again");
     let mut store = BlobStore::new(store.into_inner(), layout).map_err(|e| e.to_string())?;
-    let mut source = (case.boot)()?;
-    source
-        .init()
-        .map_err(|e| format!("init after reboot: {e}"))?;
-    let (unsealed, path) = provision_or_unseal(&mut source, &mut store, &mut HostRng, &options)
-        .map_err(|e| format!("boot 2: {e}"))?;
-    println!("   boot 2: blob read from flash");
-    println!("   boot 2: unsealed {} bytes ({path})", unsealed.len());
-    if path != Path::Unsealed || unsealed != key {
-        return Err("unsealed key differs from the sealed key".into());
-    }
-    Ok(())
+    (case.boot)(&mut |source| {
+        let options = init(source, &case.options, "after reboot")?;
+        let (unsealed, path) = provision_or_unseal(source, &mut store, &mut HostRng, &options)
+            .map_err(|e| format!("boot 2: {e}"))?;
+        println!("   boot 2: blob read from flash");
+        println!("   boot 2: unsealed {} bytes ({path})", unsealed.len());
+        if path != Path::Unsealed || key.as_ref() != Some(&unsealed) {
+            return Err("unsealed key differs from the sealed key".into());
+        }
+        Ok(())
+    })
 }
 
-/// The TPM row: on a swtpm the demo starts itself, or a plain "not run".
+/// The TPM row: the same two boots on a swtpm the demo starts itself, or
+/// a plain "not run".
 fn tpm_row() -> Row {
-    println!("== tpm (swtpm) ==");
-    let (blob_len, result) = match tpm::demo() {
-        Ok(Some(len)) => {
-            println!("   result: unsealed key equals the sealed key");
-            (len, Ok(()))
+    let source = "tpm (swtpm, sessions)";
+    let format = "TPMKey DER: OID | emptyAuth | parent | pub | priv";
+    let keyctl = "trusted.source=tpm";
+    println!("== {source} ==");
+    let result = match tpm::demo_boot() {
+        Ok(Some((options, boot))) => {
+            return run_boots(Case {
+                source,
+                format,
+                keyctl,
+                options,
+                boot,
+            });
         }
         Ok(None) => {
             println!(
                 "   not run: swtpm is not installed; apt-get install -y swtpm swtpm-tools tpm2-tools"
             );
-            (0, Err(NOT_RUN.to_string()))
+            Err(NOT_RUN.to_string())
         }
         Err(e) => {
             println!("   FAILED: {e}");
-            (0, Err(e))
+            Err(e)
         }
     };
     Row {
-        source: "tpm (swtpm, sessions)",
-        format: "TPMKey DER: OID | emptyAuth | parent | pub | priv",
-        keyctl: "trusted.source=tpm",
-        blob_len,
+        source,
+        format,
+        keyctl,
+        blob_len: 0,
         result,
     }
 }
@@ -179,13 +222,15 @@ pub fn run() -> Result<(), String> {
             source: "tee (demo HUK)",
             format: TEE_FORMAT,
             keyctl: "trusted.source=tee",
-            boot: Box::new(|| Ok(TeeSealer::new(StaticHuk::new(DEMO_HUK), HostRng))),
+            options: String::new(),
+            boot: owned(|| Ok(TeeSealer::new(StaticHuk::new(DEMO_HUK), HostRng))),
         }),
         run_case(Case {
             source: "dcp-sim",
             format: "trusted_dcp v1: 1 | BEK | nonce | len | GCM | tag (N+53)",
             keyctl: "trusted.source=dcp",
-            boot: Box::new({
+            options: String::new(),
+            boot: owned({
                 let args = dcp_args.clone();
                 move || dcp::source(&args)
             }),
@@ -194,7 +239,8 @@ pub fn run() -> Result<(), String> {
             source: "tee (dcp-sim HUK)",
             format: TEE_FORMAT,
             keyctl: "trusted.source=tee",
-            boot: Box::new({
+            options: String::new(),
+            boot: owned({
                 let args = dcp_args.clone();
                 move || dcp::tee(&args)
             }),
@@ -203,7 +249,8 @@ pub fn run() -> Result<(), String> {
             source: "caam-sim",
             format: "CAAM red blob: BK | CCM data | MAC (N+48)",
             keyctl: "trusted.source=caam",
-            boot: Box::new({
+            options: String::new(),
+            boot: owned({
                 let args = caam_args.clone();
                 move || caam::source(&args)
             }),
@@ -212,7 +259,8 @@ pub fn run() -> Result<(), String> {
             source: "tee (caam-sim HUK)",
             format: TEE_FORMAT,
             keyctl: "trusted.source=tee",
-            boot: Box::new({
+            options: String::new(),
+            boot: owned({
                 let args = caam_args.clone();
                 move || caam::tee(&args)
             }),
@@ -221,13 +269,15 @@ pub fn run() -> Result<(), String> {
             source: "tee (stm32mp1-sim HUK)",
             format: TEE_FORMAT,
             keyctl: "trusted.source=tee",
-            boot: Box::new(move || stm32mp1::tee_source(&otp_args)),
+            options: String::new(),
+            boot: owned(move || stm32mp1::tee_source(&otp_args)),
         }),
         run_case(Case {
             source: "tee (stm32mp13-sim DHUK)",
             format: TEE_FORMAT,
             keyctl: "trusted.source=tee",
-            boot: Box::new(move || {
+            options: String::new(),
+            boot: owned(move || {
                 let args = SaesArgs {
                     dhuk: Some(SecretArg::new(DEMO_DHUK)),
                 };

@@ -13,6 +13,7 @@ use hal_tpm_spi::spec::SRK_HANDLE;
 use hal_tpm_spi::{PcrSelection, SpiTis, SpiTpm, Tis, TpmSource};
 use trusted_core::{Key, SealedBlob, TrustSource};
 
+use crate::demo::Boot;
 use crate::host::{HostRng, hex, parse_hex_array};
 
 /// Flags of the TPM source.
@@ -60,13 +61,20 @@ fn device(addr: &str) -> Result<Dev, String> {
     Ok(RefCell::new(TpmSim::new(backend)))
 }
 
+/// The driver stack on `dev`, pinned to `srk_name` if given, not yet
+/// initialised.
+fn stack(dev: &Dev, srk_name: Option<[u8; NAME_SIZE]>) -> Source<'_> {
+    let tis = Tis::new(SpiTis::new(SimSpi(dev), SimCs(dev)), StdDelay);
+    let src = TpmSource::new(tis, HostRng);
+    match srk_name {
+        Some(name) => src.with_srk_name(name),
+        None => src,
+    }
+}
+
 /// An initialised source on `dev`, pinned to `srk_name` if given.
 fn source(dev: &Dev, srk_name: Option<[u8; NAME_SIZE]>) -> Result<Source<'_>, String> {
-    let tis = Tis::new(SpiTis::new(SimSpi(dev), SimCs(dev)), StdDelay);
-    let mut src = TpmSource::new(tis, HostRng);
-    if let Some(name) = srk_name {
-        src = src.with_srk_name(name);
-    }
+    let mut src = stack(dev, srk_name);
     src.init().map_err(|e| format!("TPM init: {e}"))?;
     Ok(src)
 }
@@ -149,22 +157,17 @@ pub fn unseal(args: &TpmArgs, blob: &[u8]) -> Result<Key, String> {
     .map_err(|e| format!("unseal: {e}"))
 }
 
-/// The demo's TPM row on a swtpm it starts itself: provision (the SRK's
-/// Name is pinned from then on), a key from TPM2_GetRandom, seal (boot 1),
-/// then unseal on a new connection and a new driver stack (boot 2), all in
-/// salted sessions. Returns the blob length; `Ok(None)` when swtpm is not
+/// The demo's TPM row on a swtpm it starts itself: provisions the storage
+/// key and pins its Name, and refuses a build without sessions. Returns
+/// the row's keyctl options and its [`Boot`]: each boot makes the SPI bus,
+/// TIS and TPM2 drivers again on a new connection, and every command the
+/// flow sends runs in salted sessions. `Ok(None)` when swtpm is not
 /// installed.
-pub fn demo() -> Result<Option<usize>, String> {
+pub fn demo_boot() -> Result<Option<(String, Boot)>, String> {
     let Ok(swtpm) = hal_tpm_spi::sim::swtpm::SwtpmProcess::start() else {
         return Ok(None);
     };
     let (created, name) = provision(&swtpm.addr())?;
-    let args = TpmArgs {
-        swtpm: Some(swtpm.addr()),
-        keyhandle: "0x81000001".into(),
-        srk_name: Some(name.clone()),
-        ..TpmArgs::default()
-    };
     println!(
         "   boot 1: swtpm at {}; storage key {}",
         swtpm.addr(),
@@ -175,10 +178,8 @@ pub fn demo() -> Result<Option<usize>, String> {
         }
     );
     println!("   boot 1: SRK name {name} (pinned from now on)");
-    let sessions = {
-        let dev = device(&swtpm.addr())?;
-        pinned_source(&dev, &args)?.sessions_enabled()
-    };
+    let pinned = parse_hex_array::<NAME_SIZE>(&name, "SRK name")?;
+    let sessions = stack(&device(&swtpm.addr())?, Some(pinned)).sessions_enabled();
     if !sessions {
         return Err("hal-tpm-spi was built without its sessions feature".into());
     }
@@ -186,22 +187,16 @@ pub fn demo() -> Result<Option<usize>, String> {
         "   sessions: salted to the pinned SRK (ECDH P-256), AES-128-CFB parameter \
          encryption, HMAC-checked responses: key and passwords never on the bus"
     );
-    let key = new_key(&args, 32)?;
-    println!("   boot 1: new 32-byte key from TPM2_GetRandom (encrypted on the bus)");
-    let blob = seal(&args, &key)?;
-    println!(
-        "   boot 1: sealed (StartAuthSession, TPM2_Create with the key encrypted), {} bytes of TPMKey DER; blob written to flash",
-        blob.len()
-    );
-    println!("   reboot: SPI bus, TIS and TPM2 drivers made again");
-    let unsealed = unseal(&args, blob.as_bytes())?;
-    println!(
-        "   boot 2: unsealed (StartAuthSession, TPM2_Load, TPM2_Unseal with the key encrypted, FlushContext)"
-    );
-    if unsealed != key {
-        return Err("unsealed key differs from the sealed key".into());
-    }
-    Ok(Some(blob.len()))
+    let args = TpmArgs {
+        keyhandle: "0x81000001".into(),
+        ..TpmArgs::default()
+    };
+    // The boot owns the swtpm process: it stops when the row is done.
+    let boot: Boot = Box::new(move |run| {
+        let dev = device(&swtpm.addr())?;
+        run(&mut stack(&dev, Some(pinned)))
+    });
+    Ok(Some((options(&args), boot)))
 }
 
 #[cfg(test)]

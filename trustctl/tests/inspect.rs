@@ -1,7 +1,8 @@
 //! `trustctl inspect` on real blobs of every kind: the research notes'
 //! vector F (OP-TEE TA), the DCP blobs of hal-dcp's independent vector
 //! script, blobs sealed by `trustctl seal` on the sims and on a TPM
-//! (swtpm), a blob in the byte layout Linux 6.1 writes, and the pre-5.13
+//! (swtpm), the blobs a Linux 6.12 kernel wrote (hal-tpm-spi's interop
+//! vector), a blob in the byte layout Linux 6.1 writes, and the pre-5.13
 //! raw TPM format; then truncations, flipped fields and garbage, each
 //! refused in one line or read as something other than what it was.
 
@@ -200,6 +201,109 @@ fn the_linux_6_1_layout_reads_with_every_field() {
         "  auth_policy: none\n",
     ] {
         assert!(text.contains(line), "{line:?} not in\n{text}");
+    }
+}
+
+/// The blobs Linux 6.12 wrote in `cargo xtask interop` (`keyctl add trusted
+/// kmk "new 32 keyhandle=0x81000001 [policydigest=...]"` on swtpm), as
+/// hal-tpm-spi's `linux_blob.rs` unseals them.
+fn linux_6_12_vector(name: &str) -> Vec<u8> {
+    static ALL: std::sync::OnceLock<Vec<Section>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        vectors(include_str!(
+            "../../hal-tpm-spi/tests/vectors/linux-6.12-tpm.txt"
+        ))
+    });
+    section(all, name).bytes("blob")
+}
+
+#[test]
+fn the_linux_6_12_blobs_read_as_tpmkey_with_the_kernels_fields() {
+    let plain = linux_6_12_vector("linux-plain");
+    let pcr16 = linux_6_12_vector("linux-pcr16");
+    // SEQUENCE, OID 2.23.133.10.1.5, [0] emptyAuth TRUE, parent INTEGER
+    // 0x81000001, OCTET STRING (TPM2B_PUBLIC): laid out by hand here, so
+    // the offsets below do not come from the parser under test.
+    let head = |seq: &[u8], public: u8| {
+        let mut h = seq.to_vec();
+        h.extend([0x06, 0x06, 0x67, 0x81, 0x05, 0x0a, 0x01, 0x05]);
+        h.extend([0xa0, 0x03, 0x01, 0x01, 0x01]);
+        h.extend([0x02, 0x05, 0x00, 0x81, 0x00, 0x00, 0x01]);
+        h.extend([0x04, public]);
+        h
+    };
+    // Per blob: its SEQUENCE header, TPM2B_PUBLIC's length, the authPolicy,
+    // the objectAttributes with their names and their text lines.
+    for (blob, seq, public_len, policy, attrs, names, attr_lines) in [
+        (
+            &plain,
+            &[0x30, 0x81, 0xe9][..],
+            48,
+            String::new(),
+            0x40,
+            serde_json::json!(["userWithAuth"]),
+            "  object_attributes: 0x00000040 userWithAuth\n  migratable: true\n  auth_policy: none\n",
+        ),
+        (
+            &pcr16,
+            &[0x30, 0x82, 0x01, 0x09][..],
+            80,
+            // PolicyPCR(sha256, PCR 16) as the kernel's policydigest=.
+            "bff2d58e9813f97cefc14f72ad8133bc7092d652b7c877959254af140c841f36".to_string(),
+            0,
+            serde_json::json!([]),
+            "  object_attributes: 0x00000000 none\n  migratable: true\n  auth_policy: \
+             bff2d58e9813f97cefc14f72ad8133bc7092d652b7c877959254af140c841f36 (32 bytes)\n",
+        ),
+    ] {
+        let h = head(seq, public_len as u8);
+        assert!(blob.starts_with(&h), "the vector's DER header changed");
+        let public = h.len()..h.len() + public_len;
+        // TPMT_PUBLIC after the TPM2B size: type, nameAlg, attributes,
+        // authPolicy (TPM2B), scheme, unique (TPM2B, the last 32 bytes).
+        let area = &blob[public.start + 2..public.end];
+        assert_eq!(&area[..8], &[0x00, 0x08, 0x00, 0x0b, 0, 0, 0, attrs]);
+        let policy_len = policy.len() / 2;
+        assert_eq!(area[8..10], (policy_len as u16).to_be_bytes());
+        assert_eq!(hex(&area[10..10 + policy_len]), policy);
+        let unique = hex(&area[area.len() - 32..]);
+        // OCTET STRING (TPM2B_PRIVATE) to the end of the blob.
+        assert_eq!(&blob[public.end..public.end + 3], &[0x04, 0x81, 0xa0]);
+        assert_eq!(blob.len() - public.end - 3, 160);
+
+        let blob_hex = hex(blob);
+        let m = only(&blob_hex, "tpmkey-der");
+        assert_eq!(m["oid"], "2.23.133.10.1.5");
+        assert_eq!(m["empty_auth"], true);
+        assert_eq!(m["parent"], "0x81000001");
+        assert_eq!(m["tpm2b_public_len"], public_len);
+        assert_eq!(m["tpm2b_private_len"], 160);
+        let p = &m["public"];
+        assert_eq!(p["type"]["name"], "keyedhash");
+        assert_eq!(
+            p["name_alg"],
+            serde_json::json!({"id": 11, "name": "sha256"})
+        );
+        assert_eq!(
+            p["object_attributes"],
+            serde_json::json!({"value": attrs, "names": names})
+        );
+        assert_eq!(p["migratable"], true);
+        assert_eq!(p["auth_policy"], policy);
+        assert_eq!(p["scheme"], "null (sealed data)");
+        assert_eq!(p["unique"], unique);
+
+        let text = ok(&["inspect", &blob_hex]);
+        for line in [
+            format!("length: {} bytes\nkind: tpmkey-der (", blob.len()),
+            "\nempty_auth: true\nparent: 0x81000001\n".to_string(),
+            format!("tpm2b_public_len: {public_len}\ntpm2b_private_len: 160\n"),
+            "public:\n  type: keyedhash (0x0008)\n  name_alg: sha256 (0x000b)\n".to_string(),
+            attr_lines.to_string(),
+            format!("  unique: {unique} (32 bytes)"),
+        ] {
+            assert!(text.contains(&line), "{line:?} not in\n{text}");
+        }
     }
 }
 
