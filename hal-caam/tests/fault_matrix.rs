@@ -4,8 +4,6 @@
 //! `CountingDelay` adds up every wait), without a panic, and with the DMA
 //! region (read through the model's bus) and the caller's output buffer
 //! all zero afterwards.
-// Helpers outside #[test] fns set rigs up; a failed set-up fails the test.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
 
@@ -21,6 +19,7 @@ const JR0: usize = 0x1000;
 
 /// Runs one cell: the error, the time waited, and whether the DMA region
 /// and the output buffer were zero afterwards.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn cell(fault: Fault, op: Op) -> CellSeen<Result<(), Error>> {
     let (mut source, bus) = secure_source();
     let data = [0x3cu8; 32];

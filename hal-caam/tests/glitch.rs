@@ -5,8 +5,6 @@
 //! `Fault::FlipReadBit` (read `k` of the operation, bit `b`), runs the
 //! operation on a fresh model and asserts it fails. Run with
 //! `--nocapture` for the counts.
-// Helpers outside #[test] fns set rigs up; a failed set-up fails the test.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
 
@@ -76,6 +74,11 @@ fn huk_state_check_refuses_every_single_bit_glitch_of_every_read() {
 }
 
 /// A secure source, initialised, and one of its blobs with a MAC bit flipped.
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a failed set-up fails the test"
+)]
 fn tampered() -> Vec<u8> {
     let (mut s, _) = secure_source();
     let mut blob = s.seal(&key(32, 7), "").unwrap().as_bytes().to_vec();

@@ -4,13 +4,6 @@
 //! `CountingDelay` adds up every wait), without a panic, and with the DMA
 //! region (read through the model's bus) and the caller's output buffer
 //! all zero afterwards.
-// Helpers outside #[test] fns set rigs up; a failed set-up fails the test.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unreachable
-)]
 mod common;
 
 use common::BUS;
@@ -43,6 +36,7 @@ enum Expect {
     SealedThenRefused(Error),
 }
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn dcp_rig() -> (Dcp<DcpSim, StaticDma, CountingDelay>, DmaBus) {
     let dma = leaked_dma(1024, BUS);
     let bus = dma.bus();
@@ -57,12 +51,19 @@ fn dma_zero(bus: &DmaBus) -> bool {
     bus.read(BUS, &mut all).is_ok() && all.iter().all(|&b| b == 0)
 }
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn key() -> Key {
     Key::from_slice(&[0x5a; 32]).unwrap()
 }
 
 /// Runs one cell; returns what happened, the time waited and whether the
 /// DMA region and the output buffer were zero afterwards.
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failed set-up or a wrong key fails the test"
+)]
 fn dcp_cell(fault: Fault, op: Op) -> CellSeen<Expect> {
     let (dcp, bus) = dcp_rig();
     let mut out = [0xEEu8; 32];

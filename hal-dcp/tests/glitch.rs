@@ -7,13 +7,6 @@
 //! `Fault::FlipReadBit` (read `k` of the operation, bit `b`) or
 //! `Fault::CorruptOutput`, runs the whole operation on a fresh model and
 //! asserts it fails. Run with `--nocapture` for the counts.
-// Helpers outside #[test] fns set rigs up; a failed set-up fails the test.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unreachable
-)]
 mod common;
 
 use common::*;
@@ -26,6 +19,7 @@ use trusted_core::{Error, Key, StaticDma, TrustSource};
 
 type Source = DcpSource<DcpSim, StaticDma, NoDelay, ScriptRng>;
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn key() -> Key {
     Key::from_slice(&[0x42; 32]).unwrap()
 }
@@ -90,6 +84,7 @@ fn zero_key_test_refuses_every_single_bit_flip_of_the_probe_output() {
 }
 
 /// A source on a fused part (the UNIQUE key of `[device-1]`), initialised.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn fused() -> Source {
     let mut src = DcpSource::new(device("device-1"), ScriptRng::counting(0));
     src.init().unwrap();
@@ -97,6 +92,11 @@ fn fused() -> Source {
 }
 
 /// A blob the fused part sealed, with one tag bit flipped.
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a failed set-up fails the test"
+)]
 fn tampered_blob() -> Vec<u8> {
     let mut blob = fused().seal(&key(), "").unwrap().as_bytes().to_vec();
     let last = blob.len() - 1;

@@ -4,8 +4,6 @@
 //! the expected outcome, within its time bound (a `CountingDelay` adds up
 //! every wait), without a panic, and with the caller's output buffer all
 //! zero afterwards. (This crate has no DMA region.)
-// Helpers outside #[test] fns set rigs up; a failed set-up fails the test.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
 
@@ -30,6 +28,7 @@ use trusted_core::{Error, Huk, Key, SubkeyDerive, TrustSource};
 const KEY: [u32; 4] = [0x1111_1111, 0x2222_2222, 0x3333_3333, 0x4444_4444];
 const NEW_HUK: [u8; 16] = [0x5a; 16];
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn key() -> Key {
     Key::from_slice(&[0x77; 32]).unwrap()
 }
@@ -50,6 +49,7 @@ fn hw(code: u32, word: u32) -> Result<(), Error> {
 
 /// A BSEC cell: the outcome, the time waited, and whether the caller's
 /// buffer was zero afterwards.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn bsec_cell(fault: sim::Fault, op: Op) -> CellSeen<Result<(), Error>> {
     let blob = {
         let mut s = sim_with(&KEY, &[0, 0, 0]);
@@ -314,6 +314,7 @@ fn kdf(fault: sim::saes::Fault) -> Kdf {
     ))
 }
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn saes_cell(fault: sim::saes::Fault, op: Op) -> CellSeen<Result<(), Error>> {
     let clean = SaesKdf::stm32mp13(Stm32Saes::new(
         SaesSim::new([0x2b; 16]),

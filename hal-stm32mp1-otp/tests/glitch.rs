@@ -4,8 +4,6 @@
 //! case that must be refused, arms one `Fault::FlipReadBit` (read `k` of
 //! the operation, bit `b`) on a fresh model, runs the operation and
 //! asserts it fails. Run with `--nocapture` for the counts.
-// Helpers outside #[test] fns set rigs up; a failed set-up fails the test.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
 
@@ -40,6 +38,7 @@ fn require_locked() -> HukConfig {
     }
 }
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn huk_granted(sim: &mut BsecSim, cfg: HukConfig) -> bool {
     Stm32mp15Huk::new(secure(sim), cfg)
         .unwrap()

@@ -4,12 +4,6 @@
 //! of an unseal here against `tpm2_load` + `tpm2_unseal` on the same swtpm
 //! with the same session kind. Ignored by default (it measures time); run
 //! with `--ignored --nocapture`. Prints `BENCH <key> <value>` lines.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 mod common;
 
@@ -55,6 +49,7 @@ fn measure(dev: &common::Dev, src: &mut Src<'_>, f: impl FnOnce(&mut Src<'_>)) -
 /// Seal and unseal on `p` with the sim's burstCount capped at `burst`,
 /// with sessions (`insecure` false) or password sessions: the first seal
 /// of a source, a seal, an unseal.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the bench")]
 fn bus_figures(p: &SwtpmProcess, burst: u16, insecure: bool) -> [Bus; 3] {
     let dev: common::Dev = RefCell::new(TpmSim::new(p.connect().unwrap()).with_burst_max(burst));
     let mut src = TpmSource::new(Counting::new(common::spi(&dev)), ScriptRng::counting(0));
@@ -78,12 +73,14 @@ fn bus_figures(p: &SwtpmProcess, burst: u16, insecure: bool) -> [Bus; 3] {
 }
 
 /// A fresh source on a new connection to `p`, initialised.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the bench")]
 fn boot(dev: &common::Dev, seed: u8) -> TpmSource<common::SpiStack<'_>, ScriptRng> {
     let mut src = TpmSource::new(common::spi(dev), ScriptRng::counting(seed));
     src.init().unwrap();
     src
 }
 
+#[allow(clippy::indexing_slicing, reason = "never called with no runs")]
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]

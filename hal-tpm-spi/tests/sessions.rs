@@ -3,12 +3,6 @@
 //! (RNG failure, StartAuthSession refused, truncated session area), over
 //! the TIS-over-SPI sim with swtpm or canned answers behind it.
 #![cfg(feature = "sessions")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 mod common;
 
@@ -32,6 +26,7 @@ const TRACE: usize = 1 << 15;
 
 /// Seals a key drawn with `random`, then unseals it, on a traced bus;
 /// returns the key and the bus.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn traced_round_trip(insecure: bool) -> (Key, BusStreams) {
     let p = swtpm().unwrap();
     let dev: Box<Dev<TRACE>> = Box::new(device(&p).unwrap());
@@ -287,6 +282,7 @@ const STARTUP_OK: &[u8] = &[0x80, 0x01, 0, 0, 0, 10, 0, 0, 0, 0];
 /// Runs `op` on a source whose TPM answers `answers` in order (then
 /// TPM_RC_FAILURE), with `rng`; returns its result, the command codes the
 /// TPM saw and whether the driver's buffers ended up zeroed.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn canned<R: rand_core::TryCryptoRng, T>(
     answers: &[Vec<u8>],
     rng: R,
@@ -634,6 +630,11 @@ impl Fuzzed {
 }
 
 impl hal_tpm_spi::Transport for Fuzzed {
+    #[allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "the driver sends whole commands; a short one fails the test"
+    )]
     fn transact(&mut self, cmd: &[u8], rsp: &mut [u8]) -> hal_tpm_spi::Result<usize> {
         let code = u32::from_be_bytes(cmd[6..10].try_into().unwrap());
         let answer = match code {

@@ -235,9 +235,13 @@ pub fn parse_blob(hex: &str) -> Result<SealedBlob, String> {
     SealedBlob::from_hex(hex).map_err(|e| format!("--blob: {e}"))
 }
 
-/// Lowercase hex of public bytes.
+/// Lowercase hex of public bytes: trustctl's one hex encoder (the same
+/// digits as [`secret_hex`], from trusted-core's `write_hex`).
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(2 * bytes.len());
+    // Writing into a String cannot fail.
+    let _ = trusted_core::key::write_hex(bytes, &mut out);
+    out
 }
 
 /// Lowercase hex of secret bytes, in a text wiped on drop.

@@ -29,6 +29,8 @@ use serde_json::{Map, Value as Json, json};
 use trusted_core::tee::TEE_BLOB_OVERHEAD;
 use trusted_core::{MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE};
 
+use crate::host::hex;
+
 /// Flags of `trustctl inspect`.
 #[derive(clap::Args, Debug)]
 pub struct InspectArgs {
@@ -444,10 +446,6 @@ fn attribute_names(value: u32) -> Vec<String> {
                 )
         })
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    crate::host::hex(bytes)
 }
 
 fn text_value(v: &Val, indent: usize, out: &mut String) {

@@ -1,11 +1,5 @@
 //! The CLI as a user meets it: outputs on stdout, and for every bad input
 //! one line on stderr and a non-zero exit.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Test doubles shared by every crate's tests (feature `test-util`, for
-//! dev-dependencies only; it links `std`). Nothing here belongs in
+//! dev-dependencies and host tools that drive the sims, such as `trustctl
+//! demo`; it links `std`). Nothing here belongs in
 //! firmware: [`NoDelay`] turns every bounded wait into a count of polls.
 
 // Test doubles fail loudly: a panic here is a failed test, never firmware.
@@ -124,6 +125,50 @@ impl rand_core::TryRng for BrokenRng {
 }
 
 impl rand_core::TryCryptoRng for BrokenRng {}
+
+/// An RNG that hands out a scripted byte sequence and then fails: a
+/// request longer than what is left gets [`RngFault`] and no bytes, so a
+/// test can make a source run dry in the middle of a draw.
+#[derive(Debug, Default)]
+pub struct FiniteRng {
+    script: std::collections::VecDeque<u8>,
+}
+
+impl FiniteRng {
+    /// Hands out `script`, then fails.
+    pub fn new(script: &[u8]) -> Self {
+        Self {
+            script: script.iter().copied().collect(),
+        }
+    }
+
+    /// Script bytes not handed out yet.
+    pub fn remaining(&self) -> usize {
+        self.script.len()
+    }
+}
+
+impl rand_core::TryRng for FiniteRng {
+    type Error = RngFault;
+    fn try_next_u32(&mut self) -> Result<u32, RngFault> {
+        rand_core::utils::next_word_via_fill(self)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, RngFault> {
+        rand_core::utils::next_word_via_fill(self)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RngFault> {
+        if self.script.len() < dst.len() {
+            return Err(RngFault);
+        }
+        let len = dst.len();
+        for (b, s) in dst.iter_mut().zip(self.script.drain(..len)) {
+            *b = s;
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for FiniteRng {}
 
 /// Bytes from hex text; panics (it is for tests) on odd length or a
 /// non-hex digit, naming the text.

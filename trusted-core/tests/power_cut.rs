@@ -15,13 +15,6 @@
 //!
 //! Run with `--nocapture` to see the count of cut points per flash geometry.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test helpers as well as tests: a failure fails the test"
-)]
-
 use embedded_storage::nor_flash::NorFlash;
 use trusted_core::flow::{
     FlowError, FlowOptions, NoCallerRng, Path, Reseal, provision_or_unseal, reseal,
@@ -42,6 +35,7 @@ fn tee(seed: u8) -> TeeSealer<StaticHuk, ScriptRng> {
     TeeSealer::new(StaticHuk::new(HUK), ScriptRng::counting(seed))
 }
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn open<F: NorFlash>(flash: F) -> BlobStore<F> {
     BlobStore::new(flash, StoreLayout::compact::<F>(0)).unwrap()
 }
@@ -70,6 +64,7 @@ type Flow<'a, const R: usize, const W: usize, const E: usize> =
 
 /// Cuts `flow`, run from `start`, at every operation in every interrupted
 /// state. `old` is the key the store held before (none on a first boot).
+#[allow(clippy::panic, reason = "a wrong key after a cut fails the test")]
 fn cut_everywhere<const R: usize, const W: usize, const E: usize>(
     name: &str,
     start: &RamNor<R, W, E>,
@@ -161,6 +156,7 @@ fn rotate<const R: usize, const W: usize, const E: usize>(
 }
 
 /// Every scenario on one flash geometry.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn all_scenarios<const R: usize, const W: usize, const E: usize>() {
     let capacity = 2 * StoreLayout::min_slot_size::<RamNor<R, W, E>>();
     let blank = RamNor::<R, W, E>::new(capacity);

@@ -1,8 +1,6 @@
 //! What the hardware RNG drivers share (`trusted_core::rng`) and the test
 //! helpers their tests share (`test_util`): each helper must fail when what
 //! it checks is not so.
-// Helpers outside #[test] fns set rigs up; a failed set-up fails the test.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use core::convert::Infallible;
 
@@ -37,6 +35,10 @@ impl<W> Words<W> {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "chunks_mut(4) gives at most 4 bytes"
+    )]
     fn fill_words(&mut self, out: &mut [u8]) -> Result<(), RngFault> {
         for chunk in out.chunks_mut(4) {
             if self.fail_at == Some(self.next) {
@@ -183,6 +185,7 @@ fn fault_matrix_runs_every_cell_once() {
     assert_eq!((cells, ran.get()), (3, 3));
 }
 
+#[allow(clippy::unwrap_used, reason = "the matrix runs its one cell once")]
 fn one_cell(cell: CellSeen<Result<(), u8>>) {
     let cell = std::cell::RefCell::new(Some(cell));
     run_fault_matrix(&[("F", (), FaultOp::Unseal, Err(1))], 100, |(), _| {

@@ -3,13 +3,6 @@
 //! blob of another source, a future format, failing flash, bad layouts) and
 //! the flow's paths.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test helpers as well as tests: a failure fails the test"
-)]
-
 use embedded_storage::nor_flash::{NorFlash, NorFlashErrorKind};
 use trusted_core::flow::{
     FlowError, FlowOptions, NoCallerRng, Path, Reseal, provision_or_unseal, reseal,
@@ -32,6 +25,7 @@ fn nor() -> Nor {
     Nor::new(4 * SLOT)
 }
 
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn open<F: NorFlash>(flash: F) -> BlobStore<F> {
     BlobStore::new(flash, StoreLayout::compact::<F>(0)).unwrap()
 }
@@ -61,6 +55,11 @@ fn reseal_by<S: TrustSource>(
 
 // ---- slot format ------------------------------------------------------------
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a malformed vector or a short image fails the test"
+)]
 fn check_vector<const W: usize>(name: &str) {
     let sections = vectors(VECTORS);
     let v = section(&sections, name);
@@ -193,6 +192,7 @@ fn commit_refuses_a_staged_slot_that_changed_since() {
 // ---- bad input ----------------------------------------------------------------
 
 /// A store with one committed blob in each slot, `tee` sequence 1 and 2.
+#[allow(clippy::unwrap_used, reason = "a failed set-up fails the test")]
 fn two_blobs() -> BlobStore<Nor> {
     let mut store = open(nor());
     store.write("tee", &[0xa1; 65]).unwrap();
@@ -201,6 +201,7 @@ fn two_blobs() -> BlobStore<Nor> {
 }
 
 /// Flips a blob byte of `slot` (a committed slot that no longer verifies).
+#[allow(clippy::indexing_slicing, reason = "the offset lies inside a slot")]
 fn rot(store: &mut BlobStore<Nor>, slot: Slot) {
     let at = match slot {
         Slot::A => 0,
@@ -578,6 +579,10 @@ impl TrustSource for Liar {
         }
         SealedBlob::from_slice(key.as_bytes())
     }
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "Key::from_slice refuses an empty key"
+    )]
     fn unseal(&mut self, blob: &[u8], _: &str) -> Result<Key, Error> {
         let mut key = Key::from_slice(blob)?;
         key.as_mut_bytes()[0] ^= 1;

@@ -78,6 +78,10 @@ def pattern(start, n, step=1):
 lines = []
 
 
+def section(name):
+    lines.append("[%s]" % name)
+
+
 def out(name, value):
     lines.append("%s = %s" % (name, value.hex()))
 
@@ -86,29 +90,32 @@ def out(name, value):
 k1_key = pattern(0x00, 32)
 k1_u = pattern(0x40, 32)
 k1_v = pattern(0x80, 32)
-out("kdfa1_key", k1_key)
-out("kdfa1_label", b"ATH")
-out("kdfa1_u", k1_u)
-out("kdfa1_v", k1_v)
-out("kdfa1_out", kdfa(k1_key, b"ATH", k1_u, k1_v, 32))
+section("kdfa-1")
+out("key", k1_key)
+out("label", b"ATH")
+out("u", k1_u)
+out("v", k1_v)
+out("out", kdfa(k1_key, b"ATH", k1_u, k1_v, 32))
 
 k2_key = pattern(0xA0, 20, 3)
 k2_u = pattern(0x11, 16, 5)
 k2_v = pattern(0x22, 24, 7)
-out("kdfa2_key", k2_key)
-out("kdfa2_label", b"CFB")
-out("kdfa2_u", k2_u)
-out("kdfa2_v", k2_v)
-out("kdfa2_out", kdfa(k2_key, b"CFB", k2_u, k2_v, 45))  # 360 bits, 2 blocks, truncated
+section("kdfa-2")
+out("key", k2_key)
+out("label", b"CFB")
+out("u", k2_u)
+out("v", k2_v)
+out("out", kdfa(k2_key, b"CFB", k2_u, k2_v, 45))  # 360 bits, 2 blocks, truncated
 
 # --- KDFe stand-alone ------------------------------------------------------
 e_z = pattern(0x5A, 32, 11)
 e_u = pattern(0x01, 32, 2)
 e_v = pattern(0x02, 32, 3)
-out("kdfe_z", e_z)
-out("kdfe_u", e_u)
-out("kdfe_v", e_v)
-out("kdfe_out", kdfe(e_z, b"SECRET", e_u, e_v))
+section("kdfe")
+out("z", e_z)
+out("u", e_u)
+out("v", e_v)
+out("out", kdfe(e_z, b"SECRET", e_u, e_v))
 
 # --- ECDH salt to the SRK ----------------------------------------------------
 tpm_d = 0x7A3B1C5D9E2F40618273A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F9
@@ -123,12 +130,13 @@ assert z == tpm_key.exchange(ec.ECDH(), eph_key.public_key())
 salt = kdfe(z, b"SECRET", q_x, p_x)
 # TPM2B_ENCRYPTED_SECRET holding a marshalled TPMS_ECC_POINT (Linux tpm_buf_append_salt)
 enc_salt = be16(2 * (2 + 32)) + be16(32) + q_x + be16(32) + q_y
+section("ecdh")
 out("tpm_point_x", p_x)
 out("tpm_point_y", p_y)
 out("eph_scalar", eph_d.to_bytes(32, "big"))
 out("eph_point_x", q_x)
 out("eph_point_y", q_y)
-out("ecdh_z", z)
+out("z", z)
 out("salt", salt)
 out("encrypted_salt", enc_salt)
 
@@ -146,6 +154,7 @@ srk_public = (
     + be16(32) + p_x + be16(32) + p_y
 )
 srk_name = be16(0x000B) + hashlib.sha256(srk_public).digest()
+section("names")
 out("srk_public", srk_public)
 out("srk_name", srk_name)
 
@@ -165,8 +174,9 @@ out("sealed_name", sealed_name)
 nonce_caller0 = pattern(0x31, 32, 7)
 nonce_tpm0 = pattern(0x93, 32, 13)
 session_key = kdfa(salt, b"ATH", nonce_tpm0, nonce_caller0, 32)
-out("nonce_caller0", nonce_caller0)
-out("nonce_tpm0", nonce_tpm0)
+section("start")
+out("nonce_caller", nonce_caller0)
+out("nonce_tpm", nonce_tpm0)
 out("session_key", session_key)
 
 # a session bound to an entity whose authValue has trailing zeros
@@ -190,25 +200,26 @@ create_rest = sealed_public[:6] + be16(0)  # remaining parameters (stand-in byte
 create_params = be16(len(create_cipher)) + create_cipher + create_rest
 cp_hash1 = hashlib.sha256(be32(cc_create) + srk_name + create_params).digest()
 cmd_hmac1 = hmac.new(hkey1, cp_hash1 + nonce_caller1 + nonce_tpm0 + bytes([attrs1]), hashlib.sha256).digest()
-out("cc_create", be32(cc_create))
-out("attrs1", bytes([attrs1]))
-out("nonce_caller1", nonce_caller1)
-out("create_plain", create_plain)
-out("cfb_cmd_key_iv", cfb_cmd_key_iv)
-out("create_cipher", create_cipher)
-out("create_params", create_params)
-out("cp_hash1", cp_hash1)
-out("cmd_hmac1", cmd_hmac1)
+section("create")
+out("cc", be32(cc_create))
+out("attrs", bytes([attrs1]))
+out("nonce_caller", nonce_caller1)
+out("plain", create_plain)
+out("cfb_key_iv", cfb_cmd_key_iv)
+out("cipher", create_cipher)
+out("params", create_params)
+out("cp_hash", cp_hash1)
+out("cmd_hmac", cmd_hmac1)
 
 # response 1 (not encrypted): fresh nonceTPM, same attributes
 nonce_tpm1 = pattern(0x6B, 32, 19)
 create_rsp_params = be16(4) + b"\xaa\xbb\xcc\xdd" + be16(3) + b"\x01\x02\x03"
 rp_hash1 = hashlib.sha256(be32(0) + be32(cc_create) + create_rsp_params).digest()
 rsp_hmac1 = hmac.new(hkey1, rp_hash1 + nonce_tpm1 + nonce_caller1 + bytes([attrs1]), hashlib.sha256).digest()
-out("nonce_tpm1", nonce_tpm1)
-out("create_rsp_params", create_rsp_params)
-out("rp_hash1", rp_hash1)
-out("rsp_hmac1", rsp_hmac1)
+out("nonce_tpm", nonce_tpm1)
+out("rsp_params", create_rsp_params)
+out("rp_hash", rp_hash1)
+out("rsp_hmac", rsp_hmac1)
 
 # --- Command 2: TPM2_Unseal, encrypt (outData encrypted) ------------------------
 cc_unseal = 0x0000015E
@@ -218,12 +229,13 @@ nonce_caller2 = pattern(0x77, 32, 23)
 hkey2 = session_key + strip_zeros(sealed_auth)
 cp_hash2 = hashlib.sha256(be32(cc_unseal) + sealed_name).digest()
 cmd_hmac2 = hmac.new(hkey2, cp_hash2 + nonce_caller2 + nonce_tpm1 + bytes([attrs2]), hashlib.sha256).digest()
-out("cc_unseal", be32(cc_unseal))
-out("attrs2", bytes([attrs2]))
-out("sealed_auth", sealed_auth)
-out("nonce_caller2", nonce_caller2)
-out("cp_hash2", cp_hash2)
-out("cmd_hmac2", cmd_hmac2)
+section("unseal")
+out("cc", be32(cc_unseal))
+out("attrs", bytes([attrs2]))
+out("auth", sealed_auth)
+out("nonce_caller", nonce_caller2)
+out("cp_hash", cp_hash2)
+out("cmd_hmac", cmd_hmac2)
 
 nonce_tpm2 = pattern(0xE1, 32, 29)
 unseal_plain = pattern(0x40, 23, 9)  # the unsealed secret, 23 bytes (not a block multiple)
@@ -233,16 +245,17 @@ assert cfb(cfb_rsp_key_iv, unseal_cipher, False) == unseal_plain
 unseal_rsp_params = be16(len(unseal_cipher)) + unseal_cipher
 rp_hash2 = hashlib.sha256(be32(0) + be32(cc_unseal) + unseal_rsp_params).digest()
 rsp_hmac2 = hmac.new(hkey2, rp_hash2 + nonce_tpm2 + nonce_caller2 + bytes([attrs2]), hashlib.sha256).digest()
-out("nonce_tpm2", nonce_tpm2)
-out("unseal_plain", unseal_plain)
-out("cfb_rsp_key_iv", cfb_rsp_key_iv)
-out("unseal_cipher", unseal_cipher)
-out("unseal_rsp_params", unseal_rsp_params)
-out("rp_hash2", rp_hash2)
-out("rsp_hmac2", rsp_hmac2)
+out("nonce_tpm", nonce_tpm2)
+out("plain", unseal_plain)
+out("cfb_key_iv", cfb_rsp_key_iv)
+out("cipher", unseal_cipher)
+out("rsp_params", unseal_rsp_params)
+out("rp_hash", rp_hash2)
+out("rsp_hmac", rsp_hmac2)
 
 print("# Generated by hal-tpm-spi/tests/vectors/session_vectors.py; do not edit.")
 print("# TPM 2.0 session KATs: KDFa, KDFe, ECDH P-256 salt, sessionKey, AES-128-CFB")
-print("# parameter encryption, cpHash/rpHash and HMACs, object names. name = hex")
+print("# parameter encryption, cpHash/rpHash and HMACs, object names, one [section]")
+print("# per step; values are hex (trusted_core::test_util::vectors reads them).")
 for line in lines:
     print(line)

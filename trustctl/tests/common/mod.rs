@@ -1,6 +1,6 @@
 //! What the CLI tests share: the binary as a user runs it, the inputs of
 //! the research notes' vector F, and a provisioned swtpm.
-#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+#![allow(dead_code)]
 
 use std::process::{Command, Output};
 
