@@ -245,7 +245,22 @@ where
     R: TryCryptoRng + ?Sized,
 {
     scrubbed(options, || {
-        provision_or_unseal_inner(source, store, key_rng, options)
+        if let Some(stored) = store.read(source.name())? {
+            let key = source
+                .unseal(stored.blob.as_bytes(), options.options)
+                .map_err(FlowError::Source)?;
+            crate::debug!("flow: unsealed #{=u32}", stored.seq);
+            let path = if stored.fell_back {
+                Path::UnsealedFallback
+            } else {
+                Path::Unsealed
+            };
+            return Ok((key, path));
+        }
+        crate::debug!("flow: key store empty, provisioning");
+        let key = new_key(source, key_rng, options)?;
+        store_proven(source, store, &key, options.options)?;
+        Ok((key, Path::Provisioned))
     })
 }
 
@@ -255,35 +270,6 @@ fn scrubbed<T>(options: &FlowOptions<'_>, op: impl FnOnce() -> T) -> T {
         0 => op(),
         depth => crate::scrub::after(depth, op),
     }
-}
-
-fn provision_or_unseal_inner<S, F, R>(
-    source: &mut S,
-    store: &mut BlobStore<F>,
-    key_rng: &mut R,
-    options: &FlowOptions<'_>,
-) -> Result<(Key, Path), FlowError>
-where
-    S: TrustSource + ?Sized,
-    F: NorFlash,
-    R: TryCryptoRng + ?Sized,
-{
-    if let Some(stored) = store.read(source.name())? {
-        let key = source
-            .unseal(stored.blob.as_bytes(), options.options)
-            .map_err(FlowError::Source)?;
-        crate::debug!("flow: unsealed #{=u32}", stored.seq);
-        let path = if stored.fell_back {
-            Path::UnsealedFallback
-        } else {
-            Path::Unsealed
-        };
-        return Ok((key, path));
-    }
-    crate::debug!("flow: key store empty, provisioning");
-    let key = new_key(source, key_rng, options)?;
-    store_proven(source, store, &key, options.options)?;
-    Ok((key, Path::Provisioned))
 }
 
 /// What [`reseal`] puts in the store.
@@ -318,34 +304,18 @@ where
     R: TryCryptoRng + ?Sized,
 {
     scrubbed(options, || {
-        reseal_inner(source, store, key_rng, options, seal_options, what)
+        let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
+        let old = source
+            .unseal(stored.blob.as_bytes(), options.options)
+            .map_err(FlowError::Source)?;
+        let (key, path) = match what {
+            Reseal::SameKey => (old, Path::Resealed),
+            // `old` is dropped, and zeroed, here.
+            Reseal::NewKey => (new_key(source, key_rng, options)?, Path::Rotated),
+        };
+        store_proven(source, store, &key, seal_options)?;
+        Ok((key, path))
     })
-}
-
-fn reseal_inner<S, F, R>(
-    source: &mut S,
-    store: &mut BlobStore<F>,
-    key_rng: &mut R,
-    options: &FlowOptions<'_>,
-    seal_options: &str,
-    what: Reseal,
-) -> Result<(Key, Path), FlowError>
-where
-    S: TrustSource + ?Sized,
-    F: NorFlash,
-    R: TryCryptoRng + ?Sized,
-{
-    let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
-    let old = source
-        .unseal(stored.blob.as_bytes(), options.options)
-        .map_err(FlowError::Source)?;
-    let (key, path) = match what {
-        Reseal::SameKey => (old, Path::Resealed),
-        // `old` is dropped, and zeroed, here.
-        Reseal::NewKey => (new_key(source, key_rng, options)?, Path::Rotated),
-    };
-    store_proven(source, store, &key, seal_options)?;
-    Ok((key, path))
 }
 
 /// A new key of `options.key_len` bytes, filled in place.
