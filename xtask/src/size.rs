@@ -691,7 +691,7 @@ fn render(probes: &[Artifact], images: &[Artifact]) -> String {
          Whole firmware images of `examples/`: the QEMU build (feature `sim`: the \
          backend's model is linked in place of the device) and, marked (hw), the build for \
          the real SoC (register accesses, spin delay). They include start-up, semihosting \
-         output (`core::fmt`), the RAM flash store, the boot flow and the stack meter. \
+         output (raw calls, no `core::fmt`), the RAM flash store, the boot flow and the stack meter. \
          `.bss` is the 16 KiB DMA pool of `board-rt` in the DCP and CAAM examples; the \
          64 KiB stack is not counted.\n\n",
     );
