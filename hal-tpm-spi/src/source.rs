@@ -269,7 +269,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     ) -> Result<Key> {
         let opts = TpmOptions::parse(options)?;
         self.check_pcr_blobauth(&opts)?;
-        self.unseal_inner(blob, &opts, Some(pcrs))
+        self.wiping(|s| s.unseal_commands(blob, &opts, Some(pcrs)))
     }
 
     /// With sessions, the PCR policy is PolicyPCR alone, which never checks
@@ -343,16 +343,12 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         self.tpm.pcr_extend(pcr, &[0; 32]).map_err(Error::from)
     }
 
-    /// Unseals, then zeroes the response buffer (whatever the outcome).
-    fn unseal_inner(
-        &mut self,
-        sealed: &[u8],
-        opts: &TpmOptions,
-        pcrs: Option<&PcrSelection>,
-    ) -> Result<Key> {
-        let key = self.unseal_commands(sealed, opts, pcrs);
+    /// Runs `commands`, then zeroes the response buffer (whatever the
+    /// outcome): the unseal paths share this wrapper.
+    fn wiping<V>(&mut self, commands: impl FnOnce(&mut Self) -> Result<V>) -> Result<V> {
+        let out = commands(self);
         self.tpm.wipe_response();
-        key
+        out
     }
 
     fn unseal_commands(
@@ -389,7 +385,13 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
             dst
         };
         let mut data = [0u8; MAX_KEY_SIZE + 1];
-        let unsealed = self.load_unseal(parent, opts, pcrs, to_load, &mut data);
+        let job = LoadJob {
+            parent,
+            opts,
+            pcrs,
+            to_load,
+        };
+        let unsealed = self.load_unseal(&job, &mut data);
         let result = unsealed.map_err(Error::from).and_then(|n| {
             // Linux: MIN_KEY_SIZE <= len <= MAX_KEY_SIZE, else -EFAULT; the
             // old format carries a trailing migratable byte.
@@ -449,17 +451,14 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     /// password (and plain policy) sessions. Returns the unsealed length.
     fn load_unseal(
         &mut self,
-        parent: u32,
-        opts: &TpmOptions,
-        pcrs: Option<&PcrSelection>,
-        to_load: &[u8],
+        job: &LoadJob<'_>,
         data: &mut [u8],
     ) -> core::result::Result<usize, crate::Error> {
         #[cfg(feature = "sessions")]
         if self.salted.on {
-            return self.load_unseal_salted(parent, opts, pcrs, to_load, data);
+            return self.load_unseal_salted(job, data);
         }
-        self.load_unseal_password(parent, opts, pcrs, to_load, data)
+        self.load_unseal_password(job, data)
     }
 
     /// Load in a salted HMAC session (keyauth as HMAC key), then Unseal in
@@ -469,33 +468,31 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     #[cfg(feature = "sessions")]
     fn load_unseal_salted(
         &mut self,
-        parent: u32,
-        opts: &TpmOptions,
-        pcrs: Option<&PcrSelection>,
-        to_load: &[u8],
+        job: &LoadJob<'_>,
         data: &mut [u8],
     ) -> core::result::Result<usize, crate::Error> {
-        let policyhandle = opts.policyhandle.filter(|&h| h != 0);
-        if policyhandle.is_some() && !opts.blobauth.is_empty() {
+        let policyhandle = job.opts.policyhandle.filter(|&h| h != 0);
+        if policyhandle.is_some() && !job.opts.blobauth.is_empty() {
             // Linux sends blobauth in clear in the policy session's hmac
             // field (PolicyPassword); that is what sessions rule out.
             return Err(crate::Error::Unsupported(
                 "policyhandle= with blobauth= (blobauth would cross the bus in clear)",
             ));
         }
-        let key = self.salt_key(parent)?;
+        let key = self.salt_key(job.parent)?;
         let mut hmac = self
             .tpm
             .start_salted_session(&key, se::HMAC, &mut self.rng)?;
         let loaded = hmac.refresh(&mut self.rng).and_then(|()| {
-            let auth = SessionAuth::new(&mut hmac, key.name(), &opts.keyauth);
+            let auth = SessionAuth::new(&mut hmac, key.name(), &job.opts.keyauth);
             // A PCR blob is unsealed in its own policy session.
-            let auth = if pcrs.is_some() {
+            let auth = if job.pcrs.is_some() {
                 auth.last_use()
             } else {
                 auth
             };
-            self.tpm.load_named(parent, Auth::Session(auth), to_load)
+            self.tpm
+                .load_named(job.parent, Auth::Session(auth), job.to_load)
         });
         let (item, name) = match loaded {
             Ok(loaded) => loaded,
@@ -504,9 +501,9 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
                 return Err(e);
             }
         };
-        let unsealed = match (pcrs, policyhandle) {
+        let unsealed = match (job.pcrs, policyhandle) {
             (None, None) => hmac.refresh(&mut self.rng).and_then(|()| {
-                let auth = SessionAuth::new(&mut hmac, &name, &opts.blobauth).last_use();
+                let auth = SessionAuth::new(&mut hmac, &name, &job.opts.blobauth).last_use();
                 self.tpm.unseal(item, Auth::Session(auth), data)
             }),
             // Linux with policyhandle=: the caller's policy session
@@ -556,31 +553,28 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     /// as Linux without `CONFIG_TCG_TPM2_HMAC`.
     fn load_unseal_password(
         &mut self,
-        parent: u32,
-        opts: &TpmOptions,
-        pcrs: Option<&PcrSelection>,
-        to_load: &[u8],
+        job: &LoadJob<'_>,
         data: &mut [u8],
     ) -> core::result::Result<usize, crate::Error> {
         let handle = self
             .tpm
-            .load(parent, Auth::Password(&opts.keyauth), to_load)?;
+            .load(job.parent, Auth::Password(&job.opts.keyauth), job.to_load)?;
 
         let mut own_session = None;
-        let session = match pcrs {
+        let session = match job.pcrs {
             Some(sel) => self.tpm.start_policy_session(false).and_then(|s| {
                 own_session = Some(s);
                 self.tpm.policy_pcr(s, &[], sel).map(|_| Some(s))
             }),
-            None => Ok(opts.policyhandle.filter(|&h| h != 0)),
+            None => Ok(job.opts.policyhandle.filter(|&h| h != 0)),
         };
         let unsealed = session.and_then(|s| {
             let auth = match s {
                 Some(session) => Auth::Policy {
                     session,
-                    password: &opts.blobauth,
+                    password: &job.opts.blobauth,
                 },
-                None => Auth::Password(&opts.blobauth),
+                None => Auth::Password(&job.opts.blobauth),
             };
             self.tpm.unseal(handle, auth, data)
         });
@@ -595,6 +589,17 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         flushed?;
         Ok(n)
     }
+}
+
+/// What Load and Unseal work on: the arguments the salted and password
+/// paths share.
+struct LoadJob<'a> {
+    parent: u32,
+    opts: &'a TpmOptions,
+    /// The PCRs a PCR blob is unsealed under (PolicyPCR), if any.
+    pcrs: Option<&'a PcrSelection>,
+    /// TPM2B_PRIVATE ‖ TPM2B_PUBLIC, as TPM2_Load takes them.
+    to_load: &'a [u8],
 }
 
 /// What TPM2_Create seals, besides the parent.
@@ -667,7 +672,7 @@ impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
 
     fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key> {
         let opts = TpmOptions::parse(options)?;
-        self.unseal_inner(blob, &opts, None)
+        self.wiping(|s| s.unseal_commands(blob, &opts, None))
     }
 }
 

@@ -169,14 +169,21 @@ fn caam_sim_blobs_read_as_caam_with_the_key_length_inferred() {
     }
 }
 
-#[test]
-fn the_linux_6_1_layout_reads_with_every_field() {
-    let blob = hex(&linux_6_1_blob());
-    let m = only(&blob, "tpmkey-der");
+/// The `--json` fields of a TPMKey the kernel writes (emptyAuth, parent
+/// 0x81000001, a keyedhash sealed-data object under sha256, 160-byte
+/// private part) with the public area's length, attributes, policy and
+/// unique value given.
+fn check_kernel_tpmkey(
+    m: &serde_json::Value,
+    public_len: usize,
+    attributes: &serde_json::Value,
+    policy: &str,
+    unique: &str,
+) {
     assert_eq!(m["oid"], "2.23.133.10.1.5");
     assert_eq!(m["empty_auth"], true);
     assert_eq!(m["parent"], "0x81000001");
-    assert_eq!(m["tpm2b_public_len"], 48);
+    assert_eq!(m["tpm2b_public_len"], public_len);
     assert_eq!(m["tpm2b_private_len"], 160);
     let p = &m["public"];
     assert_eq!(p["type"]["name"], "keyedhash");
@@ -184,14 +191,19 @@ fn the_linux_6_1_layout_reads_with_every_field() {
         p["name_alg"],
         serde_json::json!({"id": 11, "name": "sha256"})
     );
-    assert_eq!(
-        p["object_attributes"],
-        serde_json::json!({"value": 0x40, "names": ["userWithAuth"]})
-    );
+    assert_eq!(&p["object_attributes"], attributes);
     assert_eq!(p["migratable"], true);
-    assert_eq!(p["auth_policy"], "");
+    assert_eq!(p["auth_policy"], policy);
     assert_eq!(p["scheme"], "null (sealed data)");
-    assert_eq!(p["unique"], "5c".repeat(32));
+    assert_eq!(p["unique"], unique);
+}
+
+#[test]
+fn the_linux_6_1_layout_reads_with_every_field() {
+    let blob = hex(&linux_6_1_blob());
+    let m = only(&blob, "tpmkey-der");
+    let attrs = serde_json::json!({"value": 0x40, "names": ["userWithAuth"]});
+    check_kernel_tpmkey(&m, 48, &attrs, "", &"5c".repeat(32));
     let text = ok(&["inspect", &blob]);
     for line in [
         "kind: tpmkey-der (",
@@ -273,25 +285,8 @@ fn the_linux_6_12_blobs_read_as_tpmkey_with_the_kernels_fields() {
 
         let blob_hex = hex(blob);
         let m = only(&blob_hex, "tpmkey-der");
-        assert_eq!(m["oid"], "2.23.133.10.1.5");
-        assert_eq!(m["empty_auth"], true);
-        assert_eq!(m["parent"], "0x81000001");
-        assert_eq!(m["tpm2b_public_len"], public_len);
-        assert_eq!(m["tpm2b_private_len"], 160);
-        let p = &m["public"];
-        assert_eq!(p["type"]["name"], "keyedhash");
-        assert_eq!(
-            p["name_alg"],
-            serde_json::json!({"id": 11, "name": "sha256"})
-        );
-        assert_eq!(
-            p["object_attributes"],
-            serde_json::json!({"value": attrs, "names": names})
-        );
-        assert_eq!(p["migratable"], true);
-        assert_eq!(p["auth_policy"], policy);
-        assert_eq!(p["scheme"], "null (sealed data)");
-        assert_eq!(p["unique"], unique);
+        let attributes = serde_json::json!({"value": attrs, "names": names});
+        check_kernel_tpmkey(&m, public_len, &attributes, &policy, &unique);
 
         let text = ok(&["inspect", &blob_hex]);
         for line in [
