@@ -102,13 +102,11 @@ impl<H: Huk + ?Sized> SubkeyDerive for H {
         const_data: &[u8],
         out: &mut [u8],
     ) -> Result<()> {
-        let result = check_subkey_len(out.len())
-            .and_then(|()| self.hardware_unique_key())
-            .and_then(|huk| huk_subkey_derive(&huk, usage, const_data, out));
-        if result.is_err() {
-            out.zeroize();
-        }
-        result
+        crate::kdf::zeroed_on_error(out, |out| {
+            check_subkey_len(out.len())
+                .and_then(|()| self.hardware_unique_key())
+                .and_then(|huk| huk_subkey_derive(&huk, usage, const_data, out))
+        })
     }
 }
 

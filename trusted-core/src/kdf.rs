@@ -59,9 +59,18 @@ pub fn kdf_counter_cmac<C: CmacCipher>(
     widths: FieldWidths,
     out: &mut [u8],
 ) -> Result<()> {
-    let result = derive(cipher, label, context, widths, out);
+    zeroed_on_error(out, |out| derive(cipher, label, context, widths, out))
+}
+
+/// Runs `fill` on `out` and zeroes `out` if it fails, so no partial key
+/// material survives a refused request: the one wrapper of every
+/// derivation here and in [`crate::huk`].
+pub(crate) fn zeroed_on_error(
+    out: &mut [u8],
+    fill: impl FnOnce(&mut [u8]) -> Result<()>,
+) -> Result<()> {
+    let result = fill(out);
     if result.is_err() {
-        // No partial key material survives a refused request.
         out.zeroize();
     }
     result
