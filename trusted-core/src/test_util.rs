@@ -141,11 +141,6 @@ impl FiniteRng {
             script: script.iter().copied().collect(),
         }
     }
-
-    /// Script bytes not handed out yet.
-    pub fn remaining(&self) -> usize {
-        self.script.len()
-    }
 }
 
 impl rand_core::TryRng for FiniteRng {
