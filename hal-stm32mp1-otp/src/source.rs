@@ -98,7 +98,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
     /// [`HukMode::DeriveUid`] when built without the `derive-uid` feature.
     pub fn new(access: A, config: HukConfig) -> Result<Self> {
         if config.mode == HukMode::DeriveUid && !cfg!(feature = "derive-uid") {
-            return Err(NO_DERIVE_UID);
+            return Err(crate::uid::NOT_BUILT);
         }
         let all = config.words.iter().chain(config.uid_words.iter());
         if all.clone().any(|&w| usize::from(w) >= regs::OTP_WORDS) {
@@ -245,10 +245,6 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
         Ok(block)
     }
 }
-
-/// [`HukMode::DeriveUid`] in a build without it.
-const NO_DERIVE_UID: Error =
-    Error::Unsupported("HukMode::DeriveUid: hal-stm32mp1-otp built without feature derive-uid");
 
 /// The fuse value of `word`; under SRLOCK the reload is impossible, so the
 /// shadow the boot ROM loaded is used, as OP-TEE (whose reload the hardware

@@ -5,7 +5,11 @@
 use aes::Aes128;
 #[cfg(feature = "derive-uid")]
 use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
-use trusted_core::{HUK_LEN, Result};
+use trusted_core::{Error, HUK_LEN, Result};
+
+/// [`crate::HukMode::DeriveUid`] in a build without the feature.
+pub(crate) const NOT_BUILT: Error =
+    Error::Unsupported("HukMode::DeriveUid: hal-stm32mp1-otp built without feature derive-uid");
 
 /// GCM's first counter block for OP-TEE's UID nonce `55 00 .. 00`:
 /// nonce ‖ BE32(2) (J0 = nonce ‖ BE32(1) is kept for the tag).
@@ -20,7 +24,7 @@ const GCM_FIRST_COUNTER_BLOCK: [u8; 16] = [0x55, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 /// (SP 800-38D §7.1); no GHASH is needed.
 #[cfg(feature = "derive-uid")]
 pub(crate) fn encrypt(key: &[u8; HUK_LEN], block: &mut [u8; HUK_LEN]) -> Result<()> {
-    let cipher = Aes128::new_from_slice(key).map_err(|_| trusted_core::Error::KeyLength)?;
+    let cipher = Aes128::new_from_slice(key).map_err(|_| Error::KeyLength)?;
     let mut keystream = zeroize::Zeroizing::new(Array::from(GCM_FIRST_COUNTER_BLOCK));
     cipher.encrypt_block(&mut keystream);
     for (b, k) in block.iter_mut().zip(keystream.iter()) {
@@ -33,7 +37,5 @@ pub(crate) fn encrypt(key: &[u8; HUK_LEN], block: &mut [u8; HUK_LEN]) -> Result<
 /// never reached; it refuses too.
 #[cfg(not(feature = "derive-uid"))]
 pub(crate) fn encrypt(_key: &[u8; HUK_LEN], _block: &mut [u8; HUK_LEN]) -> Result<()> {
-    Err(trusted_core::Error::Unsupported(
-        "HukMode::DeriveUid: hal-stm32mp1-otp built without feature derive-uid",
-    ))
+    Err(NOT_BUILT)
 }
