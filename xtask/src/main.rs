@@ -42,6 +42,9 @@ const TARGETS: [&str; 3] = [
     "aarch64-unknown-none",
     "thumbv7em-none-eabihf",
 ];
+/// Armv7-A in the Thumb-2 instruction set: the firmware examples for the
+/// Cortex-A7 SoCs and the size probes' second Armv7-A row.
+const THUMBV7A: &str = "thumbv7a-none-eabihf";
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const RUST_SRC: &str = "/usr/lib/rustlib/src/rust/library/core";
@@ -459,9 +462,12 @@ struct QemuRun {
 }
 
 const QEMU_RUNS: &[QemuRun] = &[
+    // The Cortex-A7 examples (i.MX6ULL, STM32MP1) are built in the Thumb-2
+    // instruction set, as U-Boot builds STM32MP (`select SYS_THUMB_BUILD`
+    // in arch/arm/Kconfig): 0.7× the code of A32. Their start-up is A32.
     QemuRun {
         package: "core-tee",
-        target: "armv7a-none-eabihf",
+        target: THUMBV7A,
         qemu: "qemu-system-arm",
         machine: &["-M", "mcimx6ul-evk", "-m", "512M"],
         swtpm: false,
@@ -484,7 +490,7 @@ const QEMU_RUNS: &[QemuRun] = &[
     },
     QemuRun {
         package: "imx6ull-dcp",
-        target: "armv7a-none-eabihf",
+        target: THUMBV7A,
         qemu: "qemu-system-arm",
         machine: &["-M", "mcimx6ul-evk", "-m", "512M"],
         swtpm: false,
@@ -493,7 +499,7 @@ const QEMU_RUNS: &[QemuRun] = &[
     // 0x8000_0000..0xFFFF_FFFF (2 GiB) runs the image linked at 0xC000_0000.
     QemuRun {
         package: "stm32mp1-otp-tee",
-        target: "armv7a-none-eabihf",
+        target: THUMBV7A,
         qemu: "qemu-system-arm",
         machine: &["-M", "mcimx7d-sabre", "-m", "2G"],
         swtpm: false,
@@ -502,7 +508,7 @@ const QEMU_RUNS: &[QemuRun] = &[
     // linked at the MP13's DDR base 0xC000_0000.
     QemuRun {
         package: "stm32mp13-saes-tee",
-        target: "armv7a-none-eabihf",
+        target: THUMBV7A,
         qemu: "qemu-system-arm",
         machine: &["-M", "mcimx7d-sabre", "-m", "2G"],
         swtpm: false,

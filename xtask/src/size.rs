@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{QEMU_RUNS, Result, TARGETS, build_example, check_cross_toolchain, debian_cargo};
+use crate::{QEMU_RUNS, Result, THUMBV7A, build_example, check_cross_toolchain, debian_cargo};
 use crate::{has_feature, root, run_qemu, section_sizes};
 
 /// What `cargo xtask size` does besides measuring and writing the docs.
@@ -81,6 +81,10 @@ const TARGET_DIR: &str = "qemu";
 const THUMB: &str = "thumbv7em-none-eabihf";
 const ARMV7A: &str = "armv7a-none-eabihf";
 const AARCH64: &str = "aarch64-unknown-none";
+/// Every target a probe is built for, in table order: Armv7-A in both
+/// instruction sets (A32 as the crates' cross build, Thumb-2 as the
+/// Cortex-A7 examples and U-Boot's STM32MP builds), AArch64, Armv7E-M.
+const PROBE_TARGETS: [&str; 4] = [ARMV7A, THUMBV7A, AARCH64, THUMB];
 
 /// A size probe: a static library in `examples/` with a backend's seal and
 /// unseal entry points.
@@ -103,15 +107,15 @@ const PROBES: &[Probe] = &[
         package: "size-tee",
         label: "size-tee",
         flags: &[],
-        targets: &[THUMB, ARMV7A, AARCH64],
+        targets: &[THUMB, ARMV7A, THUMBV7A, AARCH64],
         goal: Some((10 * KB, &[THUMB])),
     },
     Probe {
         package: "size-dcp",
         label: "size-dcp",
         flags: &[],
-        targets: &[THUMB, ARMV7A],
-        goal: Some((10 * KB, &[THUMB, ARMV7A])),
+        targets: &[THUMB, ARMV7A, THUMBV7A],
+        goal: Some((10 * KB, &[THUMB, ARMV7A, THUMBV7A])),
     },
     Probe {
         package: "size-caam",
@@ -124,21 +128,21 @@ const PROBES: &[Probe] = &[
         package: "size-stm32mp1",
         label: "size-stm32mp1",
         flags: &[],
-        targets: &[THUMB, ARMV7A],
-        goal: Some((12 * KB, &[THUMB, ARMV7A])),
+        targets: &[THUMB, ARMV7A, THUMBV7A],
+        goal: Some((12 * KB, &[THUMB, ARMV7A, THUMBV7A])),
     },
     Probe {
         package: "size-tpm",
         label: "size-tpm (sessions)",
         flags: &[],
-        targets: &[THUMB, ARMV7A, AARCH64],
+        targets: &[THUMB, ARMV7A, THUMBV7A, AARCH64],
         goal: Some((24 * KB, &[THUMB])),
     },
     Probe {
         package: "size-tpm",
         label: "size-tpm (no sessions)",
         flags: &["--no-default-features"],
-        targets: &[THUMB, ARMV7A, AARCH64],
+        targets: &[THUMB, ARMV7A, THUMBV7A, AARCH64],
         goal: Some((8 * KB, &[THUMB])),
     },
 ];
@@ -213,7 +217,7 @@ pub(crate) fn size(mode: Mode) -> Result {
     check_cross_toolchain()?;
     let start = Instant::now();
     let mut probes = Vec::new();
-    for target in TARGETS {
+    for target in PROBE_TARGETS {
         probes.extend(measure_probes(target, &mode)?);
     }
     let images = measure_images(&mode)?;
@@ -332,7 +336,13 @@ fn measure_images(mode: &Mode) -> Result<Vec<Artifact>> {
     }
     // The `hw` builds, one cargo run per target (the examples enable the
     // same features of every shared crate, so nothing is unified away).
-    for target in TARGETS {
+    let mut targets: Vec<&'static str> = Vec::new();
+    for run in QEMU_RUNS {
+        if !targets.contains(&run.target) {
+            targets.push(run.target);
+        }
+    }
+    for target in targets {
         let mut packages: Vec<&str> = QEMU_RUNS
             .iter()
             .filter(|r| {

@@ -5,6 +5,10 @@
 //! base (link it at 0x0); a fault exits QEMU with code 134. Plus a
 //! single-core critical section that masks IRQs.
 //!
+//! The ARMv7-A entry is A32 code (`.arm`) also in the Thumb-2 build
+//! (thumbv7a), since QEMU and boot ROMs enter in ARM state; the linker
+//! turns its `bl main` into the interworking `blx`.
+//!
 //! On real hardware a bootloader has done this already; also enable the MMU
 //! there before general Rust code (unaligned accesses fault with it off).
 
@@ -12,7 +16,9 @@
 core::arch::global_asm!(
     r#"
     .section .text._start, "ax"
+    .arm
     .global _start
+    .type _start, %function
 _start:
     mrc   p15, 0, r0, c0, c0, 5
     ands  r0, r0, #3
