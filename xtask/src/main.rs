@@ -562,7 +562,8 @@ fn build_example(package: &str, target: &str, target_dir: &str, flags: &[&str]) 
 
 /// Builds every firmware example (or only `only`, by package name) and
 /// runs it under QEMU with semihosting; fails on a non-zero exit, a missing
-/// PASS line or a time-out.
+/// PASS line, a time-out, or (Rust examples) a key found on the dead stack
+/// after the flow's scrub.
 fn qemu(only: Option<&str>) -> Result {
     check_cross_toolchain()?;
     let mut failures = Vec::new();
@@ -572,7 +573,10 @@ fn qemu(only: Option<&str>) -> Result {
     {
         let image = build_example(run.package, run.target, "qemu", &[])?;
         let (result, secs) = run_qemu(run, &image)?;
-        if !qemu_verdict(run.package, run.qemu, run.machine, result, secs)? {
+        let scrubbed = result
+            .as_ref()
+            .is_ok_and(|(_, output)| residue_clean(run.package, output));
+        if !qemu_verdict(run.package, run.qemu, run.machine, result, secs)? || !scrubbed {
             failures.push(run.package);
         }
     }
@@ -584,6 +588,26 @@ fn qemu(only: Option<&str>) -> Result {
     } else {
         Err(format!("QEMU examples failed: {}", failures.join(", ")))
     }
+}
+
+/// Whether a Rust example's output has `residue:` lines (board-rt's
+/// search of the dead stack for the key) and every one found no copy after
+/// the flow's stack scrub; prints them.
+fn residue_clean(name: &str, output: &str) -> bool {
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| l.starts_with("residue: "))
+        .collect();
+    for line in &lines {
+        eprintln!("xtask: qemu {name}: {line}");
+    }
+    let clean = !lines.is_empty() && lines.iter().all(|l| l.ends_with(" scrubbed=0"));
+    if !clean {
+        eprintln!(
+            "xtask: qemu {name}: no `residue:` line, or key bytes left on the stack after the scrub"
+        );
+    }
+    clean
 }
 
 /// What a QEMU run ended with: its exit code (`None` when killed) and

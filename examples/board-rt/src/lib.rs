@@ -5,7 +5,9 @@
 //! flow (`trusted_core::flow`) on it twice, across a "reboot". Also a pool
 //! of DMA buffers handed out once each ([`dma_buffer`]) and an approximate
 //! busy-wait delay ([`SpinDelay`]). [`boot_twice`] also measures the
-//! stack of each boot and of each seal and unseal ([`stack`]). Output goes
+//! stack of each boot and of each seal and unseal ([`stack`]), and checks
+//! that the flow's stack scrub leaves no copy of the key behind
+//! ([`stack::copies_below`]). Output goes
 //! through [`out`], which links no `core::fmt`.
 #![no_std]
 
@@ -67,7 +69,10 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// uses are printed on one line for `cargo xtask size`:
 /// `stack: <source> seal=<bytes> unseal=<bytes> boot1=<bytes> boot2=<bytes>`
 /// (boot 1 provisions: seal, store, read back, unseal to prove; boot 2
-/// unseals).
+/// unseals). A third unseal runs with the flow's stack scrub, and the dead
+/// stack is searched for the key after boot 2 and after it
+/// (`residue: <source> unscrubbed=<copies> scrubbed=<copies>`; a copy left
+/// after the scrub fails the run).
 pub fn boot_twice<S, R>(
     mut boot: impl FnMut() -> Result<S, Error>,
     key_rng: &mut R,
@@ -94,6 +99,7 @@ where
     let mut measured = stack::Measured::new(&mut source);
     let mark = stack::paint();
     let (again, path) = provision_or_unseal(&mut measured, &mut store, key_rng, options)?;
+    let unscrubbed = stack::copies_below(again.as_bytes());
     let boot2 = mark.used();
     let second = measured.usage();
     step!("boot 2: ", source.name(), ": ", path.as_str());
@@ -115,7 +121,45 @@ where
         return Err(FlowError::ProofFailed);
     }
     step!("boot 2: key matches");
+    check_residue(&mut source, &mut store, key_rng, options, unscrubbed)?;
     Ok(stored.blob.len())
+}
+
+/// Stack the residue check's flow scrubs ([`FlowOptions::scrub_stack`]):
+/// more than the deepest boot of any example (`docs/size.md`).
+const SCRUB_STACK: usize = 16 * 1024;
+
+/// One more unseal, this time with the flow's stack scrub, then the dead
+/// stack searched for the key: `residue: <source> unscrubbed=<copies>
+/// scrubbed=<copies>`, where `unscrubbed` counts what boot 2 (no scrub)
+/// left. A copy left after the scrub ends the run with exit 1.
+fn check_residue<S, R>(
+    source: &mut S,
+    store: &mut BlobStore<RamFlash>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+    unscrubbed: usize,
+) -> Result<(), FlowError>
+where
+    S: TrustSource,
+    R: TryCryptoRng + ?Sized,
+{
+    let scrub = options.scrub_stack(SCRUB_STACK);
+    let (key, _) = provision_or_unseal(source, store, key_rng, &scrub)?;
+    let scrubbed = stack::copies_below(key.as_bytes());
+    step!(
+        "residue: ",
+        source.name(),
+        " unscrubbed=",
+        unscrubbed,
+        " scrubbed=",
+        scrubbed
+    );
+    if scrubbed != 0 {
+        step!("residue: key bytes left on the stack after the scrub");
+        exit(1);
+    }
+    Ok(())
 }
 
 /// [`TrustSource::init`], as Linux does once per boot before the first use.

@@ -120,6 +120,37 @@ impl Mark {
     }
 }
 
+/// How many times the first [`PROBE`] bytes of `secret` (all of it when
+/// shorter) appear in the dead stack below the caller: copies that frames
+/// which have returned left behind. The caller's own frame and the
+/// [`MARGIN`] below it are not scanned, so a secret the caller still
+/// holds does not count.
+#[inline(never)]
+pub fn copies_below(secret: &[u8]) -> usize {
+    let probe = secret.get(..PROBE).unwrap_or(secret);
+    let (bottom, _) = bounds();
+    let end = stack_pointer().saturating_sub(MARGIN);
+    if probe.is_empty() || end < bottom + probe.len() {
+        return 0;
+    }
+    let mut copies = 0;
+    for at in bottom..=end - probe.len() {
+        // SAFETY: `at..at + probe.len()` lies between the stack's bottom
+        // and MARGIN below this function's stack pointer: stack memory of
+        // this program that no live frame uses; read as bytes, any
+        // alignment is fine.
+        let here = |i: usize| unsafe { core::ptr::read_volatile((at + i) as *const u8) };
+        if probe.iter().enumerate().all(|(i, &b)| here(i) == b) {
+            copies += 1;
+        }
+    }
+    copies
+}
+
+/// Bytes of a secret [`copies_below`] looks for: enough that a match is
+/// never chance (2^-128 per position).
+const PROBE: usize = 16;
+
 /// Deepest stack use of each `seal` and `unseal` of a source.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Usage {
