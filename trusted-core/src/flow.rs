@@ -264,12 +264,14 @@ where
     })
 }
 
-/// Runs `op` under [`crate::scrub::after`] when the options ask for it.
+/// Runs `op` as [`crate::scrub::after`] does, zeroing the stack after it
+/// only when the options ask for it: one copy of `op` either way.
 fn scrubbed<T>(options: &FlowOptions<'_>, op: impl FnOnce() -> T) -> T {
-    match options.scrub_stack {
-        0 => op(),
-        depth => crate::scrub::after(depth, op),
+    let result = crate::scrub::below(op);
+    if options.scrub_stack != 0 {
+        crate::scrub::stack(options.scrub_stack);
     }
+    result
 }
 
 /// What [`reseal`] puts in the store.

@@ -42,7 +42,7 @@ pub fn after<R>(depth: usize, op: impl FnOnce() -> R) -> R {
 /// Calls `op` from a frame that is never inlined into the caller, so
 /// nothing `op` does lands in the caller's own frame.
 #[inline(never)]
-fn below<R>(op: impl FnOnce() -> R) -> R {
+pub(crate) fn below<R>(op: impl FnOnce() -> R) -> R {
     op()
 }
 

@@ -4,11 +4,12 @@
 //! `trusted_core::store::BlobStore`. [`boot_twice`] runs the library's boot
 //! flow (`trusted_core::flow`) on it twice, across a "reboot". Also a pool
 //! of DMA buffers handed out once each ([`dma_buffer`]) and an approximate
-//! busy-wait delay ([`SpinDelay`]). [`boot_twice`] also measures the
-//! stack of each boot and of each seal and unseal ([`stack`]), and checks
-//! that the flow's stack scrub leaves no copy of the key behind
-//! ([`stack::copies_below`]). Output goes
-//! through [`out`], which links no `core::fmt`.
+//! busy-wait delay ([`SpinDelay`]). With the feature `meter` (default;
+//! the QEMU runs) [`boot_twice`] also measures the stack of each boot and
+//! of each seal and unseal, and checks that the flow's stack scrub leaves
+//! no copy of the key behind (`stack`); the `hw` builds leave these
+//! instruments out and scrub every boot. Output goes through [`out`],
+//! which links no `core::fmt`.
 #![no_std]
 
 mod start;
@@ -17,12 +18,13 @@ pub mod delay;
 pub mod dma;
 pub mod flash;
 pub mod out;
+#[cfg(feature = "meter")]
 pub mod stack;
 
 use rand_core::TryCryptoRng;
-use trusted_core::flow::{FlowError, FlowOptions, Path, provision_or_unseal};
+use trusted_core::flow::{FlowError, FlowOptions, Path};
 use trusted_core::store::{BlobStore, StoreLayout};
-use trusted_core::{DriverError, Error, TrustSource};
+use trusted_core::{DriverError, Error, Key, TrustSource};
 
 pub use delay::{NoDelay, SpinDelay};
 pub use dma::dma_buffer;
@@ -64,15 +66,16 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// second boot unseals. Checks both boots
 /// gave the same key; returns the stored blob's length.
 ///
-/// Each boot's flow runs on a painted stack ([`stack::paint`]), and so does
-/// each seal and unseal of the source ([`stack::Measured`]); the deepest
-/// uses are printed on one line for `cargo xtask size`:
+/// With the feature `meter`, each boot's flow runs on a painted stack, and
+/// so does each seal and unseal of the source (`stack::Measured`); the
+/// deepest uses are printed on one line for `cargo xtask size`:
 /// `stack: <source> seal=<bytes> unseal=<bytes> boot1=<bytes> boot2=<bytes>`
 /// (boot 1 provisions: seal, store, read back, unseal to prove; boot 2
 /// unseals). A third unseal runs with the flow's stack scrub, and the dead
 /// stack is searched for the key after boot 2 and after it
 /// (`residue: <source> unscrubbed=<copies> scrubbed=<copies>`; a copy left
-/// after the scrub fails the run).
+/// after the scrub fails the run). Without it, both boots scrub
+/// [`SCRUB_STACK`] bytes, as a bootloader should.
 pub fn boot_twice<S, R>(
     mut boot: impl FnMut() -> Result<S, Error>,
     key_rng: &mut R,
@@ -85,81 +88,56 @@ where
     let layout = StoreLayout::compact::<RamFlash>(0);
     let mut store = BlobStore::new(RamFlash::default(), layout)?;
     let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let mut measured = stack::Measured::new(&mut source);
-    let mark = stack::paint();
-    let (key, path) = provision_or_unseal(&mut measured, &mut store, key_rng, options)?;
-    let boot1 = mark.used();
-    let first = measured.usage();
+    let (key, path, first) = one_boot(&mut source, &mut store, key_rng, options)?;
     step!("boot 1: ", source.name(), ": ", path.as_str());
     drop(source);
 
     step!("reboot: drivers and store dropped and made again, flash kept");
     let mut store = BlobStore::new(store.into_inner(), layout)?;
     let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let mut measured = stack::Measured::new(&mut source);
-    let mark = stack::paint();
-    let (again, path) = provision_or_unseal(&mut measured, &mut store, key_rng, options)?;
-    let unscrubbed = stack::copies_below(again.as_bytes());
-    let boot2 = mark.used();
-    let second = measured.usage();
+    let (again, path, second) = one_boot(&mut source, &mut store, key_rng, options)?;
     step!("boot 2: ", source.name(), ": ", path.as_str());
-    step!(
-        "stack: ",
-        source.name(),
-        " seal=",
-        first.seal.max(second.seal),
-        " unseal=",
-        first.unseal.max(second.unseal),
-        " boot1=",
-        boot1,
-        " boot2=",
-        boot2,
-    );
+    #[cfg(feature = "meter")]
+    stack::report(source.name(), &first, &second);
+    #[cfg(not(feature = "meter"))]
+    let ((), ()) = (first, second);
     let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
     if again != key || path != Path::Unsealed {
         step!("boot 2: MISMATCH");
         return Err(FlowError::ProofFailed);
     }
     step!("boot 2: key matches");
-    check_residue(&mut source, &mut store, key_rng, options, unscrubbed)?;
+    #[cfg(feature = "meter")]
+    stack::check_residue(&mut source, &mut store, key_rng, options, &second)?;
     Ok(stored.blob.len())
 }
 
-/// Stack the residue check's flow scrubs ([`FlowOptions::scrub_stack`]):
+/// Stack the flow scrubs ([`FlowOptions::scrub_stack`]) where it does:
 /// more than the deepest boot of any example (`docs/size.md`).
 const SCRUB_STACK: usize = 16 * 1024;
 
-/// One more unseal, this time with the flow's stack scrub, then the dead
-/// stack searched for the key: `residue: <source> unscrubbed=<copies>
-/// scrubbed=<copies>`, where `unscrubbed` counts what boot 2 (no scrub)
-/// left. A copy left after the scrub ends the run with exit 1.
-fn check_residue<S, R>(
-    source: &mut S,
+/// One boot's flow, measured ([`stack::measured_boot`]).
+#[cfg(feature = "meter")]
+fn one_boot<R: TryCryptoRng + ?Sized>(
+    source: &mut dyn TrustSource,
     store: &mut BlobStore<RamFlash>,
     key_rng: &mut R,
     options: &FlowOptions<'_>,
-    unscrubbed: usize,
-) -> Result<(), FlowError>
-where
-    S: TrustSource,
-    R: TryCryptoRng + ?Sized,
-{
+) -> Result<(Key, Path, stack::Used), FlowError> {
+    stack::measured_boot(source, store, key_rng, options)
+}
+
+/// One boot's flow, with the stack scrub a bootloader should use.
+#[cfg(not(feature = "meter"))]
+fn one_boot<R: TryCryptoRng + ?Sized>(
+    source: &mut dyn TrustSource,
+    store: &mut BlobStore<RamFlash>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+) -> Result<(Key, Path, ()), FlowError> {
     let scrub = options.scrub_stack(SCRUB_STACK);
-    let (key, _) = provision_or_unseal(source, store, key_rng, &scrub)?;
-    let scrubbed = stack::copies_below(key.as_bytes());
-    step!(
-        "residue: ",
-        source.name(),
-        " unscrubbed=",
-        unscrubbed,
-        " scrubbed=",
-        scrubbed
-    );
-    if scrubbed != 0 {
-        step!("residue: key bytes left on the stack after the scrub");
-        exit(1);
-    }
-    Ok(())
+    let (key, path) = trusted_core::flow::provision_or_unseal(source, store, key_rng, &scrub)?;
+    Ok((key, path, ()))
 }
 
 /// [`TrustSource::init`], as Linux does once per boot before the first use.

@@ -19,7 +19,12 @@
 use core::cell::Cell;
 
 use critical_section::Mutex;
+use rand_core::TryCryptoRng;
+use trusted_core::flow::{FlowError, FlowOptions, Path, provision_or_unseal};
+use trusted_core::store::BlobStore;
 use trusted_core::{Error, Key, SealedBlob, TrustSource};
+
+use crate::{RamFlash, SCRUB_STACK, exit, step};
 
 /// The paint: a word unlikely to be left on the stack by running code.
 const PAINT: u32 = 0xC5AC_CE55;
@@ -217,4 +222,83 @@ impl<S: TrustSource> TrustSource for Measured<S> {
         self.usage.unseal = self.usage.unseal.max(mark.used());
         key
     }
+}
+
+/// What one boot's flow used and left ([`measured_boot`]).
+pub struct Used {
+    /// Deepest stack use of the whole flow, in bytes.
+    depth: usize,
+    /// Deepest seal and unseal inside it.
+    usage: Usage,
+    /// Copies of the key on the dead stack right after it.
+    copies: usize,
+}
+
+/// One boot's flow on a painted stack, with the source's seal and unseal
+/// measured; afterwards the dead stack is searched for the key. Through
+/// `&mut dyn TrustSource`, so that every source of an example shares one
+/// instance of the flow, and the source's frames lie wholly below the
+/// marks.
+pub fn measured_boot<R: TryCryptoRng + ?Sized>(
+    source: &mut dyn TrustSource,
+    store: &mut BlobStore<RamFlash>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+) -> Result<(Key, Path, Used), FlowError> {
+    let mut measured = Measured::new(source);
+    let mark = paint();
+    let (key, path) = provision_or_unseal(&mut measured, store, key_rng, options)?;
+    let copies = copies_below(key.as_bytes());
+    let depth = mark.used();
+    let used = Used {
+        depth,
+        usage: measured.usage(),
+        copies,
+    };
+    Ok((key, path, used))
+}
+
+/// Prints `stack: <source> seal=<bytes> unseal=<bytes> boot1=<bytes>
+/// boot2=<bytes>` for `cargo xtask size`.
+pub fn report(name: &str, first: &Used, second: &Used) {
+    step!(
+        "stack: ",
+        name,
+        " seal=",
+        first.usage.seal.max(second.usage.seal),
+        " unseal=",
+        first.usage.unseal.max(second.usage.unseal),
+        " boot1=",
+        first.depth,
+        " boot2=",
+        second.depth,
+    );
+}
+
+/// One more boot, this time with the flow's stack scrub, and the dead
+/// stack searched for the key: `residue: <source> unscrubbed=<copies>
+/// scrubbed=<copies>`, `unscrubbed` being what `unscrubbed_boot` left. A
+/// copy left after the scrub ends the run with exit 1.
+pub fn check_residue<R: TryCryptoRng + ?Sized>(
+    source: &mut dyn TrustSource,
+    store: &mut BlobStore<RamFlash>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+    unscrubbed_boot: &Used,
+) -> Result<(), FlowError> {
+    let scrub = options.scrub_stack(SCRUB_STACK);
+    let (_, _, scrubbed) = measured_boot(source, store, key_rng, &scrub)?;
+    step!(
+        "residue: ",
+        source.name(),
+        " unscrubbed=",
+        unscrubbed_boot.copies,
+        " scrubbed=",
+        scrubbed.copies
+    );
+    if scrubbed.copies != 0 {
+        step!("residue: key bytes left on the stack after the scrub");
+        exit(1);
+    }
+    Ok(())
 }

@@ -26,7 +26,7 @@ compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX6ULL)");
 
 use board_rt::{boot_twice, dma_buffer, finish, step};
 use hal_dcp::{Dcp, DcpHuk, DcpSource};
-use trusted_core::flow::{FlowOptions, NoCallerRng};
+use trusted_core::flow::FlowOptions;
 use trusted_core::tee::TeeSealer;
 use trusted_core::{Error, NoCache, RngChoice, Shared, StaticDma};
 
@@ -175,7 +175,9 @@ extern "C" fn main() -> ! {
     step!("== TEE blob over OP-TEE's DCP HUK (TeeSealer<DcpHuk>) ==");
     let tee_result = boot_twice(
         || Ok(TeeSealer::new(DcpHuk::new(dcp()?), Lent(&trng))),
-        &mut NoCallerRng,
+        // Never asked (`RngChoice::Source`); the same type as above, so
+        // both boots share one instance of the flow.
+        &mut Lent(&trng),
         &FlowOptions::new(RngChoice::Source),
     );
     if let Ok(len) = tee_result {
