@@ -59,7 +59,44 @@ pub fn kdf_counter_cmac<C: CmacCipher>(
     widths: FieldWidths,
     out: &mut [u8],
 ) -> Result<()> {
-    zeroed_on_error(out, |out| derive(cipher, label, context, widths, out))
+    zeroed_on_error(out, |out| {
+        let counter_max = field_max(widths.counter)?;
+        let length_max = field_max(widths.length)?;
+        let bits = (out.len() as u64)
+            .checked_mul(8)
+            .filter(|&l| l <= length_max)
+            .ok_or(Error::InvalidArgument(
+                "KDF output too long for its length field",
+            ))?;
+        let length_field = bits.to_be_bytes();
+        let length_field = length_field
+            .get(8 - widths.length..)
+            .ok_or(Error::InvalidArgument("KDF length field width"))?;
+
+        // `cmac` is built with its `zeroize` feature (this crate's Cargo.toml):
+        // the CMAC state (the running block, which after the last update is the
+        // output) is wiped when `mac` drops, and each finalized block is a
+        // `CtOutput` wiped on drop, so no derived block (a DCP HUK) is left.
+        let mut mac = <Cmac<C> as InnerInit>::inner_init(cipher);
+        for (i, chunk) in out.chunks_mut(C::block_size()).enumerate() {
+            let counter = (i as u64) + 1;
+            if counter > counter_max {
+                return Err(Error::InvalidArgument(
+                    "KDF output too long for its counter field",
+                ));
+            }
+            let counter_field = counter.to_be_bytes();
+            mac.update(counter_field.get(8 - widths.counter..).unwrap_or(&[]));
+            mac.update(label);
+            mac.update(&[0]);
+            mac.update(context);
+            mac.update(length_field);
+            let block = mac.finalize_reset();
+            let n = chunk.len();
+            chunk.copy_from_slice(block.as_bytes().get(..n).ok_or(Error::BufferTooSmall)?);
+        }
+        Ok(())
+    })
 }
 
 /// Runs `fill` on `out` and zeroes `out` if it fails, so no partial key
@@ -74,51 +111,6 @@ pub(crate) fn zeroed_on_error(
         out.zeroize();
     }
     result
-}
-
-fn derive<C: CmacCipher>(
-    cipher: C,
-    label: &[u8],
-    context: &[u8],
-    widths: FieldWidths,
-    out: &mut [u8],
-) -> Result<()> {
-    let counter_max = field_max(widths.counter)?;
-    let length_max = field_max(widths.length)?;
-    let bits = (out.len() as u64)
-        .checked_mul(8)
-        .filter(|&l| l <= length_max)
-        .ok_or(Error::InvalidArgument(
-            "KDF output too long for its length field",
-        ))?;
-    let length_field = bits.to_be_bytes();
-    let length_field = length_field
-        .get(8 - widths.length..)
-        .ok_or(Error::InvalidArgument("KDF length field width"))?;
-
-    // `cmac` is built with its `zeroize` feature (this crate's Cargo.toml):
-    // the CMAC state (the running block, which after the last update is the
-    // output) is wiped when `mac` drops, and each finalized block is a
-    // `CtOutput` wiped on drop, so no derived block (a DCP HUK) is left.
-    let mut mac = <Cmac<C> as InnerInit>::inner_init(cipher);
-    for (i, chunk) in out.chunks_mut(C::block_size()).enumerate() {
-        let counter = (i as u64) + 1;
-        if counter > counter_max {
-            return Err(Error::InvalidArgument(
-                "KDF output too long for its counter field",
-            ));
-        }
-        let counter_field = counter.to_be_bytes();
-        mac.update(counter_field.get(8 - widths.counter..).unwrap_or(&[]));
-        mac.update(label);
-        mac.update(&[0]);
-        mac.update(context);
-        mac.update(length_field);
-        let block = mac.finalize_reset();
-        let n = chunk.len();
-        chunk.copy_from_slice(block.as_bytes().get(..n).ok_or(Error::BufferTooSmall)?);
-    }
-    Ok(())
 }
 
 fn field_max(bytes: usize) -> Result<u64> {

@@ -170,11 +170,15 @@ fn forget_unpacked_packages(crates: &[&str]) {
     }
 }
 
+/// Runs `cmd` (in the repository root unless it names a directory),
+/// saying what and how long.
 fn run(step: &str, cmd: &mut Command) -> Result {
     eprintln!("xtask: {step}");
     let start = Instant::now();
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root());
+    }
     let status = cmd
-        .current_dir(root())
         .status()
         .map_err(|e| format!("{step}: cannot start: {e}"))?;
     if !status.success() {

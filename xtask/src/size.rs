@@ -32,7 +32,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::{QEMU_RUNS, Result, THUMBV7A, build_example, check_cross_toolchain, debian_cargo};
-use crate::{has_feature, root, run_qemu, section_sizes};
+use crate::{has_feature, root, run, run_qemu, section_sizes};
 
 /// What `cargo xtask size` does besides measuring and writing the docs.
 #[derive(Clone, PartialEq, Eq)]
@@ -280,7 +280,7 @@ fn measure_probes(target: &'static str, mode: &Mode) -> Result<Vec<Artifact>> {
             seen.join(" "),
             flags.join(" ")
         );
-        run_in_examples(&step, &mut cmd)?;
+        run(&step, &mut cmd)?;
         for p in members {
             let lib = release_dir(target).join(format!("lib{}.a", p.package.replace('-', "_")));
             let own = p.package.replace('-', "_");
@@ -363,7 +363,7 @@ fn measure_images(mode: &Mode) -> Result<Vec<Artifact>> {
             cmd.args(["-p", p]);
         });
         cmd.args(["--no-default-features", "--features", "hw"]);
-        run_in_examples(
+        run(
             &format!("size: {} --features hw ({target})", packages.join(" ")),
             &mut cmd,
         )?;
@@ -390,22 +390,6 @@ fn release_dir(target: &str) -> PathBuf {
         .join(TARGET_DIR)
         .join(target)
         .join("release")
-}
-
-/// Runs a cargo of `examples/` (its directory, so its `.cargo/config.toml`
-/// applies), saying what and how long.
-fn run_in_examples(step: &str, cmd: &mut Command) -> Result {
-    eprintln!("xtask: {step}");
-    let start = Instant::now();
-    let status = cmd.status().map_err(|e| format!("{step}: {e}"))?;
-    if !status.success() {
-        return Err(format!("{step} failed ({status})"));
-    }
-    eprintln!(
-        "xtask: {step}: ok in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 /// The `stack: <source> seal=N unseal=N boot1=N boot2=N` lines of
