@@ -676,7 +676,10 @@ fn render(probes: &[Artifact], images: &[Artifact]) -> String {
          Static libraries with just a backend's seal and unseal entry points \
          (`examples/size-*`), so only the library code a bootloader links is counted \
          (compiler_builtins left out). Platform services (RNG, delay, SPI) are external \
-         functions the firmware provides.\n\n",
+         functions the firmware provides. Armv7-A is measured in both instruction sets: \
+         A32 (armv7a-none-eabihf) and Thumb-2 (thumbv7a-none-eabihf, as U-Boot builds \
+         STM32MP and the Cortex-A7 examples are built); both builds align every access \
+         (`+strict-align`: the MMU is off at boot), which Armv7E-M does not need.\n\n",
     );
     doc.push_str(&header.replace("{what}", "probe"));
     probes.iter().for_each(|a| doc.push_str(&section_row(a)));
@@ -685,9 +688,12 @@ fn render(probes: &[Artifact], images: &[Artifact]) -> String {
          Whole firmware images of `examples/`: the QEMU build (feature `sim`: the \
          backend's model is linked in place of the device) and, marked (hw), the build for \
          the real SoC (register accesses, spin delay). They include start-up, semihosting \
-         output (raw calls, no `core::fmt`), the RAM flash store, the boot flow and the stack meter. \
-         `.bss` is the 16 KiB DMA pool of `board-rt` in the DCP and CAAM examples; the \
-         64 KiB stack is not counted.\n\n",
+         output (raw calls, no `core::fmt`), the RAM flash store and the boot flow, run \
+         twice across an in-process reboot; the QEMU builds also the stack meter and the \
+         search for key residue (`board-rt` feature `meter`), which the `hw` builds leave \
+         out (they scrub the stack after each boot instead). `.bss` is the 16 KiB DMA \
+         pool of `board-rt` in the DCP and CAAM examples; the 64 KiB stack is not \
+         counted.\n\n",
     );
     doc.push_str(&header.replace("{what}", "example (ELF)"));
     images.iter().for_each(|a| doc.push_str(&section_row(a)));
@@ -699,7 +705,8 @@ fn render(probes: &[Artifact], images: &[Artifact]) -> String {
          of the first boot (`provision_or_unseal` on an empty store: new key, seal, store, \
          read back, unseal to prove); *boot 2*: the flow of the second boot (read the \
          store, unseal). Bytes below the caller's stack pointer, ± a few dozen for the \
-         meter's own frames. Goal for unseal: ≤ 4 KB. In the DCP, CAAM and STM32MP13 SAES \
+         meter's own frames; the meter calls the source through `&mut dyn TrustSource`, \
+         so no part of a seal or unseal is inlined above its mark. Goal for unseal: ≤ 4 KB. In the DCP, CAAM and STM32MP13 SAES \
          examples the device is a register-level model that runs each job inside the \
          driver's register write, on the same stack, so their figures include the model \
          (the CAAM model's job interpreter alone has a 4.8 KB frame) and bound the \
