@@ -22,9 +22,9 @@ pub mod out;
 pub mod stack;
 
 use rand_core::TryCryptoRng;
-use trusted_core::flow::{FlowError, FlowOptions, Path};
+use trusted_core::flow::{FlowError, FlowOptions};
 use trusted_core::store::{BlobStore, StoreLayout};
-use trusted_core::{DriverError, Error, Key, TrustSource};
+use trusted_core::{DriverError, Error, TrustSource};
 
 pub use delay::{NoDelay, SpinDelay};
 pub use dma::dma_buffer;
@@ -57,26 +57,64 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     exit(101)
 }
 
-/// Two boots of the one-call flow, `trusted_core::flow::provision_or_unseal`,
-/// on a [`BlobStore`] over a fresh [`RamFlash`]: the first provisions
-/// (empty store: new key, seal, store, read back, prove), then a "reboot"
-/// drops every driver and the store and makes them again (`boot` builds the
-/// trust source from the same device state, as a reset does; the flash
-/// keeps its contents; the source is `init`ed on each boot), and the
-/// second boot unseals. Checks both boots
-/// gave the same key; returns the stored blob's length.
+/// The library's boot flow, `trusted_core::flow::provision_or_unseal`, on
+/// a [`BlobStore`] over a fresh [`RamFlash`], as the build runs it; returns
+/// the stored blob's length. `boot` builds the trust source from the
+/// device state, as a reset does; the source is `init`ed on each boot.
 ///
-/// With the feature `meter`, each boot's flow runs on a painted stack, and
-/// so does each seal and unseal of the source (`stack::Measured`); the
-/// deepest uses are printed on one line for `cargo xtask size`:
-/// `stack: <source> seal=<bytes> unseal=<bytes> boot1=<bytes> boot2=<bytes>`
-/// (boot 1 provisions: seal, store, read back, unseal to prove; boot 2
-/// unseals). A third unseal runs with the flow's stack scrub, and the dead
-/// stack is searched for the key after boot 2 and after it
+/// The QEMU builds (feature `meter`) boot twice: the first provisions
+/// (empty store: new key, seal, store, read back, unseal to prove), then a
+/// "reboot" drops every driver and the store and makes them again (the
+/// flash keeps its contents), and the second unseals; both must give the
+/// same key. Each boot's flow runs on a painted stack, and so does each
+/// seal and unseal of the source (`stack::Measured`); the deepest uses
+/// are printed on one line for `cargo xtask size`:
+/// `stack: <source> seal=<bytes> unseal=<bytes> boot1=<bytes> boot2=<bytes>`.
+/// A third unseal runs with the flow's stack scrub, and the dead stack is
+/// searched for the key after boot 2 and after it
 /// (`residue: <source> unscrubbed=<copies> scrubbed=<copies>`; a copy left
-/// after the scrub fails the run). Without it, both boots scrub
-/// [`SCRUB_STACK`] bytes, as a bootloader should.
+/// after the scrub fails the run).
+///
+/// The `hw` builds boot once, as a bootloader does on each power-on, and
+/// scrub [`SCRUB_STACK`] bytes of stack after the flow.
+pub fn boot_flow<S, R>(
+    boot: impl FnMut() -> Result<S, Error>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+) -> Result<usize, FlowError>
+where
+    S: TrustSource,
+    R: TryCryptoRng + ?Sized,
+{
+    #[cfg(feature = "meter")]
+    let blob_len = twice(boot, key_rng, options);
+    #[cfg(not(feature = "meter"))]
+    let blob_len = once(boot, key_rng, options);
+    blob_len
+}
+
+/// The former name of [`boot_flow`], until every example calls that.
+#[doc(hidden)]
 pub fn boot_twice<S, R>(
+    boot: impl FnMut() -> Result<S, Error>,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+) -> Result<usize, FlowError>
+where
+    S: TrustSource,
+    R: TryCryptoRng + ?Sized,
+{
+    boot_flow(boot, key_rng, options)
+}
+
+/// Stack the flow scrubs ([`FlowOptions::scrub_stack`]) where it does:
+/// more than the deepest boot of any example (`docs/size.md`).
+const SCRUB_STACK: usize = 16 * 1024;
+
+/// [`boot_flow`] of the QEMU builds: two boots, measured, and the residue
+/// check.
+#[cfg(feature = "meter")]
+fn twice<S, R>(
     mut boot: impl FnMut() -> Result<S, Error>,
     key_rng: &mut R,
     options: &FlowOptions<'_>,
@@ -88,56 +126,48 @@ where
     let layout = StoreLayout::compact::<RamFlash>(0);
     let mut store = BlobStore::new(RamFlash::default(), layout)?;
     let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let (key, path, first) = one_boot(&mut source, &mut store, key_rng, options)?;
+    let (key, path, first) = stack::measured_boot(&mut source, &mut store, key_rng, options)?;
     step!("boot 1: ", source.name(), ": ", path.as_str());
     drop(source);
 
     step!("reboot: drivers and store dropped and made again, flash kept");
     let mut store = BlobStore::new(store.into_inner(), layout)?;
     let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let (again, path, second) = one_boot(&mut source, &mut store, key_rng, options)?;
+    let (again, path, second) = stack::measured_boot(&mut source, &mut store, key_rng, options)?;
     step!("boot 2: ", source.name(), ": ", path.as_str());
-    #[cfg(feature = "meter")]
     stack::report(source.name(), &first, &second);
-    #[cfg(not(feature = "meter"))]
-    let ((), ()) = (first, second);
     let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
-    if again != key || path != Path::Unsealed {
+    if again != key || path != trusted_core::flow::Path::Unsealed {
         step!("boot 2: MISMATCH");
         return Err(FlowError::ProofFailed);
     }
     step!("boot 2: key matches");
-    #[cfg(feature = "meter")]
     stack::check_residue(&mut source, &mut store, key_rng, options, &second)?;
     Ok(stored.blob.len())
 }
 
-/// Stack the flow scrubs ([`FlowOptions::scrub_stack`]) where it does:
-/// more than the deepest boot of any example (`docs/size.md`).
-const SCRUB_STACK: usize = 16 * 1024;
-
-/// One boot's flow, measured ([`stack::measured_boot`]).
-#[cfg(feature = "meter")]
-fn one_boot<R: TryCryptoRng + ?Sized>(
-    source: &mut dyn TrustSource,
-    store: &mut BlobStore<RamFlash>,
-    key_rng: &mut R,
-    options: &FlowOptions<'_>,
-) -> Result<(Key, Path, stack::Used), FlowError> {
-    stack::measured_boot(source, store, key_rng, options)
-}
-
-/// One boot's flow, with the stack scrub a bootloader should use.
+/// [`boot_flow`] of the `hw` builds: one boot with the stack scrub.
 #[cfg(not(feature = "meter"))]
-fn one_boot<R: TryCryptoRng + ?Sized>(
-    source: &mut dyn TrustSource,
-    store: &mut BlobStore<RamFlash>,
+fn once<S, R>(
+    mut boot: impl FnMut() -> Result<S, Error>,
     key_rng: &mut R,
     options: &FlowOptions<'_>,
-) -> Result<(Key, Path, ()), FlowError> {
+) -> Result<usize, FlowError>
+where
+    S: TrustSource,
+    R: TryCryptoRng + ?Sized,
+{
+    let layout = StoreLayout::compact::<RamFlash>(0);
+    let mut store = BlobStore::new(RamFlash::default(), layout)?;
+    let mut source = boot().and_then(init).map_err(FlowError::Source)?;
     let scrub = options.scrub_stack(SCRUB_STACK);
-    let (key, path) = trusted_core::flow::provision_or_unseal(source, store, key_rng, &scrub)?;
-    Ok((key, path, ()))
+    // Through `dyn`: every source of an example shares one flow.
+    let dyn_source: &mut dyn TrustSource = &mut source;
+    let (_key, path) =
+        trusted_core::flow::provision_or_unseal(dyn_source, &mut store, key_rng, &scrub)?;
+    step!("boot: ", source.name(), ": ", path.as_str());
+    let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
+    Ok(stored.blob.len())
 }
 
 /// [`TrustSource::init`], as Linux does once per boot before the first use.

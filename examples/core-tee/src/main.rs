@@ -10,7 +10,7 @@
 #![no_std]
 #![no_main]
 
-use board_rt::{NoDelay, boot_twice, finish, step};
+use board_rt::{NoDelay, boot_flow, finish, step};
 use hal_dcp::Rngb;
 use hal_dcp::sim::RngbSim;
 use trusted_core::flow::{FlowOptions, NoCallerRng};
@@ -29,7 +29,7 @@ extern "C" fn main() -> ! {
     step!("core-tee: TEE sealer, fixed HUK");
     let mut boot = 0;
     // The sealer's RNG (key and IV) is the source's: `RngChoice::Source`.
-    let result = boot_twice(
+    let result = boot_flow(
         || {
             boot += 1;
             // A new model on each boot, as a power cycle makes; the boot

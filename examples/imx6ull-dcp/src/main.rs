@@ -24,7 +24,7 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX6ULL)");
 
-use board_rt::{boot_twice, dma_buffer, finish, step};
+use board_rt::{boot_flow, dma_buffer, finish, step};
 use hal_dcp::{Dcp, DcpHuk, DcpSource};
 use trusted_core::flow::FlowOptions;
 use trusted_core::tee::TeeSealer;
@@ -162,7 +162,7 @@ extern "C" fn main() -> ! {
     let trng = Shared::new(trng);
 
     step!("== Linux trusted_dcp blob (DcpSource, UNIQUE key) ==");
-    let dcp_result = boot_twice(
+    let dcp_result = boot_flow(
         || Ok(DcpSource::new(dcp()?, Lent(&trng))),
         &mut Lent(&trng),
         &FlowOptions::new(RngChoice::Caller),
@@ -173,7 +173,7 @@ extern "C" fn main() -> ! {
     }
 
     step!("== TEE blob over OP-TEE's DCP HUK (TeeSealer<DcpHuk>) ==");
-    let tee_result = boot_twice(
+    let tee_result = boot_flow(
         || Ok(TeeSealer::new(DcpHuk::new(dcp()?), Lent(&trng))),
         // Never asked (`RngChoice::Source`); the same type as above, so
         // both boots share one instance of the flow.

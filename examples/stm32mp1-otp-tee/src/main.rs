@@ -24,7 +24,7 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (STM32MP15)");
 
-use board_rt::{boot_twice, finish, step};
+use board_rt::{boot_flow, finish, step};
 use hal_stm32mp1_otp::{Bsec, HukConfig, OtpAccess, ProvisionOptions, Stm32mp15Huk, provision_huk};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
@@ -194,7 +194,7 @@ extern "C" fn main() -> ! {
     let config = HukConfig::default();
     let mut boot = 0;
 
-    let result = boot_twice(
+    let result = boot_flow(
         || {
             boot += 1;
             device.power_on_reset();

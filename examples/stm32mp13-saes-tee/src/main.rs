@@ -28,7 +28,7 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (STM32MP13)");
 
-use board_rt::{boot_twice, finish, step};
+use board_rt::{boot_flow, finish, step};
 use hal_stm32mp1_otp::regs::saes::MP13;
 use hal_stm32mp1_otp::{SaesKdf, Stm32Saes};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
@@ -158,7 +158,7 @@ extern "C" fn main() -> ! {
     let mut boot = 0;
     // The sealer's RNG (key and IV) is the source's: `RngChoice::Source`,
     // and the sealer's is RNG1.
-    let result = boot_twice(
+    let result = boot_flow(
         || {
             boot += 1;
             let mut rng = board::rng(boot);
