@@ -1,4 +1,5 @@
-//! i.MX6ULL firmware: the bootloader flow twice on the DCP.
+//! i.MX6ULL firmware: the bootloader flow on the DCP (`board_rt::boot_flow`:
+//! twice across an in-process reboot under QEMU, once in the `hw` build).
 //!
 //! 1. Linux `trusted.source=dcp` blob (`DcpSource`, UNIQUE key); the DCP has
 //!    no RNG, so the key, blob key and nonce come from the caller's RNG:
@@ -11,11 +12,11 @@
 //! UNIQUE key, and the RNGB model (`RngbSim`) stands in for the RNGB.
 //! Feature `hw`: the DCP registers at 0x0228_0000, the RNGB at 0x0228_4000.
 //!
-//! On hardware the in-process "reboot" is not a power cycle: `DcpHuk` sets
-//! the sticky `CAPABILITY0.DISABLE_UNIQUE_KEY` (as OP-TEE does), so the
-//! second boot of the TEE flow cannot derive the HUK again and fails until a
-//! real reset. A real bootloader derives the HUK once per reset (and, when
-//! it also makes `trusted_dcp` blobs, seals those with `SealingKey::Otp`).
+//! `DcpHuk` sets the sticky `CAPABILITY0.DISABLE_UNIQUE_KEY` (as OP-TEE
+//! does), so the HUK can be derived once per reset: the `hw` build runs
+//! each flow once, as a bootloader does (and, when it also makes
+//! `trusted_dcp` blobs after the HUK, seals those with `SealingKey::Otp`);
+//! the QEMU build's "reboot" makes a new model, as a reset clears the bit.
 #![no_std]
 #![no_main]
 
@@ -152,8 +153,8 @@ extern "C" fn main() -> ! {
         }
     );
 
-    // Set up once per reset; the in-process "reboot" below makes the DCP
-    // drivers again but keeps the RNGB ready.
+    // Set up once per reset; the QEMU build's in-process "reboot" makes the
+    // DCP drivers again but keeps the RNGB ready.
     let mut trng = board::trng();
     if let Err(e) = trng.init() {
         finish("imx6ull-dcp", Err::<usize, _>(e));

@@ -125,8 +125,8 @@ mod board {
             Self
         }
 
-        /// Nothing to do: software cannot power-cycle the BSEC; the
-        /// in-process "reboot" only makes the drivers again.
+        /// Nothing to do: a real reset already reloaded the shadows (the
+        /// `hw` build boots once).
         pub fn power_on_reset(&self) {}
 
         pub fn mmio(&self) -> VolatileMmio {
