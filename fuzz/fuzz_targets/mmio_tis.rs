@@ -16,11 +16,10 @@ use std::cell::RefCell;
 
 use hal_tpm_spi::sim::{CannedBackend, Fault, SimMmio, TpmSim};
 use hal_tpm_spi::spec::ResponseCode;
-use hal_tpm_spi::{MmioTis, Tis, TpmSource};
+use hal_tpm_spi::{MmioTis, Tis};
 use libfuzzer_sys::fuzz_target;
-use trusted_core::test_util::{NoDelay, ScriptRng};
-use trusted_core::{Key, TrustSource};
-use trusted_keys_fuzz::{FAST_TIMEOUTS, Input, ReadPlan, XorMmio, pieces};
+use trusted_core::test_util::NoDelay;
+use trusted_keys_fuzz::{FAST_TIMEOUTS, Input, ReadPlan, XorMmio, drive_tpm_source, pieces};
 
 fn faults(sim: &mut TpmSim<CannedBackend<'_>>, input: &mut Input<'_>) {
     let kinds = input.u16();
@@ -56,28 +55,5 @@ fuzz_target!(|data: &[u8]| {
     let dev = RefCell::new(sim);
     let mmio = XorMmio::new(SimMmio(&dev), plan);
     let tis = Tis::new(MmioTis::new(mmio), NoDelay).with_timeouts(FAST_TIMEOUTS);
-    let mut src = TpmSource::new(tis, ScriptRng::counting(3)).allow_insecure();
-    let key = Key::from_slice(&[0x42; 32]).expect("32 bytes");
-    for &op in ops.iter().take(8) {
-        let tis = src.driver_mut().transport_mut();
-        match op % 8 {
-            0 => drop(tis.init()),
-            1 => drop(tis.request_locality()),
-            2 => drop(tis.release_locality()),
-            3 => drop(tis.abort()),
-            4 => drop(src.init()),
-            5 => {
-                let mut out = [0u8; 48];
-                if src.random(&mut out).is_err() {
-                    assert_eq!(out, [0; 48], "failed random left bytes behind");
-                }
-            }
-            6 => drop(src.seal(&key, "keyhandle=0x81000001")),
-            _ => {
-                let mut rsp = [0u8; 256];
-                let cmd = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 1, 0x44, 0, 0];
-                let _ = tis.transmit(&cmd, &mut rsp);
-            }
-        }
-    }
+    drive_tpm_source(tis, ops, |_| {});
 });

@@ -15,11 +15,10 @@ use embedded_hal::digital::{ErrorType as PinErrorType, OutputPin};
 use embedded_hal::spi::{ErrorType as SpiErrorType, SpiBus};
 use hal_tpm_spi::sim::{CannedBackend, Fault, SimCs, SimSpi, TpmSim};
 use hal_tpm_spi::spec::ResponseCode;
-use hal_tpm_spi::{SpiTis, Tis, TpmSource};
+use hal_tpm_spi::{SpiTis, Tis};
 use libfuzzer_sys::fuzz_target;
-use trusted_core::test_util::{NoDelay, ScriptRng};
-use trusted_core::{Key, TrustSource};
-use trusted_keys_fuzz::{FAST_TIMEOUTS, Input, pieces};
+use trusted_core::test_util::NoDelay;
+use trusted_keys_fuzz::{FAST_TIMEOUTS, Input, drive_tpm_source, pieces};
 
 /// MISO bytes XORed by a plan of `(delta: u16, xor: u8)` records, or
 /// replaced by the input entirely (`raw`).
@@ -176,30 +175,9 @@ fn drive<S: SpiBus, C: OutputPin>(
     ops: &[u8],
     cs_low: &RefCell<bool>,
 ) {
-    let mut src = TpmSource::new(tis, ScriptRng::counting(3)).allow_insecure();
-    let key = Key::from_slice(&[0x42; 32]).expect("32 bytes");
-    for &op in ops.iter().take(8) {
-        let tis = src.driver_mut().transport_mut();
-        match op % 8 {
-            0 => drop(tis.init()),
-            1 => drop(tis.request_locality()),
-            2 => drop(tis.release_locality()),
-            3 => drop(tis.abort()),
-            4 => drop(src.init()),
-            5 => drop(src.random(&mut [0u8; 48])),
-            6 => drop(src.seal(&key, "keyhandle=0x81000001")),
-            _ => {
-                let mut rsp = [0u8; 256];
-                let cmd = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 1, 0x44, 0, 0];
-                let _ = tis.transmit(&cmd, &mut rsp);
-            }
-        }
-        assert!(
-            !*cs_low.borrow(),
-            "chip select left low after op {}",
-            op % 8
-        );
-    }
+    drive_tpm_source(tis, ops, |op| {
+        assert!(!*cs_low.borrow(), "chip select left low after op {op}");
+    });
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -7,9 +7,11 @@
 
 use std::cell::RefCell;
 
-use hal_tpm_spi::{Error as TpmError, Transport};
+use hal_tpm_spi::{Error as TpmError, Tis, TisAccess, TpmSource, Transport};
+use trusted_core::test_util::{NoDelay, ScriptRng};
 use trusted_core::test_util::{Section, section, vectors};
 use trusted_core::{DmaRegion, Mmio, NoCache, StaticDma};
+use trusted_core::{Key, TrustSource};
 
 /// A cursor over the fuzz input. Reads past the end give zeros (or empty
 /// slices), so every input drives the target to the end.
@@ -398,5 +400,42 @@ impl VectorFile {
                 ))
             }),
         }
+    }
+}
+
+/// Drives a `TpmSource` over `tis` as firmware would, one operation per
+/// byte of `ops` (at most 8): TIS init, locality request and release,
+/// abort, source init, random (which must leave its buffer zero when it
+/// fails), seal, and a raw GetRandom. `after_op` runs after each with the
+/// operation's number, for a target's own invariant.
+pub fn drive_tpm_source<A: TisAccess>(
+    tis: Tis<A, NoDelay>,
+    ops: &[u8],
+    mut after_op: impl FnMut(u8),
+) {
+    let mut src = TpmSource::new(tis, ScriptRng::counting(3)).allow_insecure();
+    let key = Key::from_slice(&[0x42; 32]).expect("32 bytes");
+    for &op in ops.iter().take(8) {
+        let tis = src.driver_mut().transport_mut();
+        match op % 8 {
+            0 => drop(tis.init()),
+            1 => drop(tis.request_locality()),
+            2 => drop(tis.release_locality()),
+            3 => drop(tis.abort()),
+            4 => drop(src.init()),
+            5 => {
+                let mut out = [0u8; 48];
+                if src.random(&mut out).is_err() {
+                    assert_eq!(out, [0; 48], "failed random left bytes behind");
+                }
+            }
+            6 => drop(src.seal(&key, "keyhandle=0x81000001")),
+            _ => {
+                let mut rsp = [0u8; 256];
+                let cmd = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 1, 0x44, 0, 0];
+                let _ = tis.transmit(&cmd, &mut rsp);
+            }
+        }
+        after_op(op % 8);
     }
 }
