@@ -10,7 +10,7 @@
 use embedded_hal::delay::DelayNs;
 use trusted_core::{DmaRegion, Mmio};
 
-use crate::desc::{self, BlobDirection, KeyModifier, LengthForm};
+use crate::desc::{self, BlobDirection, Descriptor, KeyModifier, LengthForm};
 use crate::error::Error;
 use crate::jr::{Caam, layout};
 use crate::regs::{blob as blobsz, ctrl};
@@ -29,7 +29,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     /// Whether the CAAM has the blob protocol (CTPR_LS.BLOB; Linux
     /// `blob_present`).
     pub fn blob_present(&mut self) -> bool {
-        self.regs_mut().read32(ctrl::CTPR_LS) & ctrl::CTPR_LS_BLOB != 0
+        self.reg_read(ctrl::CTPR_LS) & ctrl::CTPR_LS_BLOB != 0
     }
 
     /// Encapsulates `data` into `blob` (`data.len() + 48` bytes) under the
@@ -95,7 +95,9 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
                     (KeyModifier::Pointer { address, len }, LengthForm::Extended)
                 }
             };
-            let descriptor = desc::blob(
+            let mut descriptor = Descriptor::job(ptr);
+            desc::blob_into(
+                &mut descriptor,
                 direction,
                 modifier,
                 caam.data_addr(layout::INPUT),
@@ -103,7 +105,6 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
                 caam.data_addr(layout::OUTPUT),
                 out_len as u32,
                 form,
-                ptr,
             )?;
             caam.run(&descriptor)?;
             let out = out.get_mut(..out_len).ok_or(Error::DmaRegion)?;
@@ -133,14 +134,13 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     /// 1 or 2 → 3) so later software cannot reproduce the MKVB or private
     /// blobs made so far. At 3 it fails (OP-TEE panics).
     pub fn increment_priblob(&mut self) -> Result<(), Error> {
-        let regs = self.regs_mut();
-        let scfgr = regs.read32(ctrl::SCFGR);
+        let scfgr = self.reg_read(ctrl::SCFGR);
         let next = match scfgr & ctrl::SCFGR_PRIBLOB_MASK {
             0 => 1,
             1 | 2 => 3,
             _ => return Err(Error::PriblobExhausted),
         };
-        regs.write32(ctrl::SCFGR, (scfgr & !ctrl::SCFGR_PRIBLOB_MASK) | next);
+        self.reg_write(ctrl::SCFGR, (scfgr & !ctrl::SCFGR_PRIBLOB_MASK) | next);
         Ok(())
     }
 }

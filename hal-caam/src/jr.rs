@@ -20,12 +20,26 @@ use zeroize::Zeroize;
 
 use crate::desc::{Descriptor, PointerSize};
 use crate::error::{ConfigError, Error, JobStatus, Wait};
-use crate::regs::{cmd, csta, ctrl, jr};
+use crate::regs::{csta, ctrl, jr};
 
 /// Most ring entries this driver sets up (its DMA layout reserves this many).
 pub const MAX_RING_SIZE: u16 = 16;
 
 pub mod layout;
+
+/// Every register read of the driver: kept out of line so the `Mmio`
+/// implementation's own checks (range, alignment) are in the image once,
+/// not inlined at each of the driver's register accesses.
+#[inline(never)]
+fn read_reg<M: Mmio>(regs: &mut M, offset: usize) -> u32 {
+    regs.read32(offset)
+}
+
+/// Every register write of the driver, out of line as [`read_reg`].
+#[inline(never)]
+fn write_reg<M: Mmio>(regs: &mut M, offset: usize, value: u32) {
+    regs.write32(offset, value)
+}
 
 /// Job-ring and timing configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,11 +196,21 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     }
 
     fn jr_read(&mut self, off: usize) -> u32 {
-        self.regs.read32(self.jr_base + off)
+        read_reg(&mut self.regs, self.jr_base + off)
     }
 
     fn jr_write(&mut self, off: usize, value: u32) {
-        self.regs.write32(self.jr_base + off, value)
+        write_reg(&mut self.regs, self.jr_base + off, value)
+    }
+
+    /// The register at `offset` from the CAAM base (controller page).
+    pub(crate) fn reg_read(&mut self, offset: usize) -> u32 {
+        read_reg(&mut self.regs, offset)
+    }
+
+    /// Writes the register at `offset` from the CAAM base.
+    pub(crate) fn reg_write(&mut self, offset: usize, value: u32) {
+        write_reg(&mut self.regs, offset, value)
     }
 
     /// CSTA.MOO, read through the job-ring page alias so it works where the
@@ -227,16 +251,16 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     }
 
     fn set_pointer_size(&mut self) -> Result<(), Error> {
-        let mcfgr = self.regs.read32(ctrl::MCFGR);
+        let mcfgr = self.reg_read(ctrl::MCFGR);
         let want_long = self.cfg.pointer_size == PointerSize::Bits64;
-        if want_long && self.regs.read32(ctrl::CTPR_MS) & ctrl::CTPR_MS_PS == 0 {
+        if want_long && self.reg_read(ctrl::CTPR_MS) & ctrl::CTPR_MS_PS == 0 {
             return Err(Error::Unsupported(
                 "this CAAM has no 64-bit pointer support (CTPR_MS.PS clear)",
             ));
         }
         let is_long = mcfgr & ctrl::MCFGR_LONG_PTR != 0;
         if want_long != is_long {
-            self.regs.write32(ctrl::MCFGR, mcfgr ^ ctrl::MCFGR_LONG_PTR);
+            self.reg_write(ctrl::MCFGR, mcfgr ^ ctrl::MCFGR_LONG_PTR);
         }
         Ok(())
     }
@@ -244,30 +268,54 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     /// Linux `caam_reset_hw_jr`: flush, wait for HALT = done, reset, wait
     /// for RESET to clear.
     fn reset_ring(&mut self) -> Result<(), Error> {
-        let jr_base = self.jr_base;
         self.jr_write(jr::JRCFGR_LS, jr::JRCFGR_LS_IMSK);
         self.jr_write(jr::JRCR, jr::JRCR_RESET);
-        let budget = Budget::fixed(self.cfg.timeout_us, self.cfg.poll_step_us);
-        let (regs, delay) = (&mut self.regs, &mut self.delay);
-        poll_until(delay, budget, Error::Timeout(Wait::RingFlush), || {
-            let halt =
-                (regs.read32(jr_base + jr::JRINTR) >> jr::JRINTR_HALT_SHIFT) & jr::JRINTR_HALT_MASK;
-            Ok(halt != jr::JRINTR_HALT_IN_PROGRESS)
-        })?;
+        self.wait(Wait::RingFlush)?;
         let halt = (self.jr_read(jr::JRINTR) >> jr::JRINTR_HALT_SHIFT) & jr::JRINTR_HALT_MASK;
         if halt != jr::JRINTR_HALT_DONE {
             return Err(Error::JobRing(self.jr_read(jr::JRINTR)));
         }
         self.jr_write(jr::JRCR, jr::JRCR_RESET);
-        let budget = Budget::fixed(self.cfg.timeout_us, self.cfg.poll_step_us);
-        let (regs, delay) = (&mut self.regs, &mut self.delay);
-        poll_until(delay, budget, Error::Timeout(Wait::RingReset), || {
-            Ok(regs.read32(jr_base + jr::JRCR) & jr::JRCR_RESET == 0)
-        })?;
+        self.wait(Wait::RingReset)?;
         // Acknowledge the halt and any stale interrupt.
         let jrintr = self.jr_read(jr::JRINTR);
         self.jr_write(jr::JRINTR, jrintr);
         Ok(())
+    }
+
+    /// The one bounded wait of the driver (one `poll_until` in the
+    /// image, not one per condition): until `what` is over, or
+    /// [`Error::Timeout`] with `what`.
+    ///
+    /// - [`Wait::RingFlush`]: JRINTR.HALT leaves "flush in progress";
+    /// - [`Wait::RingReset`]: JRCR.RESET clears;
+    /// - [`Wait::Job`]: ORSFR reports an entry; JRINTR.JRE ends the wait
+    ///   with [`Error::JobRing`], more full slots than the ring has with
+    ///   [`Error::OutputRingOverflow`].
+    fn wait(&mut self, what: Wait) -> Result<(), Error> {
+        let jr_base = self.jr_base;
+        let ring = u32::from(self.cfg.ring_size);
+        let budget = Budget::fixed(self.cfg.timeout_us, self.cfg.poll_step_us);
+        let (regs, delay) = (&mut self.regs, &mut self.delay);
+        poll_until(delay, budget, Error::Timeout(what), || match what {
+            Wait::RingFlush => {
+                let halt = (read_reg(regs, jr_base + jr::JRINTR) >> jr::JRINTR_HALT_SHIFT)
+                    & jr::JRINTR_HALT_MASK;
+                Ok(halt != jr::JRINTR_HALT_IN_PROGRESS)
+            }
+            Wait::RingReset => Ok(read_reg(regs, jr_base + jr::JRCR) & jr::JRCR_RESET == 0),
+            Wait::Job => {
+                let jrintr = read_reg(regs, jr_base + jr::JRINTR);
+                if jrintr & jr::JRINTR_JRE != 0 {
+                    return Err(Error::JobRing(jrintr));
+                }
+                let full = read_reg(regs, jr_base + jr::ORSFR);
+                if full > ring {
+                    return Err(Error::OutputRingOverflow);
+                }
+                Ok(full > 0)
+            }
+        })
     }
 
     fn write_ptr(&mut self, offset: usize, address: u64) -> Result<(), Error> {
@@ -320,12 +368,16 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         if n == 0 {
             return Err(Error::Config(ConfigError::RingSize(n)));
         }
-        let mut bytes = [0u8; cmd::MAX_DESC_WORDS * 4];
-        let len = descriptor.write_le(&mut bytes)?;
-        let desc_bytes = bytes.get(..len).ok_or(Error::DmaRegion)?;
-        let staged = self.stage(layout::DESCRIPTOR, desc_bytes);
-        bytes.zeroize();
-        staged?;
+        // Word by word into the DMA region, little-endian as the CAAM
+        // fetches it (what `Descriptor::write_le` gives), with no staging
+        // copy on the stack.
+        let len = descriptor.len() * 4;
+        for (i, word) in descriptor.words().iter().enumerate() {
+            self.dma
+                .write(layout::DESCRIPTOR + 4 * i, &word.to_le_bytes())
+                .map_err(|_| Error::DmaRegion)?;
+        }
+        self.dma.clean(layout::DESCRIPTOR, len);
 
         if self.jr_read(jr::IRSAR) == 0 {
             return Err(Error::RingFull);
@@ -338,21 +390,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         trace!("caam: enqueue {=usize} words", len / 4);
         self.jr_write(jr::IRJAR, 1);
 
-        let jr_base = self.jr_base;
-        let ring = u32::from(n);
-        let budget = Budget::fixed(self.cfg.timeout_us, self.cfg.poll_step_us);
-        let (regs, delay) = (&mut self.regs, &mut self.delay);
-        poll_until(delay, budget, Error::Timeout(Wait::Job), || {
-            let jrintr = regs.read32(jr_base + jr::JRINTR);
-            if jrintr & jr::JRINTR_JRE != 0 {
-                return Err(Error::JobRing(jrintr));
-            }
-            let full = regs.read32(jr_base + jr::ORSFR);
-            if full > ring {
-                return Err(Error::OutputRingOverflow);
-            }
-            Ok(full > 0)
-        })?;
+        self.wait(Wait::Job)?;
 
         let out_entry = layout::OUTPUT_RING + usize::from(self.tail) * ptr.output_entry_bytes();
         self.dma.invalidate(out_entry, ptr.output_entry_bytes());

@@ -77,15 +77,15 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         if !self.is_ready() {
             return Err(Error::NotInitialized);
         }
-        let vid = (self.regs_mut().read32(ctrl::CHAVID_LS) >> ctrl::CHAVID_LS_RNGVID_SHIFT)
+        let vid = (self.reg_read(ctrl::CHAVID_LS) >> ctrl::CHAVID_LS_RNGVID_SHIFT)
             & ctrl::CHAVID_LS_RNGVID_MASK;
         if vid < RNG4_VID {
             return Ok(RngInit::NotRng4);
         }
-        let count = ((self.regs_mut().read32(ctrl::CTPR_MS) >> ctrl::CTPR_MS_RNG_I_SHIFT)
+        let count = ((self.reg_read(ctrl::CTPR_MS) >> ctrl::CTPR_MS_RNG_I_SHIFT)
             & ctrl::CTPR_MS_RNG_I_MASK)
             .clamp(1, desc::StateHandle::ALL.len() as u32) as usize;
-        let rdsta = self.regs_mut().read32(ctrl::RDSTA);
+        let rdsta = self.reg_read(ctrl::RDSTA);
         let mut missing: heapless::Vec<desc::StateHandle, 2> = heapless::Vec::new();
         for handle in desc::StateHandle::ALL.iter().take(count) {
             if rdsta & (ctrl::RDSTA_IF0 << handle.index()) == 0 {
@@ -97,12 +97,13 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
             return Ok(RngInit::AlreadyInstantiated);
         }
         let kick = missing.len() == count;
+        let mut d = desc::Descriptor::job(self.config().pointer_size);
+        desc::rng_instantiate_into(&mut d, &missing, need_keys)?;
         let mut ent_dly = ENT_DLY_MIN;
         loop {
             if kick {
                 self.kick_trng(ent_dly);
             }
-            let d = desc::rng_instantiate(&missing, need_keys, self.config().pointer_size)?;
             match self.scrubbed(|caam| caam.run(&d)) {
                 Ok(()) => break,
                 Err(Error::Job(s))
@@ -116,7 +117,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
                 Err(e) => return Err(e),
             }
         }
-        let rdsta = self.regs_mut().read32(ctrl::RDSTA);
+        let rdsta = self.reg_read(ctrl::RDSTA);
         if missing
             .iter()
             .any(|h| rdsta & (ctrl::RDSTA_IF0 << h.index()) == 0)
@@ -131,26 +132,25 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     /// OP-TEE `caam_hal_rng_kick`: program mode, entropy delay, frequency
     /// and statistical limits, then run mode with raw sampling.
     fn kick_trng(&mut self, ent_dly: u32) {
-        let m = self.regs_mut();
-        let rtmctl = m.read32(ctrl::RTMCTL);
-        m.write32(ctrl::RTMCTL, rtmctl | ctrl::RTMCTL_PRGM | ctrl::RTMCTL_ACC);
-        m.write32(
+        let rtmctl = self.reg_read(ctrl::RTMCTL);
+        self.reg_write(ctrl::RTMCTL, rtmctl | ctrl::RTMCTL_PRGM | ctrl::RTMCTL_ACC);
+        self.reg_write(
             ctrl::RTSDCTL,
             (ent_dly << ctrl::RTSDCTL_ENT_DLY_SHIFT) | RTSDCTL_SAMP_SIZE,
         );
-        m.write32(ctrl::RTFRQMIN, ent_dly / 4);
-        m.write32(ctrl::RTFRQMAX, ent_dly * 16);
-        m.write32(ctrl::RTSCMISC, RTSCMISC_VALUE);
-        m.write32(ctrl::RTPKRRNG, RTPKRRNG_VALUE);
-        m.write32(ctrl::RTPKRMAX, RTPKRMAX_VALUE);
+        self.reg_write(ctrl::RTFRQMIN, ent_dly / 4);
+        self.reg_write(ctrl::RTFRQMAX, ent_dly * 16);
+        self.reg_write(ctrl::RTSCMISC, RTSCMISC_VALUE);
+        self.reg_write(ctrl::RTPKRRNG, RTPKRRNG_VALUE);
+        self.reg_write(ctrl::RTPKRMAX, RTPKRMAX_VALUE);
         for (i, limit) in RTSC_LIMITS.iter().enumerate() {
-            m.write32(ctrl::RTSCML + 4 * i, *limit);
+            self.reg_write(ctrl::RTSCML + 4 * i, *limit);
         }
-        let rtmctl = m.read32(ctrl::RTMCTL);
+        let rtmctl = self.reg_read(ctrl::RTMCTL);
         let run = (rtmctl & !(ctrl::RTMCTL_PRGM | ctrl::RTMCTL_ACC | ctrl::RTMCTL_SAMP_MODE_MASK))
             | ctrl::RTMCTL_SAMP_MODE_RAW_ES_SC;
-        m.write32(ctrl::RTMCTL, run);
-        m.write32(ctrl::RTMCTL, run | ctrl::RTMCTL_ERR);
+        self.reg_write(ctrl::RTMCTL, run);
+        self.reg_write(ctrl::RTMCTL, run | ctrl::RTMCTL_ERR);
     }
 }
 

@@ -37,6 +37,25 @@ pub fn blob(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
+    blob_into(
+        &mut d, direction, keymod, input, input_len, output, output_len, form,
+    )?;
+    Ok(d)
+}
+
+/// [`blob`] appended to `d` (a fresh job descriptor), so the driver builds
+/// the descriptor where it uses it instead of moving it out of a `Result`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn blob_into(
+    d: &mut Descriptor,
+    direction: BlobDirection,
+    keymod: KeyModifier<'_>,
+    input: u64,
+    input_len: u32,
+    output: u64,
+    output_len: u32,
+    form: LengthForm,
+) -> Result<(), DescError> {
     match keymod {
         KeyModifier::Immediate(bytes) => {
             if bytes.len() > blobsz::KEYMOD_MAX {
@@ -57,7 +76,7 @@ pub fn blob(
             direction,
             format: BlobFormat::Normal,
         })?;
-    Ok(d)
+    Ok(())
 }
 
 /// OP-TEE `caam_blob_mkvb_init`: SEQ OUT PTR (32 bytes), OPERATION encap MKVB.
@@ -83,6 +102,17 @@ pub fn rng_instantiate(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
+    rng_instantiate_into(&mut d, handles, secure_keys)?;
+    Ok(d)
+}
+
+/// [`rng_instantiate`] appended to `d` (a fresh job descriptor), as
+/// [`blob_into`].
+pub(crate) fn rng_instantiate_into(
+    d: &mut Descriptor,
+    handles: &[StateHandle],
+    secure_keys: bool,
+) -> Result<(), DescError> {
     for &handle in handles {
         d.operation(Operation::Rng {
             handle,
@@ -101,7 +131,7 @@ pub fn rng_instantiate(
             secure_keys: true,
         })?;
     }
-    Ok(d)
+    Ok(())
 }
 
 /// OP-TEE `do_rng_read` / U-Boot `inline_cnstr_jobdesc_rng`: generate on SH0,

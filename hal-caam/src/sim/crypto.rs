@@ -15,6 +15,10 @@
 //! - RNG4 state handle *h*: key = the same KDF keyed with the entropy seed,
 //!   label `"CAAM RNG4"`, context = *h*; output = AES-256 over a 128-bit
 //!   big-endian block counter.
+//!
+//! Each entry point is kept out of line (`#[inline(never)]`): its cipher
+//! state is on the stack only while it runs, not in the frame of the
+//! interpreter, which sits under every job the driver runs.
 
 use aes::Aes256;
 use ccm::aead::AeadInOut;
@@ -46,6 +50,7 @@ fn aes(key: &[u8; 32]) -> Aes256 {
 }
 
 /// KDF(MK, label, context) → 32 bytes.
+#[inline(never)]
 pub(crate) fn derive(key: &[u8; 32], label: &[u8], context: &[u8]) -> Zeroizing<[u8; 32]> {
     let mut out = Zeroizing::new([0u8; 32]);
     // Only fails for outputs longer than the 32-bit fields allow.
@@ -70,25 +75,26 @@ pub(crate) fn mkvb(mk: &[u8; 32], priblob: u8) -> Zeroizing<[u8; 32]> {
     derive(mk, b"CAAM MKVB", &[priblob])
 }
 
-/// `out` = E(BKEK, BK) ‖ CCM(BK, data) ‖ tag; `out.len()` = data + 48.
+/// Seals `blob` in place: its body (all but the first 32 and the last 16
+/// bytes) holds the data; the blob key slot gets E(BKEK, BK), the body
+/// CCM(BK, data), the last 16 bytes the tag.
+#[inline(never)]
 pub(crate) fn encapsulate(
     bkek: &[u8; 32],
     bk: &[u8; 32],
-    data: &[u8],
-    out: &mut [u8],
+    blob: &mut [u8],
 ) -> Result<(), CryptoError> {
-    if out.len() != data.len() + BLOB_KEY_LEN + MAC_LEN {
-        return Err(CryptoError::Length);
-    }
-    let (head, rest) = out.split_at_mut(BLOB_KEY_LEN);
-    let (body, tag_out) = rest.split_at_mut(data.len());
+    let (head, rest) = blob
+        .split_at_mut_checked(BLOB_KEY_LEN)
+        .ok_or(CryptoError::Length)?;
+    let body_len = rest.len().checked_sub(MAC_LEN).ok_or(CryptoError::Length)?;
+    let (body, tag_out) = rest.split_at_mut(body_len);
     head.copy_from_slice(bk);
     let wrap = aes(bkek);
     for block in head.chunks_exact_mut(16) {
         let block: &mut Array<u8, _> = block.try_into().map_err(|_| CryptoError::Length)?;
         wrap.encrypt_block(block);
     }
-    body.copy_from_slice(data);
     let ccm = BlobCcm::new_from_slice(bk).map_err(|_| CryptoError::Length)?;
     let tag = ccm
         .encrypt_inout_detached(&NONCE.into(), &[], body.into())
@@ -97,13 +103,15 @@ pub(crate) fn encapsulate(
     Ok(())
 }
 
-/// Inverse of [`encapsulate`]; `out` is left untouched unless the MAC verifies.
-pub(crate) fn decapsulate(bkek: &[u8; 32], blob: &[u8], out: &mut [u8]) -> Result<(), CryptoError> {
-    if blob.len() != out.len() + BLOB_KEY_LEN + MAC_LEN {
-        return Err(CryptoError::Length);
-    }
-    let (head, rest) = blob.split_at(BLOB_KEY_LEN);
-    let (body, tag) = rest.split_at(out.len());
+/// Inverse of [`encapsulate`], in place: on success the body holds the
+/// data; when the MAC does not verify it is left all zero.
+#[inline(never)]
+pub(crate) fn decapsulate(bkek: &[u8; 32], blob: &mut [u8]) -> Result<(), CryptoError> {
+    let (head, rest) = blob
+        .split_at_mut_checked(BLOB_KEY_LEN)
+        .ok_or(CryptoError::Length)?;
+    let body_len = rest.len().checked_sub(MAC_LEN).ok_or(CryptoError::Length)?;
+    let (body, tag) = rest.split_at_mut(body_len);
     let mut bk = Zeroizing::new([0u8; 32]);
     bk.copy_from_slice(head);
     let wrap = aes(bkek);
@@ -112,14 +120,9 @@ pub(crate) fn decapsulate(bkek: &[u8; 32], blob: &[u8], out: &mut [u8]) -> Resul
         wrap.decrypt_block(block);
     }
     let ccm = BlobCcm::new_from_slice(bk.as_ref()).map_err(|_| CryptoError::Length)?;
-    let tag = Array::try_from(tag).map_err(|_| CryptoError::Length)?;
-    let mut plain = Zeroizing::new([0u8; MAX_DATA]);
-    let plain = plain.get_mut(..out.len()).ok_or(CryptoError::Length)?;
-    plain.copy_from_slice(body);
-    ccm.decrypt_inout_detached(&NONCE.into(), &[], (&mut *plain).into(), &tag)
-        .map_err(|_| CryptoError::Icv)?;
-    out.copy_from_slice(plain);
-    Ok(())
+    let tag = Array::try_from(&*tag).map_err(|_| CryptoError::Length)?;
+    ccm.decrypt_inout_detached(&NONCE.into(), &[], body.into(), &tag)
+        .map_err(|_| CryptoError::Icv)
 }
 
 /// One RNG4 state handle: AES-256 over a block counter.
@@ -129,6 +132,7 @@ pub(crate) struct Drbg {
 }
 
 impl Drbg {
+    #[inline(never)]
     pub(crate) fn instantiate(seed: &[u8; 32], handle: u8) -> Self {
         Self {
             key: derive(seed, b"CAAM RNG4", &[handle]),
@@ -136,6 +140,7 @@ impl Drbg {
         }
     }
 
+    #[inline(never)]
     pub(crate) fn generate(&mut self, out: &mut [u8]) {
         let cipher = aes(&self.key);
         for chunk in out.chunks_mut(16) {

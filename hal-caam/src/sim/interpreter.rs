@@ -4,8 +4,7 @@
 //! and blob OPERATIONs), answering anything else with the DECO or CCB
 //! status a CAAM reports.
 
-use heapless::Vec;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::regs::{blob as blobsz, cmd, ctrl, status as st};
 
@@ -67,23 +66,34 @@ impl CaamSim {
                 Err(_) => return deco(i, st::DECO_DMA),
             }
         }
-        let words: Vec<u32, { cmd::MAX_DESC_WORDS }> = self.last_descriptor.clone();
+        // The words are interpreted where they were fetched to
+        // (`last_descriptor`, part of the model's state), and the job's
+        // buffers are the model's scratch: nothing big lands on the stack
+        // of the driver's register write that runs the job.
         let mut job = JobState::default();
         let mut i = 1;
-        while let Some(&word) = words.get(i) {
-            if let Err(status) = self.command(&words, &mut i, word, &mut job) {
-                return status;
+        let mut status = 0;
+        while let Some(word) = self.word(i) {
+            if let Err(s) = self.command(&mut i, word, &mut job) {
+                status = s;
+                break;
             }
         }
-        0
+        self.scratch.zeroize();
+        status
     }
 
-    /// Takes the pointer at `words[*i]` (1 or 2 words) and advances `i`.
-    fn take_ptr(&self, words: &[u32], i: &mut usize) -> Option<u64> {
-        let lo = *words.get(*i)?;
+    /// Word `i` of the fetched descriptor.
+    fn word(&self, i: usize) -> Option<u32> {
+        self.last_descriptor.get(i).copied()
+    }
+
+    /// Takes the pointer at word `*i` (1 or 2 words) and advances `i`.
+    fn take_ptr(&self, i: &mut usize) -> Option<u64> {
+        let lo = self.word(*i)?;
         *i += 1;
         if self.long_ptr() {
-            let hi = *words.get(*i)?;
+            let hi = self.word(*i)?;
             *i += 1;
             Some(u64::from(lo) | (u64::from(hi) << 32))
         } else {
@@ -91,13 +101,7 @@ impl CaamSim {
         }
     }
 
-    fn command(
-        &mut self,
-        words: &[u32],
-        i: &mut usize,
-        word: u32,
-        job: &mut JobState,
-    ) -> Result<(), Status> {
+    fn command(&mut self, i: &mut usize, word: u32, job: &mut JobState) -> Result<(), Status> {
         let idx = *i;
         *i += 1;
         let class = (word >> cmd::CLASS_SHIFT) & cmd::CLASS_MASK;
@@ -118,7 +122,10 @@ impl CaamSim {
                     .ok_or(deco(idx, st::DECO_KEY))?;
                 if word & cmd::IMMEDIATE != 0 {
                     let n = len.div_ceil(4);
-                    let data = words.get(*i..*i + n).ok_or(deco(idx, st::DECO_KEY))?;
+                    let data = self
+                        .last_descriptor
+                        .get(*i..*i + n)
+                        .ok_or(deco(idx, st::DECO_KEY))?;
                     for (chunk, w) in key.chunks_mut(4).zip(data) {
                         let bytes = w.to_le_bytes();
                         chunk
@@ -128,7 +135,7 @@ impl CaamSim {
                     }
                     *i += n;
                 } else {
-                    let addr = self.take_ptr(words, i).ok_or(deco(idx, st::DECO_KEY))?;
+                    let addr = self.take_ptr(i).ok_or(deco(idx, st::DECO_KEY))?;
                     self.bus
                         .read(addr, key)
                         .map_err(|_| deco(idx, st::DECO_DMA))?;
@@ -146,7 +153,7 @@ impl CaamSim {
                 {
                     return Err(deco(idx, st::DECO_LOAD));
                 }
-                words.get(*i).ok_or(deco(idx, st::DECO_LOAD))?;
+                self.word(*i).ok_or(deco(idx, st::DECO_LOAD))?;
                 *i += 1;
                 Ok(())
             }
@@ -156,7 +163,7 @@ impl CaamSim {
                 if jump_type != cmd::JUMP_TYPE_LOCAL
                     || word & (cmd::JUMP_COND_MASK | cmd::JUMP_JSL) != 0
                     || offset == 0
-                    || idx + offset > words.len()
+                    || idx + offset > self.last_descriptor.len()
                 {
                     return Err(deco(idx, st::DECO_JUMP));
                 }
@@ -174,9 +181,9 @@ impl CaamSim {
                 if word & unused != 0 {
                     return Err(deco(idx, st::DECO_SEQ));
                 }
-                let addr = self.take_ptr(words, i).ok_or(deco(idx, st::DECO_SEQ))?;
+                let addr = self.take_ptr(i).ok_or(deco(idx, st::DECO_SEQ))?;
                 let len = if word & cmd::SQ_EXT != 0 {
-                    let l = *words.get(*i).ok_or(deco(idx, st::DECO_SEQ))?;
+                    let l = self.word(*i).ok_or(deco(idx, st::DECO_SEQ))?;
                     *i += 1;
                     l
                 } else {
@@ -197,15 +204,15 @@ impl CaamSim {
                 {
                     return Err(deco(idx, st::DECO_FIFO_STORE));
                 }
-                let addr = self
-                    .take_ptr(words, i)
-                    .ok_or(deco(idx, st::DECO_FIFO_STORE))?;
+                let addr = self.take_ptr(i).ok_or(deco(idx, st::DECO_FIFO_STORE))?;
                 let len = (word & cmd::FIFOST_LEN_MASK) as usize;
-                let mut buf = Zeroizing::new([0u8; 256]);
                 let mut done = 0;
                 while done < len {
-                    let n = (len - done).min(buf.len());
-                    let chunk = buf.get_mut(..n).ok_or(deco(idx, st::DECO_FIFO_STORE))?;
+                    let n = (len - done).min(self.scratch.len());
+                    let chunk = self
+                        .scratch
+                        .get_mut(..n)
+                        .ok_or(deco(idx, st::DECO_FIFO_STORE))?;
                     self.drbg
                         .first_mut()
                         .and_then(Option::as_mut)
@@ -342,10 +349,16 @@ impl CaamSim {
             cmd::BLOB_FMT_NORMAL as u8,
             keymod,
         );
-        let mut input = Zeroizing::new([0u8; crypto::MAX_DATA + blobsz::OVERHEAD]);
-        let mut output = Zeroizing::new([0u8; crypto::MAX_DATA + blobsz::OVERHEAD]);
-        let input = input.get_mut(..in_len).ok_or(size_err)?;
-        let output = output.get_mut(..out_len).ok_or(size_err)?;
+        // One scratch buffer holds the blob: encapsulation reads the data
+        // into its body and fills in the blob key and MAC around it;
+        // decapsulation reads the blob and opens the body in place.
+        let blob = self.scratch.get_mut(..blob_len).ok_or(size_err)?;
+        let body = blobsz::BLOB_KEY_LEN..blobsz::BLOB_KEY_LEN + data_len;
+        let input = if encap {
+            blob.get_mut(body.clone()).ok_or(size_err)?
+        } else {
+            &mut *blob
+        };
         self.bus
             .read(in_addr, input)
             .map_err(|_| deco(idx, st::DECO_DMA))?;
@@ -356,13 +369,18 @@ impl CaamSim {
                 .and_then(Option::as_mut)
                 .ok_or(ccb(idx, st::CHAID_RNG, st::RNG_ERRID_NOT_INSTANTIATED))?
                 .generate(bk.as_mut());
-            crypto::encapsulate(&bkek, &bk, input, output).map_err(|_| size_err)?;
+            crypto::encapsulate(&bkek, &bk, blob).map_err(|_| size_err)?;
         } else {
-            crypto::decapsulate(&bkek, input, output).map_err(|e| match e {
+            crypto::decapsulate(&bkek, blob).map_err(|e| match e {
                 CryptoError::Icv => ccb(idx, st::CHAID_AES, st::ERRID_ICV_CHECK),
                 CryptoError::Length => size_err,
             })?;
         }
+        let output = if encap {
+            &*blob
+        } else {
+            blob.get(body).ok_or(size_err)?
+        };
         self.bus
             .write(out_addr, output)
             .map_err(|_| deco(idx, st::DECO_DMA))

@@ -226,12 +226,17 @@ pub struct CaamSim {
     config_error: Option<SimConfigError>,
     jobs_completed: u32,
     last_descriptor: Vec<u32, { cmd::MAX_DESC_WORDS }>,
+    /// The interpreter's job buffer (a blob, or a chunk of RNG output):
+    /// here rather than on the stack of the register write that runs the
+    /// job; zeroed after every job.
+    scratch: [u8; crypto::MAX_DATA + crate::regs::blob::OVERHEAD],
 }
 
 impl Drop for CaamSim {
     fn drop(&mut self) {
         self.cfg.otpmk.zeroize();
         self.cfg.entropy_seed.zeroize();
+        self.scratch.zeroize();
     }
 }
 
@@ -263,6 +268,7 @@ impl CaamSim {
             config_error,
             jobs_completed: 0,
             last_descriptor: Vec::new(),
+            scratch: [0; crypto::MAX_DATA + crate::regs::blob::OVERHEAD],
         }
     }
 
