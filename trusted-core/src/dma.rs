@@ -7,6 +7,7 @@
 //! copies, never through long-lived references, as two bus masters do.
 
 use core::ptr;
+use core::sync::atomic::{Ordering, compiler_fence};
 
 use crate::error::{Error, Result};
 
@@ -119,19 +120,29 @@ impl<C: CacheOps> DmaRegion for StaticDma<C> {
         Ok(())
     }
 
+    /// Volatile, byte by byte: the device writes this memory behind the
+    /// compiler's back, and a glitch-resistant check that reads a status
+    /// word twice must get two reads, not one value compared with itself.
     fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
         self.range(offset, out.len())?;
-        // SAFETY: as in `write`.
-        unsafe { ptr::copy_nonoverlapping(self.ptr.add(offset), out.as_mut_ptr(), out.len()) };
+        // SAFETY: offset..offset + out.len() is inside the owned buffer
+        // (checked).
+        unsafe { copy_volatile(self.ptr.add(offset), out) };
         Ok(())
     }
 
+    /// Also a compiler fence: the CPU's writes are not moved past the
+    /// point where the device is told to look.
     fn clean(&mut self, offset: usize, len: usize) {
+        compiler_fence(Ordering::SeqCst);
         self.cache.clean(self.ptr as usize + offset, len);
     }
 
+    /// Also a compiler fence: no read of the region is moved before the
+    /// point where the device is done.
     fn invalidate(&mut self, offset: usize, len: usize) {
         self.cache.invalidate(self.ptr as usize + offset, len);
+        compiler_fence(Ordering::SeqCst);
     }
 
     fn zero(&mut self) -> Result<()> {
@@ -142,6 +153,21 @@ impl<C: CacheOps> DmaRegion for StaticDma<C> {
         }
         self.cache.clean(self.ptr as usize, self.len);
         Ok(())
+    }
+}
+
+/// Copies `out.len()` bytes from `src` with volatile reads, byte by byte;
+/// out of line, so every read of every driver shares one loop.
+///
+/// # Safety
+///
+/// `src..src + out.len()` must be readable memory that `out` does not
+/// overlap.
+#[inline(never)]
+unsafe fn copy_volatile(src: *const u8, out: &mut [u8]) {
+    for (i, byte) in out.iter_mut().enumerate() {
+        // SAFETY: i < out.len(), inside the range the caller vouches for.
+        *byte = unsafe { src.add(i).read_volatile() };
     }
 }
 
