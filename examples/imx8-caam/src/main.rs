@@ -1,4 +1,5 @@
-//! i.MX8M firmware: the bootloader flow twice on the CAAM.
+//! i.MX8M firmware: the bootloader flow on the CAAM (`board_rt::boot_flow`:
+//! twice across an in-process reboot under QEMU, once in the `hw` build).
 //!
 //! 1. Linux `trusted.source=caam` blob (`CaamSource`, key modifier
 //!    `SECURE_KEY`). Linux's CAAM source has no RNG of its own and takes
@@ -23,7 +24,7 @@ compile_error!("enable only one of the features `sim` and `hw`");
 #[cfg(not(any(feature = "sim", feature = "hw")))]
 compile_error!("enable one of the features `sim` (QEMU) and `hw` (i.MX8M)");
 
-use board_rt::{boot_twice, dma_buffer, finish, step};
+use board_rt::{boot_flow, dma_buffer, finish, step};
 use hal_caam::{Caam, CaamHuk, CaamSource, Config, HukOptions};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
@@ -146,7 +147,7 @@ extern "C" fn main() -> ! {
     step!("imx8-caam: i.MX8M CAAM, ", board::NAME);
 
     step!("== Linux trusted_caam blob (CaamSource, key from RNG4) ==");
-    let caam_result = boot_twice(
+    let caam_result = boot_flow(
         || Ok(CaamWithRng4(CaamSource::new(caam()?))),
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),
@@ -157,7 +158,7 @@ extern "C" fn main() -> ! {
     }
 
     step!("== TEE blob over OP-TEE's CAAM MKVB HUK (TeeSealer<CaamHuk, CAAM RNG4>) ==");
-    let tee_result = boot_twice(
+    let tee_result = boot_flow(
         || {
             let mut caam = caam()?;
             caam.init()?;
