@@ -3,8 +3,11 @@
 //! Every command is appended through a method named after the Linux
 //! `desc_constr.h` helper it mirrors (`append_key_as_imm`, `append_seq_in_ptr`,
 //! `append_operation`, ...), so no caller writes a raw command word. The
-//! header length is kept up to date after each append, as Linux's
-//! `init_job_desc` + `append_*` do.
+//! header length is kept up to date after each public append, as Linux's
+//! `init_job_desc` + `append_*` do. The job builders of `desc/jobs.rs` use
+//! the crate's unchecked `add_*` forms instead: an error is kept in the
+//! descriptor (the first one; appends after it do nothing) and the whole
+//! job is checked once, with the header length set then.
 //!
 //! ```
 //! use hal_caam::desc::{self, BlobDirection, KeyModifier, LengthForm, PointerSize};
@@ -243,6 +246,10 @@ impl Operation {
 pub struct Descriptor {
     words: Vec<u32, { cmd::MAX_DESC_WORDS }>,
     ptr: PointerSize,
+    /// The first error of the appends since the last [`Self::finish`]; once
+    /// set, appends do nothing. The driver builds a whole job this way and
+    /// checks once, instead of one `Result` per command.
+    fault: Option<DescError>,
 }
 
 type Built<'a> = Result<&'a mut Descriptor, DescError>;
@@ -253,7 +260,11 @@ impl Descriptor {
         let mut words = Vec::new();
         // Cannot fail: capacity is 64.
         let _ = words.push((cmd::DESC_HDR << cmd::TYPE_SHIFT) | cmd::HDR_ONE | 1);
-        Self { words, ptr }
+        Self {
+            words,
+            ptr,
+            fault: None,
+        }
     }
 
     /// The words, header first, in CPU order.
@@ -276,82 +287,110 @@ impl Descriptor {
         self.ptr
     }
 
-    fn push(&mut self, word: u32) -> Built<'_> {
-        self.words.push(word).map_err(|_| DescError::TooLong)?;
+    /// Whether the descriptor is as a check left it: no error pending and
+    /// the header's length equal to the words (an unchecked `add_*` since
+    /// the last [`Self::finish`] breaks either), so a job never runs a
+    /// half-built descriptor.
+    pub(crate) fn is_complete(&self) -> bool {
+        let header_len = self.words.first().map(|h| h & cmd::HDR_LEN_MASK);
+        self.fault.is_none() && header_len == Some(self.words.len() as u32)
+    }
+
+    /// Records `error` unless an earlier one is pending.
+    fn fail(&mut self, error: DescError) {
+        if self.fault.is_none() {
+            self.fault = Some(error);
+        }
+    }
+
+    /// Ends a run of appends: the header gets the length, and the first
+    /// error of the run, if any, is returned (and cleared, so the words
+    /// appended before it stay usable, as they were with one check per
+    /// command).
+    pub(crate) fn finish(&mut self) -> Built<'_> {
         let len = self.words.len() as u32;
         if let Some(header) = self.words.first_mut() {
             *header = (*header & !cmd::HDR_LEN_MASK) | (len & cmd::HDR_LEN_MASK);
         }
-        Ok(self)
+        match self.fault.take() {
+            Some(error) => Err(error),
+            None => Ok(self),
+        }
+    }
+
+    fn push(&mut self, word: u32) -> &mut Self {
+        if self.fault.is_none() && self.words.push(word).is_err() {
+            self.fault = Some(DescError::TooLong);
+        }
+        self
     }
 
     /// `append_ptr`: one or two words, low word first (little-endian CAAM).
-    fn push_ptr(&mut self, address: u64) -> Built<'_> {
+    fn push_ptr(&mut self, address: u64) -> &mut Self {
         if !self.ptr.fits(address) {
-            return Err(DescError::AddressRange);
+            self.fail(DescError::AddressRange);
         }
-        self.push(address as u32)?;
+        self.push(address as u32);
         if self.ptr == PointerSize::Bits64 {
-            self.push((address >> 32) as u32)?;
+            self.push((address >> 32) as u32);
         }
-        Ok(self)
+        self
     }
 
     /// `append_data`: bytes in memory order, zero-padded to a whole word.
-    fn push_bytes(&mut self, data: &[u8]) -> Built<'_> {
+    fn push_bytes(&mut self, data: &[u8]) -> &mut Self {
         for chunk in data.chunks(4) {
             let mut word = [0u8; 4];
             word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
             // Descriptor words are stored little-endian, so the bytes land in
             // memory in the order Linux's memcpy puts them.
-            self.push(u32::from_le_bytes(word))?;
+            self.push(u32::from_le_bytes(word));
         }
-        Ok(self)
+        self
     }
 
     /// A KEY command word into the class key register (`len` bytes,
     /// `flags` e.g. IMMEDIATE).
-    fn key_command(&mut self, class: Class, len: usize, flags: u32) -> Built<'_> {
-        let len = u32::try_from(len)
-            .ok()
-            .filter(|&l| l <= cmd::KEY_LEN_MASK)
-            .ok_or(DescError::LengthRange)?;
-        self.push(
-            (cmd::KEY << cmd::TYPE_SHIFT)
-                | class.field()
-                | flags
-                | (cmd::KEY_DEST_CLASS_REG << cmd::KEY_DEST_SHIFT)
-                | len,
-        )
+    fn key_command(&mut self, class: Class, len: usize, flags: u32) -> &mut Self {
+        match u32::try_from(len).ok().filter(|&l| l <= cmd::KEY_LEN_MASK) {
+            Some(len) => self.push(
+                (cmd::KEY << cmd::TYPE_SHIFT)
+                    | class.field()
+                    | flags
+                    | (cmd::KEY_DEST_CLASS_REG << cmd::KEY_DEST_SHIFT)
+                    | len,
+            ),
+            None => {
+                self.fail(DescError::LengthRange);
+                self
+            }
+        }
     }
 
-    /// `append_key_as_imm(desc, key, len, len, class | KEY_DEST_CLASS_REG)`.
-    pub fn key_immediate(&mut self, class: Class, key: &[u8]) -> Built<'_> {
-        self.key_command(class, key.len(), cmd::IMMEDIATE)?;
-        self.push_bytes(key)
+    /// [`Self::key_immediate`] without its check (see [`Self::finish`]).
+    pub(crate) fn add_key_immediate(&mut self, class: Class, key: &[u8]) -> &mut Self {
+        self.key_command(class, key.len(), cmd::IMMEDIATE)
+            .push_bytes(key)
     }
 
-    /// `append_key(desc, address, len, class)`: key loaded by reference.
-    pub fn key_pointer(&mut self, class: Class, address: u64, len: usize) -> Built<'_> {
-        self.key_command(class, len, 0)?;
-        self.push_ptr(address)
+    /// [`Self::key_pointer`] without its check.
+    pub(crate) fn add_key_pointer(&mut self, class: Class, address: u64, len: usize) -> &mut Self {
+        self.key_command(class, len, 0).push_ptr(address)
     }
 
-    /// `append_load_imm_u32(desc, value, LDST_CLASS_IND_CCB | LDST_SRCDST_WORD_CLRW)`:
-    /// writes the clear-written register.
-    pub fn load_clear_written(&mut self, value: u32) -> Built<'_> {
+    /// [`Self::load_clear_written`] without its check.
+    pub(crate) fn add_load_clear_written(&mut self, value: u32) -> &mut Self {
         self.push(
             (cmd::LOAD << cmd::TYPE_SHIFT)
                 | cmd::IMMEDIATE
                 | (cmd::LOAD_DEST_CLRW << cmd::LOAD_DEST_SHIFT)
                 | 4,
-        )?;
-        self.push(value)
+        )
+        .push(value)
     }
 
-    /// `append_jump(desc, JUMP_CLASS_CLASS1 | 1)`: a local jump to the next
-    /// command that first waits until `class` is done.
-    pub fn jump_wait_done(&mut self, class: Class) -> Built<'_> {
+    /// [`Self::jump_wait_done`] without its check.
+    pub(crate) fn add_jump_wait_done(&mut self, class: Class) -> &mut Self {
         self.push(
             (cmd::JUMP << cmd::TYPE_SHIFT)
                 | class.field()
@@ -360,46 +399,91 @@ impl Descriptor {
         )
     }
 
-    fn seq_ptr(&mut self, kind: u32, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+    fn seq_ptr(&mut self, kind: u32, address: u64, len: u32, form: LengthForm) -> &mut Self {
         match form {
             LengthForm::Internal => {
                 if len > cmd::SQ_LEN_MASK {
-                    return Err(DescError::LengthRange);
+                    self.fail(DescError::LengthRange);
                 }
-                self.push((kind << cmd::TYPE_SHIFT) | len)?;
-                self.push_ptr(address)
+                self.push((kind << cmd::TYPE_SHIFT) | len).push_ptr(address)
             }
-            LengthForm::Extended => {
-                self.push((kind << cmd::TYPE_SHIFT) | cmd::SQ_EXT)?;
-                self.push_ptr(address)?;
-                self.push(len)
-            }
+            LengthForm::Extended => self
+                .push((kind << cmd::TYPE_SHIFT) | cmd::SQ_EXT)
+                .push_ptr(address)
+                .push(len),
         }
     }
 
-    /// `append_seq_in_ptr_intlen` (internal) or `append_seq_in_ptr` with EXT.
-    pub fn seq_in_ptr(&mut self, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+    /// [`Self::seq_in_ptr`] without its check.
+    pub(crate) fn add_seq_in_ptr(&mut self, address: u64, len: u32, form: LengthForm) -> &mut Self {
         self.seq_ptr(cmd::SEQ_IN_PTR, address, len, form)
     }
 
-    /// `append_seq_out_ptr_intlen` (internal) or `append_seq_out_ptr` with EXT.
-    pub fn seq_out_ptr(&mut self, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+    /// [`Self::seq_out_ptr`] without its check.
+    pub(crate) fn add_seq_out_ptr(
+        &mut self,
+        address: u64,
+        len: u32,
+        form: LengthForm,
+    ) -> &mut Self {
         self.seq_ptr(cmd::SEQ_OUT_PTR, address, len, form)
     }
 
-    /// `append_fifo_store(desc, address, len, FIFOST_TYPE_RNGSTORE)`.
-    pub fn fifo_store_rng(&mut self, address: u64, len: u16) -> Built<'_> {
+    /// [`Self::fifo_store_rng`] without its check.
+    pub(crate) fn add_fifo_store_rng(&mut self, address: u64, len: u16) -> &mut Self {
         self.push(
             (cmd::FIFO_STORE << cmd::TYPE_SHIFT)
                 | (cmd::FIFOST_TYPE_RNGSTORE << cmd::FIFOST_TYPE_SHIFT)
                 | u32::from(len),
-        )?;
-        self.push_ptr(address)
+        )
+        .push_ptr(address)
+    }
+
+    /// [`Self::operation`] without its check.
+    pub(crate) fn add_operation(&mut self, op: Operation) -> &mut Self {
+        self.push(op.word())
+    }
+
+    /// `append_key_as_imm(desc, key, len, len, class | KEY_DEST_CLASS_REG)`.
+    pub fn key_immediate(&mut self, class: Class, key: &[u8]) -> Built<'_> {
+        self.add_key_immediate(class, key).finish()
+    }
+
+    /// `append_key(desc, address, len, class)`: key loaded by reference.
+    pub fn key_pointer(&mut self, class: Class, address: u64, len: usize) -> Built<'_> {
+        self.add_key_pointer(class, address, len).finish()
+    }
+
+    /// `append_load_imm_u32(desc, value, LDST_CLASS_IND_CCB | LDST_SRCDST_WORD_CLRW)`:
+    /// writes the clear-written register.
+    pub fn load_clear_written(&mut self, value: u32) -> Built<'_> {
+        self.add_load_clear_written(value).finish()
+    }
+
+    /// `append_jump(desc, JUMP_CLASS_CLASS1 | 1)`: a local jump to the next
+    /// command that first waits until `class` is done.
+    pub fn jump_wait_done(&mut self, class: Class) -> Built<'_> {
+        self.add_jump_wait_done(class).finish()
+    }
+
+    /// `append_seq_in_ptr_intlen` (internal) or `append_seq_in_ptr` with EXT.
+    pub fn seq_in_ptr(&mut self, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+        self.add_seq_in_ptr(address, len, form).finish()
+    }
+
+    /// `append_seq_out_ptr_intlen` (internal) or `append_seq_out_ptr` with EXT.
+    pub fn seq_out_ptr(&mut self, address: u64, len: u32, form: LengthForm) -> Built<'_> {
+        self.add_seq_out_ptr(address, len, form).finish()
+    }
+
+    /// `append_fifo_store(desc, address, len, FIFOST_TYPE_RNGSTORE)`.
+    pub fn fifo_store_rng(&mut self, address: u64, len: u16) -> Built<'_> {
+        self.add_fifo_store_rng(address, len).finish()
     }
 
     /// `append_operation(desc, op)`.
     pub fn operation(&mut self, op: Operation) -> Built<'_> {
-        self.push(op.word())
+        self.add_operation(op).finish()
     }
 
     /// The descriptor as the CAAM fetches it: little-endian words.
@@ -410,5 +494,26 @@ impl Descriptor {
             chunk.copy_from_slice(&word.to_le_bytes());
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_checked_descriptor_is_complete() {
+        let mut d = Descriptor::job(PointerSize::Bits32);
+        assert!(d.is_complete());
+        d.add_key_immediate(Class::Class1, &[1; 16]);
+        assert!(!d.is_complete(), "header length is stale before finish");
+        assert!(d.finish().is_ok());
+        assert!(d.is_complete());
+        for _ in 0..cmd::MAX_DESC_WORDS {
+            d.add_load_clear_written(0);
+        }
+        assert!(!d.is_complete(), "an error is pending");
+        assert_eq!(d.finish().err(), Some(DescError::TooLong));
+        assert!(d.is_complete(), "the words before the error stay usable");
     }
 }

@@ -349,6 +349,11 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         if descriptor.pointer_size() != self.cfg.pointer_size {
             return Err(Error::InvalidArgument("descriptor pointer size"));
         }
+        if !descriptor.is_complete() {
+            return Err(Error::InvalidArgument(
+                "descriptor with an unchecked append",
+            ));
+        }
         let result = self.enqueue_and_wait(descriptor);
         if matches!(
             result,
@@ -392,18 +397,32 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
 
         self.wait(Wait::Job)?;
 
-        let out_entry = layout::OUTPUT_RING + usize::from(self.tail) * ptr.output_entry_bytes();
-        self.dma.invalidate(out_entry, ptr.output_entry_bytes());
-        let mut done = u64::from(self.read_u32(out_entry)?);
-        if ptr == PointerSize::Bits64 {
-            done |= u64::from(self.read_u32(out_entry + 4)?) << 32;
-        }
+        let entry_len = ptr.output_entry_bytes();
+        let out_entry = layout::OUTPUT_RING + usize::from(self.tail) * entry_len;
+        self.dma.invalidate(out_entry, entry_len);
+        // The whole entry in one read: the descriptor pointer (one or two
+        // words, low first), then the status word.
+        let mut entry = [0u8; 12];
+        let bytes = entry.get_mut(..entry_len).ok_or(Error::DmaRegion)?;
+        self.dma
+            .read(out_entry, bytes)
+            .map_err(|_| Error::DmaRegion)?;
+        let [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] = entry;
+        let (lo, second, third) = (
+            u32::from_le_bytes([a0, a1, a2, a3]),
+            u32::from_le_bytes([b0, b1, b2, b3]),
+            u32::from_le_bytes([c0, c1, c2, c3]),
+        );
+        let (done, status) = match ptr {
+            PointerSize::Bits32 => (u64::from(lo), second),
+            PointerSize::Bits64 => (u64::from(lo) | (u64::from(second) << 32), third),
+        };
         // The status word decides whether a job's output (a decapsulated
         // key, after the CAAM's own ICV check) is used: it is read twice
-        // and both reads must be zero, compared in constant time into a
-        // `Verdict` (`trusted_core::fih`), so one corrupted read or one
-        // skipped comparison is a failure, not a success.
-        let status = self.read_u32(out_entry + ptr.bytes())?;
+        // (with the entry, then on its own) and both reads must be zero,
+        // compared in constant time into a `Verdict` (`trusted_core::fih`),
+        // so one corrupted read or one skipped comparison is a failure,
+        // not a success.
         let again = self.read_u32(out_entry + ptr.bytes())?;
         self.tail = (self.tail + 1) % n;
         self.jr_write(jr::ORJRR, 1);

@@ -30,19 +30,22 @@ pub enum RngInit {
 const ENT_DLY_MIN: u32 = 3200;
 const ENT_DLY_MAX: u32 = 12800;
 const ENT_DLY_STEP: u32 = 200;
-/// Sample size and statistical-check limits OP-TEE programs.
+/// Sample size OP-TEE programs.
 const RTSDCTL_SAMP_SIZE: u32 = 512;
-const RTSCMISC_VALUE: u32 = (2 << 16) | 32;
-const RTPKRRNG_VALUE: u32 = 570;
-const RTPKRMAX_VALUE: u32 = 1600;
-const RTSC_LIMITS: [u32; 7] = [
-    (122 << 16) | 317,
-    (80 << 16) | 107,
-    (57 << 16) | 62,
-    (39 << 16) | 39,
-    (27 << 16) | 26,
-    (19 << 16) | 18,
-    (18 << 16) | 17,
+/// The TRNG registers OP-TEE programs with fixed values, in its order:
+/// statistical-check miscellany, poker range and max, then the monobit and
+/// run-length limits. One table walked by one loop, not ten call sites.
+const TRNG_FIXED: [(u16, u32); 10] = [
+    (ctrl::RTSCMISC as u16, (2 << 16) | 32),
+    (ctrl::RTPKRRNG as u16, 570),
+    (ctrl::RTPKRMAX as u16, 1600),
+    (ctrl::RTSCML as u16, (122 << 16) | 317),
+    (ctrl::RTSCML as u16 + 4, (80 << 16) | 107),
+    (ctrl::RTSCML as u16 + 8, (57 << 16) | 62),
+    (ctrl::RTSCML as u16 + 12, (39 << 16) | 39),
+    (ctrl::RTSCML as u16 + 16, (27 << 16) | 26),
+    (ctrl::RTSCML as u16 + 20, (19 << 16) | 18),
+    (ctrl::RTSCML as u16 + 24, (18 << 16) | 17),
 ];
 /// RNG4 is the first RNG version with state handles.
 const RNG4_VID: u32 = 4;
@@ -84,21 +87,22 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         }
         let count = ((self.reg_read(ctrl::CTPR_MS) >> ctrl::CTPR_MS_RNG_I_SHIFT)
             & ctrl::CTPR_MS_RNG_I_MASK)
-            .clamp(1, desc::StateHandle::ALL.len() as u32) as usize;
+            .clamp(1, desc::StateHandle::ALL.len() as u32);
+        // The handles as RDSTA.IFn bits: the ones this CAAM has, and the
+        // ones of those not instantiated yet (a mask, not a list).
+        let present = (ctrl::RDSTA_IF0 << count) - ctrl::RDSTA_IF0;
         let rdsta = self.reg_read(ctrl::RDSTA);
-        let mut missing: heapless::Vec<desc::StateHandle, 2> = heapless::Vec::new();
-        for handle in desc::StateHandle::ALL.iter().take(count) {
-            if rdsta & (ctrl::RDSTA_IF0 << handle.index()) == 0 {
-                let _ = missing.push(*handle);
-            }
-        }
+        let missing = present & !rdsta;
         let need_keys = rdsta & ctrl::RDSTA_SKVN == 0;
-        if missing.is_empty() && !need_keys {
+        if missing == 0 && !need_keys {
             return Ok(RngInit::AlreadyInstantiated);
         }
-        let kick = missing.len() == count;
+        let kick = missing == present;
         let mut d = desc::Descriptor::job(self.config().pointer_size);
-        desc::rng_instantiate_into(&mut d, &missing, need_keys)?;
+        let handles = desc::StateHandle::ALL
+            .into_iter()
+            .filter(|h| missing & (ctrl::RDSTA_IF0 << h.index()) != 0);
+        desc::rng_instantiate_into(&mut d, handles, need_keys)?;
         let mut ent_dly = ENT_DLY_MIN;
         loop {
             if kick {
@@ -117,16 +121,12 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
                 Err(e) => return Err(e),
             }
         }
-        let rdsta = self.reg_read(ctrl::RDSTA);
-        if missing
-            .iter()
-            .any(|h| rdsta & (ctrl::RDSTA_IF0 << h.index()) == 0)
-        {
+        if self.reg_read(ctrl::RDSTA) & missing != missing {
             return Err(Error::Unsupported(
                 "RNG state handle still not instantiated after a successful job",
             ));
         }
-        Ok(RngInit::Instantiated(missing.len() as u8))
+        Ok(RngInit::Instantiated(missing.count_ones() as u8))
     }
 
     /// OP-TEE `caam_hal_rng_kick`: program mode, entropy delay, frequency
@@ -140,11 +140,8 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         );
         self.reg_write(ctrl::RTFRQMIN, ent_dly / 4);
         self.reg_write(ctrl::RTFRQMAX, ent_dly * 16);
-        self.reg_write(ctrl::RTSCMISC, RTSCMISC_VALUE);
-        self.reg_write(ctrl::RTPKRRNG, RTPKRRNG_VALUE);
-        self.reg_write(ctrl::RTPKRMAX, RTPKRMAX_VALUE);
-        for (i, limit) in RTSC_LIMITS.iter().enumerate() {
-            self.reg_write(ctrl::RTSCML + 4 * i, *limit);
+        for &(offset, value) in TRNG_FIXED.iter() {
+            self.reg_write(usize::from(offset), value);
         }
         let rtmctl = self.reg_read(ctrl::RTMCTL);
         let run = (rtmctl & !(ctrl::RTMCTL_PRGM | ctrl::RTMCTL_ACC | ctrl::RTMCTL_SAMP_MODE_MASK))

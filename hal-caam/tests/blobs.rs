@@ -335,3 +335,20 @@ fn tee_sealer_runs_on_the_caam_huk_and_rng() {
     assert_eq!(blob.len(), 48 + 33);
     assert_eq!(tee.unseal(blob.as_bytes(), "").unwrap(), key);
 }
+
+/// A CAAM with one state handle (CTPR_MS.RNG_I = 1): only SH0 is
+/// instantiated, SH1 is neither asked for nor expected in RDSTA.
+#[test]
+fn rng_instantiation_with_one_state_handle() {
+    let mut sim = SimConfig::secure(OTPMK);
+    sim.rng_handles = 1;
+    let (mut caam, _) = caam_fresh(sim);
+    assert_eq!(caam.rng_instantiate().unwrap(), RngInit::Instantiated(1));
+    assert_eq!(caam.regs().rdsta() & 0x4000_0003, 0x4000_0001, "IF0, SKVN");
+    // SH0 instantiate, jump, clear written; then the secure keys.
+    assert_eq!(caam.regs().last_descriptor().len(), 6);
+    assert_eq!(
+        caam.rng_instantiate().unwrap(),
+        RngInit::AlreadyInstantiated
+    );
+}

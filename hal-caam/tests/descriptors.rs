@@ -341,3 +341,37 @@ fn descriptor_words_per_operation() {
     );
     println!("  RNG generate             : {} / {}", rng(p32), rng(p64));
 }
+
+/// One public append that fails keeps what it appended before the error
+/// (and the header says so), and its error does not stick: the next
+/// append works. The driver's jobs check once per descriptor, but the
+/// public builder still checks every command.
+#[test]
+fn a_failed_append_does_not_poison_the_next() {
+    use hal_caam::desc::{Class, Descriptor, Operation};
+    let mut d = Descriptor::job(PointerSize::Bits32);
+    let r = d.seq_in_ptr(0x1_0000_0000, 32, LengthForm::Internal);
+    assert_eq!(r.err(), Some(desc::DescError::AddressRange));
+    assert_eq!(d.words(), &[0xB080_0002, 0xF000_0020]);
+    let r = d.seq_out_ptr(0x10, 0x1_0000, LengthForm::Internal);
+    assert_eq!(r.err(), Some(desc::DescError::LengthRange));
+    assert_eq!(d.len(), 2, "a length error appends nothing");
+    d.operation(Operation::Blob {
+        direction: BlobDirection::Encapsulate,
+        format: desc::BlobFormat::Normal,
+    })
+    .unwrap();
+    assert_eq!(d.words(), &[0xB080_0003, 0xF000_0020, 0x870D_0000]);
+
+    // Past 64 words: the words that fit stay, every later append fails.
+    let mut d = Descriptor::job(PointerSize::Bits32);
+    let r = d.key_immediate(Class::Class2, &[0xA5; 300]);
+    assert_eq!(r.err(), Some(desc::DescError::TooLong));
+    assert_eq!(d.len(), 64);
+    assert_eq!(d.words()[0] & 0x7F, 64);
+    assert_eq!(
+        d.jump_wait_done(Class::Class1).err(),
+        Some(desc::DescError::TooLong)
+    );
+    assert_eq!(d.len(), 64);
+}

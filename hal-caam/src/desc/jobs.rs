@@ -61,21 +61,22 @@ pub(crate) fn blob_into(
             if bytes.len() > blobsz::KEYMOD_MAX {
                 return Err(DescError::LengthRange);
             }
-            d.key_immediate(Class::Class2, bytes)?;
+            d.add_key_immediate(Class::Class2, bytes);
         }
         KeyModifier::Pointer { address, len } => {
             if len > blobsz::KEYMOD_MAX {
                 return Err(DescError::LengthRange);
             }
-            d.key_pointer(Class::Class2, address, len)?;
+            d.add_key_pointer(Class::Class2, address, len);
         }
     }
-    d.seq_in_ptr(input, input_len, form)?
-        .seq_out_ptr(output, output_len, form)?
-        .operation(Operation::Blob {
+    d.add_seq_in_ptr(input, input_len, form)
+        .add_seq_out_ptr(output, output_len, form)
+        .add_operation(Operation::Blob {
             direction,
             format: BlobFormat::Normal,
-        })?;
+        })
+        .finish()?;
     Ok(())
 }
 
@@ -85,11 +86,12 @@ pub fn master_key_verification_blob(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
-    d.seq_out_ptr(output, blobsz::MKVB_LEN as u32, LengthForm::Internal)?
-        .operation(Operation::Blob {
+    d.add_seq_out_ptr(output, blobsz::MKVB_LEN as u32, LengthForm::Internal)
+        .add_operation(Operation::Blob {
             direction: BlobDirection::Encapsulate,
             format: BlobFormat::MasterKeyVerification,
-        })?;
+        })
+        .finish()?;
     Ok(d)
 }
 
@@ -102,35 +104,37 @@ pub fn rng_instantiate(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
-    rng_instantiate_into(&mut d, handles, secure_keys)?;
+    rng_instantiate_into(&mut d, handles.iter().copied(), secure_keys)?;
     Ok(d)
 }
 
 /// [`rng_instantiate`] appended to `d` (a fresh job descriptor), as
-/// [`blob_into`].
+/// [`blob_into`]; the handles come from an iterator so the driver can pass
+/// the RDSTA bits it read without collecting them in a list.
 pub(crate) fn rng_instantiate_into(
     d: &mut Descriptor,
-    handles: &[StateHandle],
+    handles: impl IntoIterator<Item = StateHandle>,
     secure_keys: bool,
 ) -> Result<(), DescError> {
-    for &handle in handles {
-        d.operation(Operation::Rng {
+    for handle in handles {
+        d.add_operation(Operation::Rng {
             handle,
             state: RngState::Instantiate,
             prediction_resistance: true,
             secure_keys: false,
-        })?
-        .jump_wait_done(Class::Class1)?
-        .load_clear_written(cmd::CLRW_CLR_C1MODE)?;
+        })
+        .add_jump_wait_done(Class::Class1)
+        .add_load_clear_written(cmd::CLRW_CLR_C1MODE);
     }
     if secure_keys {
-        d.operation(Operation::Rng {
+        d.add_operation(Operation::Rng {
             handle: StateHandle::Sh0,
             state: RngState::Generate,
             prediction_resistance: false,
             secure_keys: true,
-        })?;
+        });
     }
+    d.finish()?;
     Ok(())
 }
 
@@ -143,12 +147,13 @@ pub fn rng_generate(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
-    d.operation(Operation::Rng {
+    d.add_operation(Operation::Rng {
         handle: StateHandle::Sh0,
         state: RngState::Generate,
         prediction_resistance,
         secure_keys: false,
-    })?
-    .fifo_store_rng(output, len)?;
+    })
+    .add_fifo_store_rng(output, len)
+    .finish()?;
     Ok(d)
 }
