@@ -174,3 +174,36 @@ impl<'a> Reader<'a> {
         self.buf
     }
 }
+
+/// Two byte strings read as one, their concatenation, without copying
+/// them into a buffer: a DER blob's TPM2B_PRIVATE and TPM2B_PUBLIC as
+/// TPM2_Load takes them (saves unseal a blob-sized buffer of stack).
+#[derive(Clone, Copy)]
+pub(crate) struct Joined<'a>(pub(crate) &'a [u8], pub(crate) &'a [u8]);
+
+impl<'a> Joined<'a> {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len().saturating_add(self.1.len())
+    }
+
+    fn byte(&self, at: usize) -> Option<u8> {
+        match self.0.get(at) {
+            Some(b) => Some(*b),
+            None => self.1.get(at.checked_sub(self.0.len())?).copied(),
+        }
+    }
+
+    /// The big-endian u16 at `at`, if both bytes are there.
+    pub(crate) fn be16(&self, at: usize) -> Option<usize> {
+        let hi = self.byte(at)?;
+        let lo = self.byte(at.checked_add(1)?)?;
+        Some(usize::from(u16::from_be_bytes([hi, lo])))
+    }
+
+    /// The first `n` bytes, as the parts of each string they span.
+    pub(crate) fn prefix(&self, n: usize) -> Option<(&'a [u8], &'a [u8])> {
+        let head = self.0.get(..n.min(self.0.len()))?;
+        let tail = self.1.get(..n.saturating_sub(self.0.len()))?;
+        Some((head, tail))
+    }
+}

@@ -8,7 +8,7 @@ use heapless::Vec;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
-use crate::marshal::Reader;
+use crate::marshal::Joined;
 use crate::spec::{alg, attr, cc, ecc, rh, sa, st};
 use crate::tpm2::{Auth, Digest, Tpm, Transport};
 
@@ -220,22 +220,41 @@ impl<T: Transport> Tpm<T> {
     pub fn load_named(
         &mut self,
         parent: u32,
-        mut auth: Auth<'_>,
+        auth: Auth<'_>,
         private_public: &[u8],
     ) -> Result<(u32, Digest)> {
-        let mut r = Reader::new(private_public);
-        let private = r
-            .tpm2b_with_size("TPM2B_PRIVATE")
-            .map_err(|_| Error::InvalidArgument("blob: TPM2B_PRIVATE"))?;
-        let public = r
-            .tpm2b_with_size("TPM2B_PUBLIC")
-            .map_err(|_| Error::InvalidArgument("blob: TPM2B_PUBLIC"))?;
+        self.load_joined(parent, auth, Joined(private_public, &[]))
+    }
+
+    /// [`Tpm::load_named`] of the concatenation `blob` (TPM2B_PRIVATE ‖
+    /// TPM2B_PUBLIC, possibly split across its two parts), copied straight
+    /// into the command.
+    pub(crate) fn load_joined(
+        &mut self,
+        parent: u32,
+        mut auth: Auth<'_>,
+        blob: Joined<'_>,
+    ) -> Result<(u32, Digest)> {
+        let bad_private = Error::InvalidArgument("blob: TPM2B_PRIVATE");
+        let bad_public = Error::InvalidArgument("blob: TPM2B_PUBLIC");
+        let private_len = blob.be16(0).ok_or(bad_private)?;
+        let public_at = private_len + 2;
+        if public_at > blob.len() {
+            return Err(bad_private);
+        }
+        let public_len = blob.be16(public_at).ok_or(bad_public)?;
+        let total = public_at + 2 + public_len;
+        if total > blob.len() {
+            return Err(bad_public);
+        }
+        // Both TPM2Bs, whichever part of `blob` each byte is in.
+        let (head, tail) = blob.prefix(total).ok_or(bad_public)?;
         let mut w = self.command(st::SESSIONS, cc::LOAD);
         w.u32(parent);
         auth.prepare(0);
         auth.marshal(&mut w);
         let params = w.pos();
-        w.bytes(private).bytes(public);
+        w.bytes(head).bytes(tail);
         let len = w.finish()?;
         let len = self.authorize(&mut auth, cc::LOAD, params, len)?;
         let n = self.exchange(len)?;

@@ -30,8 +30,8 @@ use zeroize::Zeroize;
 use crate::error::{Error, Result};
 use crate::marshal::{Reader, Writer};
 use crate::session::{
-    DIGEST_SIZE, ECC_COORD_SIZE, NAME_SIZE, NONCE_SIZE, SYMMETRIC_AES_128_CFB, SessionState,
-    cp_hash, ecdh_salt, object_name, random_nonce, rp_hash,
+    DIGEST_SIZE, ECC_COORD_SIZE, EncryptedSalt, NAME_SIZE, NONCE_SIZE, SYMMETRIC_AES_128_CFB, Salt,
+    SessionState, cp_hash, ecdh_salt, object_name, random_nonce, rp_hash,
 };
 use crate::spec::{alg, cc, ecc, rh, sa, se, st};
 use crate::tpm2::{Auth, Tpm, Transport};
@@ -395,10 +395,32 @@ impl<T: Transport> Tpm<T> {
         }
         let nonce_caller = random_nonce(rng)?;
         let (salt, encrypted_salt) = ecdh_salt(&key.x, &key.y, rng)?;
+        self.open_salted(
+            key.handle,
+            session_type,
+            &nonce_caller,
+            &salt,
+            &encrypted_salt,
+        )
+    }
+
+    /// StartAuthSession with the nonce and salt drawn, and the [`Session`]
+    /// from its response. Out of line: the ECDH runs below
+    /// [`Tpm::start_salted_session`]'s frame, which then holds little more
+    /// than the salt.
+    #[inline(never)]
+    fn open_salted(
+        &mut self,
+        salt_key: u32,
+        session_type: u8,
+        nonce_caller: &[u8; NONCE_SIZE],
+        salt: &Salt,
+        encrypted_salt: &EncryptedSalt,
+    ) -> Result<Session> {
         let mut w = self.command(st::NO_SESSIONS, cc::START_AUTH_SESSION);
-        w.u32(key.handle) // tpmKey: the salt key
+        w.u32(salt_key) // tpmKey: the salt key
             .u32(rh::NULL) // bind: unbound
-            .tpm2b(&nonce_caller)
+            .tpm2b(nonce_caller)
             .bytes(encrypted_salt.as_tpm2b())
             .u8(session_type)
             .bytes(&SYMMETRIC_AES_128_CFB)
@@ -414,9 +436,9 @@ impl<T: Transport> Tpm<T> {
         let state = match opened {
             (handle, Ok(Ok(nonce_tpm))) => SessionState::new(
                 handle,
-                Some(&salt),
+                Some(salt),
                 &[],
-                &nonce_caller,
+                nonce_caller,
                 &nonce_tpm,
                 sa::CONTINUE_SESSION,
             )

@@ -12,14 +12,17 @@ use trusted_core::{
 use zeroize::Zeroize;
 
 use crate::blob;
+use crate::marshal::Joined;
 use crate::policy::PcrSelection;
 #[cfg(feature = "sessions")]
-use crate::salted::{SaltKey, SessionAuth};
+use crate::salted::{SaltKey, Session, SessionAuth};
 #[cfg(feature = "sessions")]
 use crate::session::NAME_SIZE;
 #[cfg(feature = "sessions")]
 use crate::spec::se;
 use crate::spec::{attr, rh};
+#[cfg(feature = "sessions")]
+use crate::tpm2::Digest;
 use crate::tpm2::{Auth, Tpm, Transport};
 
 type Result<T> = core::result::Result<T, Error>;
@@ -81,6 +84,39 @@ struct Salted {
     /// The last salt key read (and checked), by handle.
     key: Option<SaltKey>,
     warned_tofu: bool,
+}
+
+#[cfg(feature = "sessions")]
+impl Salted {
+    /// The checked salt key at `handle`, from the cache or ReadPublic
+    /// (checked against the pinned Name, then cached). Borrowed from the
+    /// cache, not copied: unseal's deepest chain starts in the frame that
+    /// holds it. Out of line, so the ReadPublic parse stays out of that
+    /// frame.
+    #[inline(never)]
+    fn key_for<T: Transport>(
+        &mut self,
+        tpm: &mut Tpm<T>,
+        handle: u32,
+    ) -> core::result::Result<&SaltKey, crate::Error> {
+        if self.key.as_ref().is_none_or(|k| k.handle() != handle) {
+            let key = tpm.read_salt_key(handle)?;
+            match &self.pinned {
+                Some(pinned) if !key.is_named(pinned) => return Err(crate::Error::SrkMismatch),
+                Some(_) => {}
+                None if !self.warned_tofu => {
+                    self.warned_tofu = true;
+                    trusted_core::warning!(
+                        "tpm: no SRK name pinned: trusting the storage key on first use"
+                    );
+                }
+                None => {}
+            }
+            self.key = Some(key);
+        }
+        // Just filled in if it was not there.
+        self.key.as_ref().ok_or(crate::Error::SrkMismatch)
+    }
 }
 
 impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
@@ -183,23 +219,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     /// The checked salt key at `handle`, from the cache or ReadPublic.
     #[cfg(feature = "sessions")]
     fn salt_key(&mut self, handle: u32) -> core::result::Result<SaltKey, crate::Error> {
-        if let Some(key) = self.salted.key.as_ref().filter(|k| k.handle() == handle) {
-            return Ok(key.clone());
-        }
-        let key = self.tpm.read_salt_key(handle)?;
-        match &self.salted.pinned {
-            Some(pinned) if !key.is_named(pinned) => return Err(crate::Error::SrkMismatch),
-            Some(_) => {}
-            None if !self.salted.warned_tofu => {
-                self.salted.warned_tofu = true;
-                trusted_core::warning!(
-                    "tpm: no SRK name pinned: trusting the storage key on first use"
-                );
-            }
-            None => {}
-        }
-        self.salted.key = Some(key.clone());
-        Ok(key)
+        self.salted.key_for(&mut self.tpm, handle).cloned()
     }
 
     /// Makes sure a storage key lives at `persistent` (e.g. 0x81000001):
@@ -357,33 +377,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         opts: &TpmOptions,
         pcrs: Option<&PcrSelection>,
     ) -> Result<Key> {
-        let decoded = blob::decode(sealed);
-        let parent = decoded.parent.or(opts.keyhandle).unwrap_or(0);
-        if parent == 0 {
-            return Err(Error::Payload(
-                "keyhandle= is required for an old-format blob",
-            ));
-        }
-        let mut load_buf = [0u8; MAX_BLOB_SIZE + 4];
-        let to_load: &[u8] = if decoded.old_format {
-            check_private_public(sealed)?;
-            sealed
-        } else {
-            // Checked sum and split: no panic path (see `Tpm::create_sealed`).
-            let total = decoded
-                .private
-                .len()
-                .checked_add(decoded.public.len())
-                .ok_or(Error::BlobLength)?;
-            let dst = load_buf.get_mut(..total).ok_or(Error::BlobLength)?;
-            let (a, b) = dst
-                .split_at_mut_checked(decoded.private.len())
-                .ok_or(Error::BlobLength)?;
-            a.copy_from_slice(decoded.private);
-            b.copy_from_slice(decoded.public);
-            check_private_public(dst)?;
-            dst
-        };
+        let (parent, to_load, old_format) = to_load(sealed, opts)?;
         let mut data = [0u8; MAX_KEY_SIZE + 1];
         let job = LoadJob {
             parent,
@@ -398,12 +392,11 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
             if !(MIN_KEY_SIZE..=MAX_KEY_SIZE).contains(&n) {
                 return Err(Error::KeyLength);
             }
-            let key_len = if decoded.old_format { n - 1 } else { n };
+            let key_len = if old_format { n - 1 } else { n };
             let src = data.get(..key_len).ok_or(Error::KeyLength)?;
             Key::from_slice(src)
         });
         data.zeroize();
-        load_buf.zeroize();
         let key = result?;
         self.pcrlock(opts)?;
         Ok(key)
@@ -479,73 +472,104 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
                 "policyhandle= with blobauth= (blobauth would cross the bus in clear)",
             ));
         }
-        let key = self.salt_key(job.parent)?;
-        let mut hmac = self
-            .tpm
-            .start_salted_session(&key, se::HMAC, &mut self.rng)?;
-        let loaded = hmac.refresh(&mut self.rng).and_then(|()| {
-            let auth = SessionAuth::new(&mut hmac, key.name(), &job.opts.keyauth);
-            // A PCR blob is unsealed in its own policy session.
-            let auth = if job.pcrs.is_some() {
-                auth.last_use()
-            } else {
-                auth
-            };
-            self.tpm
-                .load_named(job.parent, Auth::Session(auth), job.to_load)
-        });
-        let (item, name) = match loaded {
+        let Self { tpm, rng, salted } = self;
+        let key = salted.key_for(tpm, job.parent)?;
+        let mut hmac = tpm.start_salted_session(key, se::HMAC, rng)?;
+        let (item, name) = match Self::load_in(tpm, rng, key, &mut hmac, job) {
             Ok(loaded) => loaded,
             Err(e) => {
-                self.tpm.end_session(&mut hmac);
+                tpm.end_session(&mut hmac);
                 return Err(e);
             }
         };
-        let unsealed = match (job.pcrs, policyhandle) {
-            (None, None) => hmac.refresh(&mut self.rng).and_then(|()| {
-                let auth = SessionAuth::new(&mut hmac, &name, &job.opts.blobauth).last_use();
-                self.tpm.unseal(item, Auth::Session(auth), data)
-            }),
-            // Linux with policyhandle=: the caller's policy session
-            // authorizes, this one encrypts outData and checks the response.
-            (None, Some(policy)) => hmac.refresh(&mut self.rng).and_then(|()| {
-                let auth = SessionAuth::new(&mut hmac, &name, &[])
-                    .behind_policy(policy)
-                    .last_use();
-                self.tpm.unseal(item, Auth::Session(auth), data)
-            }),
-            (Some(sel), _) => self.policy_unseal(&key, item, &name, sel, data),
-        };
-        self.tpm.end_session(&mut hmac);
-        let flushed = self.tpm.flush_context(item);
+        let unsealed = Self::unseal_in(tpm, rng, key, &mut hmac, item, &name, job, data);
+        tpm.end_session(&mut hmac);
+        let flushed = tpm.flush_context(item);
         let n = unsealed?;
         flushed?;
         Ok(n)
+    }
+
+    /// Load of `job` in the salted session `hmac`. Out of line, as
+    /// [`TpmSource::unseal_in`]: the session start above runs the ECDH
+    /// chain, the deepest of unseal, so the frame that calls it holds
+    /// little more than the session.
+    #[cfg(feature = "sessions")]
+    #[inline(never)]
+    fn load_in(
+        tpm: &mut Tpm<T>,
+        rng: &mut R,
+        key: &SaltKey,
+        hmac: &mut Session,
+        job: &LoadJob<'_>,
+    ) -> core::result::Result<(u32, Digest), crate::Error> {
+        hmac.refresh(rng)?;
+        let auth = SessionAuth::new(hmac, key.name(), &job.opts.keyauth);
+        // A PCR blob is unsealed in its own policy session.
+        let auth = if job.pcrs.is_some() {
+            auth.last_use()
+        } else {
+            auth
+        };
+        tpm.load_joined(job.parent, Auth::Session(auth), job.to_load)
+    }
+
+    /// Unseal of the loaded `item` (Name `name`) into `data`: in `hmac`
+    /// (blobauth as HMAC key, outData encrypted, the session ends with
+    /// it), behind the caller's `policyhandle=`, or for a PCR blob in a
+    /// salted policy session after PolicyPCR.
+    #[cfg(feature = "sessions")]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn unseal_in(
+        tpm: &mut Tpm<T>,
+        rng: &mut R,
+        key: &SaltKey,
+        hmac: &mut Session,
+        item: u32,
+        name: &[u8],
+        job: &LoadJob<'_>,
+        data: &mut [u8],
+    ) -> core::result::Result<usize, crate::Error> {
+        let policyhandle = job.opts.policyhandle.filter(|&h| h != 0);
+        match (job.pcrs, policyhandle) {
+            (None, None) => hmac.refresh(rng).and_then(|()| {
+                let auth = SessionAuth::new(hmac, name, &job.opts.blobauth).last_use();
+                tpm.unseal(item, Auth::Session(auth), data)
+            }),
+            // Linux with policyhandle=: the caller's policy session
+            // authorizes, this one encrypts outData and checks the response.
+            (None, Some(policy)) => hmac.refresh(rng).and_then(|()| {
+                let auth = SessionAuth::new(hmac, name, &[])
+                    .behind_policy(policy)
+                    .last_use();
+                tpm.unseal(item, Auth::Session(auth), data)
+            }),
+            (Some(sel), _) => Self::policy_unseal(tpm, rng, key, item, name, sel, data),
+        }
     }
 
     /// A salted policy session, PolicyPCR over `sel`, Unseal of `item` in
     /// it (outData encrypted; no authValue: the policy is PolicyPCR alone).
     #[cfg(feature = "sessions")]
     fn policy_unseal(
-        &mut self,
+        tpm: &mut Tpm<T>,
+        rng: &mut R,
         key: &SaltKey,
         item: u32,
         name: &[u8],
         sel: &PcrSelection,
         data: &mut [u8],
     ) -> core::result::Result<usize, crate::Error> {
-        let mut policy = self
-            .tpm
-            .start_salted_session(key, se::POLICY, &mut self.rng)?;
-        let unsealed = self
-            .tpm
+        let mut policy = tpm.start_salted_session(key, se::POLICY, rng)?;
+        let unsealed = tpm
             .policy_pcr(policy.handle(), &[], sel)
-            .and_then(|()| policy.refresh(&mut self.rng))
+            .and_then(|()| policy.refresh(rng))
             .and_then(|()| {
                 let auth = SessionAuth::new(&mut policy, name, &[]).last_use();
-                self.tpm.unseal(item, Auth::Session(auth), data)
+                tpm.unseal(item, Auth::Session(auth), data)
             });
-        self.tpm.end_session(&mut policy);
+        tpm.end_session(&mut policy);
         unsealed
     }
 
@@ -558,7 +582,8 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     ) -> core::result::Result<usize, crate::Error> {
         let handle = self
             .tpm
-            .load(job.parent, Auth::Password(&job.opts.keyauth), job.to_load)?;
+            .load_joined(job.parent, Auth::Password(&job.opts.keyauth), job.to_load)?
+            .0;
 
         let mut own_session = None;
         let session = match job.pcrs {
@@ -599,7 +624,7 @@ struct LoadJob<'a> {
     /// The PCRs a PCR blob is unsealed under (PolicyPCR), if any.
     pcrs: Option<&'a PcrSelection>,
     /// TPM2B_PRIVATE ‖ TPM2B_PUBLIC, as TPM2_Load takes them.
-    to_load: &'a [u8],
+    to_load: Joined<'a>,
 }
 
 /// What TPM2_Create seals, besides the parent.
@@ -611,17 +636,43 @@ struct SealedData<'a> {
     policy: &'a [u8],
 }
 
-/// Linux `tpm2_load_cmd` checks: two BE16-sized parts that fit the blob.
-fn check_private_public(b: &[u8]) -> Result<()> {
-    let bad = Error::BlobFormat("not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
-    let be16 = |at: usize| -> Result<usize> {
-        match b.get(at..at + 2) {
-            Some(&[h, l]) => Ok(usize::from(u16::from_be_bytes([h, l]))),
-            _ => Err(bad),
+/// The parent and what TPM2_Load takes from `sealed` (DER or the old
+/// format), checked as Linux does before anything is sent; true for the old
+/// format. Out of line: the DER decoder's temporaries stay out of unseal's
+/// frame, under which the deepest chain runs.
+#[inline(never)]
+fn to_load<'a>(sealed: &'a [u8], opts: &TpmOptions) -> Result<(u32, Joined<'a>, bool)> {
+    let decoded = blob::decode(sealed);
+    let parent = decoded.parent.or(opts.keyhandle).unwrap_or(0);
+    if parent == 0 {
+        return Err(Error::Payload(
+            "keyhandle= is required for an old-format blob",
+        ));
+    }
+    let to_load = if decoded.old_format {
+        Joined(sealed, &[])
+    } else {
+        // TPM2_Load takes both parts back to back; no copy is made, but
+        // a blob too large for one is still refused as before.
+        let total = decoded
+            .private
+            .len()
+            .checked_add(decoded.public.len())
+            .ok_or(Error::BlobLength)?;
+        if total > MAX_BLOB_SIZE + 4 {
+            return Err(Error::BlobLength);
         }
+        Joined(decoded.private, decoded.public)
     };
-    let private_len = be16(0)?;
-    let public_len = be16(2 + private_len)?;
+    check_private_public(to_load)?;
+    Ok((parent, to_load, decoded.old_format))
+}
+
+/// Linux `tpm2_load_cmd` checks: two BE16-sized parts that fit the blob.
+fn check_private_public(b: Joined<'_>) -> Result<()> {
+    let bad = Error::BlobFormat("not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
+    let private_len = b.be16(0).ok_or(bad)?;
+    let public_len = b.be16(2 + private_len).ok_or(bad)?;
     if private_len + public_len + 4 > b.len() || public_len < 8 {
         return Err(bad);
     }
@@ -671,8 +722,11 @@ impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
     }
 
     fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key> {
-        let opts = TpmOptions::parse(options)?;
-        self.wiping(|s| s.unseal_commands(blob, &opts, None))
+        // Borrowed from the parse result: one copy of the options on the
+        // stack, not two.
+        let parsed = TpmOptions::parse(options);
+        let opts = parsed.as_ref().map_err(|e| *e)?;
+        self.wiping(|s| s.unseal_commands(blob, opts, None))
     }
 }
 

@@ -7,12 +7,11 @@
 //! (ms-tpm-20-ref `EntityGetAuthValue` → `MemoryRemoveTrailingZeros`) and
 //! Linux strips them in `tpm_buf_append_hmac_session`.
 
-use aes::Aes128;
-use cfb_mode::cipher::KeyIvInit;
+use aes::cipher::BlockCipherEncrypt;
+use aes::{Aes128Enc, Block};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
-use trusted_core::one_block::OneBlock;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::kdf::kdfa;
@@ -95,13 +94,38 @@ pub fn cfb_key_iv(
     Ok(out)
 }
 
-/// AES runs one block at a time (`OneBlock`): the same bytes from less
-/// code, for parameters of at most a few blocks.
-fn cfb_cipher<M: KeyIvInit>(
+/// AES-128-CFB (full-block feedback, the last block cut short, no padding:
+/// Part 1 §21.3) over `param` in place, encrypting or decrypting. Both
+/// directions run the forward cipher only, so only the encryption key
+/// schedule is built (`Aes128Enc`, one block at a time), in this frame,
+/// which is never live together with the KDFa's HMAC frames of
+/// [`cfb_key_iv`]. The keystream and feedback blocks are zeroed after use.
+#[inline(never)]
+fn cfb_apply(
     key_iv: &[u8; AES_KEY_SIZE + AES_BLOCK_SIZE],
-) -> Result<M, SessionError> {
+    encrypt: bool,
+    param: &mut [u8],
+) -> Result<(), SessionError> {
     let (key, iv) = key_iv.split_at(AES_KEY_SIZE);
-    M::new_from_slices(key, iv).map_err(|_| SessionError::Size)
+    let cipher = Aes128Enc::new_from_slice(key).map_err(|_| SessionError::Size)?;
+    let mut feedback = Zeroizing::new(Block::default());
+    feedback.copy_from_slice(iv);
+    let mut keystream = Zeroizing::new(Block::default());
+    for chunk in param.chunks_mut(AES_BLOCK_SIZE) {
+        keystream.copy_from_slice(&feedback);
+        cipher.encrypt_block(&mut keystream);
+        for ((b, k), f) in chunk
+            .iter_mut()
+            .zip(keystream.iter())
+            .zip(feedback.iter_mut())
+        {
+            let plain_or_cipher = *b;
+            *b ^= *k;
+            // The next IV is this block's ciphertext.
+            *f = if encrypt { *b } else { plain_or_cipher };
+        }
+    }
+    Ok(())
 }
 
 /// Encrypt, in place, the first command parameter of a session with the
@@ -121,8 +145,7 @@ pub fn encrypt_command_param(
     param: &mut [u8],
 ) -> Result<(), SessionError> {
     let key_iv = cfb_key_iv(session_key, auth_value, nonce_caller, nonce_tpm)?;
-    cfb_cipher::<cfb_mode::Encryptor<OneBlock<Aes128>>>(&key_iv)?.encrypt(param);
-    Ok(())
+    cfb_apply(&key_iv, true, param)
 }
 
 /// Decrypt, in place, the first response parameter of a session with the
@@ -142,8 +165,7 @@ pub fn decrypt_response_param(
     param: &mut [u8],
 ) -> Result<(), SessionError> {
     let key_iv = cfb_key_iv(session_key, auth_value, nonce_tpm, nonce_caller)?;
-    cfb_cipher::<cfb_mode::Decryptor<OneBlock<Aes128>>>(&key_iv)?.decrypt(param);
-    Ok(())
+    cfb_apply(&key_iv, false, param)
 }
 
 /// cpHash = SHA256(BE32(commandCode) ‖ name(handle 1) ‖ … ‖ parameters),
@@ -222,9 +244,10 @@ pub fn response_hmac(
 
 /// HMAC-SHA256(sessionKey ‖ authValue, hash ‖ newer nonce ‖ older nonce ‖
 /// attributes): the one formula of §19.6.17 and §19.6.18, whose callers
-/// pass the nonces in their direction's order. Inlined into both so the
-/// shared body adds no stack frame to unseal.
-#[inline(always)]
+/// pass the nonces in their direction's order. One copy, out of line: its
+/// HMAC state then lives in its own frame, not in the frames of the
+/// command layer that unseal's deepest chain runs through.
+#[inline(never)]
 fn session_hmac(
     session_key: &SessionKey,
     auth_value: &[u8],

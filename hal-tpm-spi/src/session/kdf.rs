@@ -66,6 +66,8 @@ pub fn kdfa(
 /// partyUInfo ‖ partyVInfo). For a session salt (Part 1 §19.6.13, Linux
 /// `tpm_buf_append_salt`) Z is the x coordinate of the ECDH point,
 /// partyU the caller's ephemeral x, partyV the TPM key's x, label `"SECRET"`.
+// Out of line: its SHA-256 state stays out of the ECDH frame.
+#[inline(never)]
 pub fn kdfe(
     z_x: &[u8; ECC_COORD_SIZE],
     label: &[u8],

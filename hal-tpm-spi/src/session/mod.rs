@@ -157,6 +157,9 @@ impl SessionKey {
     /// # Errors
     /// [`SessionError::Size`] as above or if `bind_auth` is longer than
     /// [`MAX_AUTH_SIZE`].
+    // Out of line: its key buffer and KDFa stay out of the session start's
+    // frame, which the ECDH chain runs below.
+    #[inline(never)]
     pub fn derive(
         salt: Option<&Salt>,
         bind_auth: &[u8],

@@ -9,7 +9,6 @@
 
 use p256::elliptic_curve::ecdh::diffie_hellman;
 use p256::elliptic_curve::point::AffineCoordinates;
-use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::{AffinePoint, FieldBytes, PublicKey, SecretKey};
 use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, Zeroizing};
@@ -84,6 +83,8 @@ impl core::fmt::Debug for EncryptedSalt {
 /// [`SessionError::NotOnCurve`] if (x, y) is not a point of P-256 (checked
 /// before the RNG is used); [`SessionError::Rng`] if the RNG fails or keeps
 /// returning invalid scalars.
+// Out of line: the P-256 temporaries stay out of the session start's frame.
+#[inline(never)]
 pub fn ecdh_salt<R: TryCryptoRng + ?Sized>(
     tpm_x: &[u8; ECC_COORD_SIZE],
     tpm_y: &[u8; ECC_COORD_SIZE],
@@ -125,7 +126,9 @@ pub fn ecdh_salt_from_scalar(
 /// P from its affine coordinates: `from_coordinates` checks that both are
 /// below p and that y² = x³ − 3x + b (what `from_sec1_bytes` does for an
 /// uncompressed point, without linking point decompression, 2.7 KB);
-/// `from_affine` refuses the identity.
+/// `from_affine` refuses the identity. Out of line: the field arithmetic
+/// of the curve check stays out of [`ecdh_salt`]'s frame.
+#[inline(never)]
 fn tpm_public_key(
     x: &[u8; ECC_COORD_SIZE],
     y: &[u8; ECC_COORD_SIZE],
@@ -136,22 +139,38 @@ fn tpm_public_key(
     PublicKey::from_affine(point).map_err(|_| SessionError::NotOnCurve)
 }
 
+/// The salt and encryptedSalt from the ephemeral `secret`: each scalar
+/// multiplication runs in its own small frame below this one, so the
+/// deepest P-256 chain carries none of the other's temporaries.
 fn salt_from_secret(
     secret: &SecretKey,
     tpm_point: &PublicKey,
     tpm_x: &[u8; ECC_COORD_SIZE],
 ) -> Result<(Salt, EncryptedSalt), SessionError> {
-    let q = secret.public_key().to_uncompressed_point();
-    let q_x: &[u8] = q.get(1..1 + ECC_COORD_SIZE).ok_or(SessionError::Size)?;
-    let q_y: &[u8] = q.get(1 + ECC_COORD_SIZE..).ok_or(SessionError::Size)?;
-    let encrypted = EncryptedSalt::new(q_x, q_y)?;
+    let encrypted = ephemeral_point(secret)?;
+    let z = shared_x(secret, tpm_point);
+    let party_u: &[u8; ECC_COORD_SIZE] = encrypted
+        .point_x()
+        .try_into()
+        .map_err(|_| SessionError::Size)?;
+    let salt = kdfe(&z, LABEL_SECRET, party_u, tpm_x);
+    Ok((Salt::from_bytes(*salt), encrypted))
+}
 
+/// Q = d·G, marshalled as the encryptedSalt.
+#[inline(never)]
+fn ephemeral_point(secret: &SecretKey) -> Result<EncryptedSalt, SessionError> {
+    let q = secret.public_key();
+    let q = q.as_affine();
+    EncryptedSalt::new(&q.x(), &q.y())
+}
+
+/// Z = (d·P).x, the ECDH shared secret (zeroed on drop, as the scalar
+/// copy made for it).
+#[inline(never)]
+fn shared_x(secret: &SecretKey, tpm_point: &PublicKey) -> Zeroizing<[u8; ECC_COORD_SIZE]> {
     let mut d = secret.to_nonzero_scalar();
     let shared = diffie_hellman(d, tpm_point.as_affine());
     d.zeroize();
-    let z = Zeroizing::new(<[u8; ECC_COORD_SIZE]>::from(*shared.raw_secret_bytes()));
-    let mut party_u = [0u8; ECC_COORD_SIZE];
-    party_u.copy_from_slice(q_x);
-    let salt = kdfe(&z, LABEL_SECRET, &party_u, tpm_x);
-    Ok((Salt::from_bytes(*salt), encrypted))
+    Zeroizing::new(<[u8; ECC_COORD_SIZE]>::from(*shared.raw_secret_bytes()))
 }
