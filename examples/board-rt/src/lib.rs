@@ -78,7 +78,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// The `hw` builds boot once, as a bootloader does on each power-on, and
 /// scrub [`SCRUB_STACK`] bytes of stack after the flow.
 pub fn boot_flow<S, R>(
-    boot: impl FnMut() -> Result<S, Error>,
+    mut boot: impl FnMut() -> Result<S, Error>,
     key_rng: &mut R,
     options: &FlowOptions<'_>,
 ) -> Result<usize, FlowError>
@@ -86,89 +86,49 @@ where
     S: TrustSource,
     R: TryCryptoRng + ?Sized,
 {
-    #[cfg(feature = "meter")]
-    let blob_len = twice(boot, key_rng, options);
-    #[cfg(not(feature = "meter"))]
-    let blob_len = once(boot, key_rng, options);
-    blob_len
-}
+    let layout = StoreLayout::compact::<RamFlash>(0);
+    let mut store = BlobStore::new(RamFlash::default(), layout)?;
+    let mut source = boot().and_then(init).map_err(FlowError::Source)?;
 
-/// The former name of [`boot_flow`], until every example calls that.
-#[doc(hidden)]
-pub fn boot_twice<S, R>(
-    boot: impl FnMut() -> Result<S, Error>,
-    key_rng: &mut R,
-    options: &FlowOptions<'_>,
-) -> Result<usize, FlowError>
-where
-    S: TrustSource,
-    R: TryCryptoRng + ?Sized,
-{
-    boot_flow(boot, key_rng, options)
+    #[cfg(not(feature = "meter"))]
+    {
+        let scrub = options.scrub_stack(SCRUB_STACK);
+        // Through `dyn`: every source of an example shares one flow.
+        let dyn_source: &mut dyn TrustSource = &mut source;
+        let (_key, path) =
+            trusted_core::flow::provision_or_unseal(dyn_source, &mut store, key_rng, &scrub)?;
+        step!("boot: ", source.name(), ": ", path.as_str());
+        let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
+        Ok(stored.blob.len())
+    }
+
+    #[cfg(feature = "meter")]
+    {
+        let (key, path, first) = stack::measured_boot(&mut source, &mut store, key_rng, options)?;
+        step!("boot 1: ", source.name(), ": ", path.as_str());
+        drop(source);
+
+        step!("reboot: drivers and store dropped and made again, flash kept");
+        let mut store = BlobStore::new(store.into_inner(), layout)?;
+        let mut source = boot().and_then(init).map_err(FlowError::Source)?;
+        let (again, path, second) =
+            stack::measured_boot(&mut source, &mut store, key_rng, options)?;
+        step!("boot 2: ", source.name(), ": ", path.as_str());
+        stack::report(source.name(), &first, &second);
+        let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
+        if again != key || path != trusted_core::flow::Path::Unsealed {
+            step!("boot 2: MISMATCH");
+            return Err(FlowError::ProofFailed);
+        }
+        step!("boot 2: key matches");
+        stack::check_residue(&mut source, &mut store, key_rng, options, &second)?;
+        Ok(stored.blob.len())
+    }
 }
 
 /// Stack the flow scrubs ([`FlowOptions::scrub_stack`]) where it does:
 /// more than the deepest boot of any example (`docs/size.md`).
 const SCRUB_STACK: usize = 16 * 1024;
-
-/// [`boot_flow`] of the QEMU builds: two boots, measured, and the residue
-/// check.
-#[cfg(feature = "meter")]
-fn twice<S, R>(
-    mut boot: impl FnMut() -> Result<S, Error>,
-    key_rng: &mut R,
-    options: &FlowOptions<'_>,
-) -> Result<usize, FlowError>
-where
-    S: TrustSource,
-    R: TryCryptoRng + ?Sized,
-{
-    let layout = StoreLayout::compact::<RamFlash>(0);
-    let mut store = BlobStore::new(RamFlash::default(), layout)?;
-    let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let (key, path, first) = stack::measured_boot(&mut source, &mut store, key_rng, options)?;
-    step!("boot 1: ", source.name(), ": ", path.as_str());
-    drop(source);
-
-    step!("reboot: drivers and store dropped and made again, flash kept");
-    let mut store = BlobStore::new(store.into_inner(), layout)?;
-    let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let (again, path, second) = stack::measured_boot(&mut source, &mut store, key_rng, options)?;
-    step!("boot 2: ", source.name(), ": ", path.as_str());
-    stack::report(source.name(), &first, &second);
-    let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
-    if again != key || path != trusted_core::flow::Path::Unsealed {
-        step!("boot 2: MISMATCH");
-        return Err(FlowError::ProofFailed);
-    }
-    step!("boot 2: key matches");
-    stack::check_residue(&mut source, &mut store, key_rng, options, &second)?;
-    Ok(stored.blob.len())
-}
-
-/// [`boot_flow`] of the `hw` builds: one boot with the stack scrub.
-#[cfg(not(feature = "meter"))]
-fn once<S, R>(
-    mut boot: impl FnMut() -> Result<S, Error>,
-    key_rng: &mut R,
-    options: &FlowOptions<'_>,
-) -> Result<usize, FlowError>
-where
-    S: TrustSource,
-    R: TryCryptoRng + ?Sized,
-{
-    let layout = StoreLayout::compact::<RamFlash>(0);
-    let mut store = BlobStore::new(RamFlash::default(), layout)?;
-    let mut source = boot().and_then(init).map_err(FlowError::Source)?;
-    let scrub = options.scrub_stack(SCRUB_STACK);
-    // Through `dyn`: every source of an example shares one flow.
-    let dyn_source: &mut dyn TrustSource = &mut source;
-    let (_key, path) =
-        trusted_core::flow::provision_or_unseal(dyn_source, &mut store, key_rng, &scrub)?;
-    step!("boot: ", source.name(), ": ", path.as_str());
-    let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
-    Ok(stored.blob.len())
-}
 
 /// [`TrustSource::init`], as Linux does once per boot before the first use.
 fn init<S: TrustSource>(mut source: S) -> Result<S, Error> {

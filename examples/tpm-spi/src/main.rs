@@ -14,7 +14,7 @@
 #![no_main]
 
 use board_rt::out::Hex;
-use board_rt::{NoDelay, SpinDelay, boot_twice, finish, step};
+use board_rt::{NoDelay, SpinDelay, boot_flow, finish, step};
 use hal_dcp::Rngb;
 use hal_dcp::sim::RngbSim;
 use hal_tpm_spi::regs::{LOCALITIES, LOCALITY_WINDOW};
@@ -37,7 +37,7 @@ const RNG_SEED: u64 = 0x7e57_5e55_0000_0001;
 extern "C" fn main() -> ! {
     step!("tpm-spi: TPM 2.0 (swtpm) through the TIS FIFO code, memory-mapped");
     let mut boot = 0;
-    let result = boot_twice(
+    let result = boot_flow(
         || {
             boot += 1;
             // SAFETY: QEMU virt's TIS window; one driver at a time (each
