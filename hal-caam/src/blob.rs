@@ -100,10 +100,10 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
                 &mut descriptor,
                 direction,
                 modifier,
-                caam.data_addr(layout::INPUT),
-                input.len() as u32,
-                caam.data_addr(layout::OUTPUT),
-                out_len as u32,
+                [
+                    (caam.data_addr(layout::INPUT), input.len() as u32),
+                    (caam.data_addr(layout::OUTPUT), out_len as u32),
+                ],
                 form,
             )?;
             caam.run(&descriptor)?;

@@ -37,25 +37,22 @@ pub fn blob(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
-    blob_into(
-        &mut d, direction, keymod, input, input_len, output, output_len, form,
-    )?;
+    let seq = [(input, input_len), (output, output_len)];
+    blob_into(&mut d, direction, keymod, seq, form)?;
     Ok(d)
 }
 
 /// [`blob`] appended to `d` (a fresh job descriptor), so the driver builds
-/// the descriptor where it uses it instead of moving it out of a `Result`.
-#[allow(clippy::too_many_arguments)]
+/// the descriptor where it uses it instead of moving it out of a `Result`;
+/// `seq` is the input's and the output's (address, length).
 pub(crate) fn blob_into(
     d: &mut Descriptor,
     direction: BlobDirection,
     keymod: KeyModifier<'_>,
-    input: u64,
-    input_len: u32,
-    output: u64,
-    output_len: u32,
+    seq: [(u64, u32); 2],
     form: LengthForm,
 ) -> Result<(), DescError> {
+    let [(input, input_len), (output, output_len)] = seq;
     match keymod {
         KeyModifier::Immediate(bytes) => {
             if bytes.len() > blobsz::KEYMOD_MAX {
