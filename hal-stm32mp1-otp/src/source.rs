@@ -144,6 +144,16 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
 
     /// Reads the HUK and the lock state of its words.
     pub fn read(&mut self) -> Result<(HukBytes, HukLockState)> {
+        let mut huk = Zeroizing::new([0u8; HUK_LEN]);
+        let lock = self.read_into(&mut huk)?;
+        Ok((huk, lock))
+    }
+
+    /// [`Stm32mp15Huk::read`] into `huk`, which the caller keeps in a
+    /// `Zeroizing` (on error it may hold a partial HUK until dropped). The
+    /// HUK is written in place, never moved, for code size on
+    /// strict-alignment targets (byte-wise copies).
+    fn read_into(&mut self, huk: &mut [u8; HUK_LEN]) -> Result<HukLockState> {
         let (lock, locked) = self.words_lock_state()?;
         // Refused when locking is required and the words are not proven
         // locked: the verdict, not the reported state, decides.
@@ -155,23 +165,26 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
         locked
             .or(not_required)
             .ok_or(Error::InsecureState("HUK OTP words are not locked"))?;
-        let mut key = Zeroizing::new([0u8; HUK_LEN]);
         let mut again = Zeroizing::new([0u8; HUK_LEN]);
-        self.read_key_words(&mut key)?;
+        self.read_key_words(huk)?;
         self.read_key_words(&mut again)?;
-        fih::ct_eq(key.as_ref(), again.as_ref()).ok_or(Error::Malformed(
+        fih::ct_eq(huk.as_ref(), again.as_ref()).ok_or(Error::Malformed(
             "HUK OTP words read back differently (glitch or unstable fuses)",
         ))?;
-        fih::ct_ne(key.as_ref(), &[0; HUK_LEN])
+        fih::ct_ne(huk.as_ref(), &[0; HUK_LEN])
             .and(fih::ct_ne(again.as_ref(), &[0; HUK_LEN]))
             .or(self.allow_blank)
             .ok_or(Error::InsecureState(
                 "HUK OTP words are blank (device not provisioned)",
             ))?;
-        let huk = match self.config.mode {
-            HukMode::BsecKey => key,
-            HukMode::DeriveUid => self.derive_uid(&key)?,
-        };
+        if self.config.mode == HukMode::DeriveUid {
+            // `new` refuses the mode in a build without the feature, so
+            // that build links none of its code.
+            #[cfg(feature = "derive-uid")]
+            self.derive_uid(huk)?;
+            #[cfg(not(feature = "derive-uid"))]
+            return Err(crate::uid::NOT_BUILT);
+        }
         if self.lock_state.is_none() {
             debug!("stm32mp15 HUK {}", lock);
             if lock == HukLockState::Unlocked {
@@ -179,7 +192,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             }
         }
         self.lock_state = Some(lock);
-        Ok((huk, lock))
+        Ok(lock)
     }
 
     /// The four key words, in key byte order.
@@ -229,7 +242,9 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
         Ok((state, locked))
     }
 
-    fn derive_uid(&mut self, key: &[u8; HUK_LEN]) -> Result<HukBytes> {
+    /// Turns the key words in `huk` into the DeriveUid HUK, in place.
+    #[cfg(feature = "derive-uid")]
+    fn derive_uid(&mut self, huk: &mut [u8; HUK_LEN]) -> Result<()> {
         let mut block = Zeroizing::new([0u8; HUK_LEN]);
         for (chunk, &word) in block.chunks_exact_mut(4).zip(self.config.uid_words.iter()) {
             // OP-TEE write-locks the UID shadows first so nobody can swap
@@ -241,8 +256,7 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
             let value = fuse_or_locked_shadow(&mut self.access, word)?;
             chunk.copy_from_slice(&value.to_le_bytes());
         }
-        crate::uid::encrypt(key, &mut block)?;
-        Ok(block)
+        crate::uid::encrypt(huk, &block)
     }
 }
 
@@ -258,6 +272,14 @@ fn fuse_or_locked_shadow<A: OtpAccess>(access: &mut A, word: u8) -> Result<u32> 
 
 impl<A: OtpAccess> Huk for Stm32mp15Huk<A> {
     fn hardware_unique_key(&mut self) -> Result<HukBytes> {
-        self.read().map(|(huk, _)| huk)
+        // Filled inside the `Ok` it is returned in, not moved into it
+        // (see `read_into`); an error replaces, and so wipes, it.
+        let mut huk = Ok(Zeroizing::new([0u8; HUK_LEN]));
+        if let Ok(bytes) = &mut huk
+            && let Err(e) = self.read_into(bytes)
+        {
+            huk = Err(e);
+        }
+        huk
     }
 }

@@ -330,17 +330,24 @@ where
     S: TrustSource + ?Sized,
     R: TryCryptoRng + ?Sized,
 {
-    let mut key =
-        Key::zeroed(options.key_len).map_err(|_| FlowError::KeyLength(options.key_len))?;
-    match options.rng {
-        RngChoice::Source => source
-            .random(key.as_mut_bytes())
-            .map_err(FlowError::Source)?,
-        RngChoice::Caller => key_rng
-            .try_fill_bytes(key.as_mut_bytes())
-            .map_err(|_| FlowError::Rng)?,
+    // Filled inside the `Ok` it is returned in, not moved out and back in
+    // (byte-wise copies on strict-alignment targets); an error replaces,
+    // and so zeroes, it.
+    let mut key = Key::zeroed(options.key_len).map_err(|_| FlowError::KeyLength(options.key_len));
+    if let Ok(bytes) = &mut key {
+        let filled = match options.rng {
+            RngChoice::Source => source
+                .random(bytes.as_mut_bytes())
+                .map_err(FlowError::Source),
+            RngChoice::Caller => key_rng
+                .try_fill_bytes(bytes.as_mut_bytes())
+                .map_err(|_| FlowError::Rng),
+        };
+        if let Err(e) = filled {
+            key = Err(e);
+        }
     }
-    Ok(key)
+    key
 }
 
 /// Seal `key`, stage the blob, read it back, unseal it, compare, commit,

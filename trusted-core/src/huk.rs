@@ -103,9 +103,15 @@ impl<H: Huk + ?Sized> SubkeyDerive for H {
         out: &mut [u8],
     ) -> Result<()> {
         crate::kdf::zeroed_on_error(out, |out| {
-            check_subkey_len(out.len())
-                .and_then(|()| self.hardware_unique_key())
-                .and_then(|huk| huk_subkey_derive(&huk, usage, const_data, out))
+            check_subkey_len(out.len())?;
+            // Used where it lies: moving the bytes out of the `Result`
+            // costs byte-wise copies on strict-alignment targets. The
+            // `Zeroizing` in it wipes them when `huk` drops.
+            let huk = self.hardware_unique_key();
+            match &huk {
+                Ok(huk) => huk_subkey_derive(huk, usage, const_data, out),
+                Err(e) => Err(*e),
+            }
         })
     }
 }

@@ -108,27 +108,36 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
     }
 
     fn unseal_inner(&mut self, blob: &[u8], out: &mut [u8]) -> Result<usize> {
-        // OP-TEE accepts 33 < len <= 512; Linux keeps 32..=128-byte keys.
-        if blob.len() <= TEE_BLOB_OVERHEAD || blob.len() > MAX_BLOB_SIZE {
-            return Err(Error::BlobLength);
-        }
-        let n = blob.len() - TEE_BLOB_OVERHEAD;
-        if !(crate::MIN_KEY_SIZE..=crate::MAX_KEY_SIZE).contains(&n) {
-            return Err(Error::KeyLength);
-        }
+        let n = key_len_of(blob.len())?;
         let out = out.get_mut(..n).ok_or(Error::BufferTooSmall)?;
         let (iv, tag, ct) = match (blob.get(IV), blob.get(TAG), blob.get(TEE_BLOB_OVERHEAD..)) {
             (Some(iv), Some(tag), Some(ct)) => (iv, tag, ct),
             _ => return Err(Error::BlobLength),
         };
-        let nonce = Nonce::<U16>::try_from(iv).map_err(|_| Error::BlobLength)?;
-        let tag = Tag::<U16>::try_from(tag).map_err(|_| Error::BlobLength)?;
+        // Borrowed in place, not copied out of the blob: byte-wise copies
+        // are costly on strict-alignment targets (Cortex-A with the MMU off).
+        let nonce = <&Nonce<U16>>::try_from(iv).map_err(|_| Error::BlobLength)?;
+        let tag = <&Tag<U16>>::try_from(tag).map_err(|_| Error::BlobLength)?;
         // Decrypted in the caller's buffer; the tag is checked, then checked
         // again by encrypting the plaintext back, before it is released
         // (a glitch on one tag comparison meets the other).
-        fih::aead_open_checked(&self.cipher()?, &nonce, ct, &tag, out)?;
+        fih::aead_open_checked(&self.cipher()?, nonce, ct, tag, out)?;
         Ok(n)
     }
+}
+
+/// The key length of a blob of `blob_len` bytes. OP-TEE accepts
+/// 33 < len <= 512 ([`Error::BlobLength`] otherwise); Linux keeps
+/// 32..=128-byte keys ([`Error::KeyLength`] otherwise).
+fn key_len_of(blob_len: usize) -> Result<usize> {
+    if blob_len <= TEE_BLOB_OVERHEAD || blob_len > MAX_BLOB_SIZE {
+        return Err(Error::BlobLength);
+    }
+    let n = blob_len - TEE_BLOB_OVERHEAD;
+    if !(crate::MIN_KEY_SIZE..=crate::MAX_KEY_SIZE).contains(&n) {
+        return Err(Error::KeyLength);
+    }
+    Ok(n)
 }
 
 impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
@@ -155,11 +164,10 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
             .split_at_mut_checked(TEE_BLOB_OVERHEAD)
             .ok_or(Error::BlobLength)?;
         body.copy_from_slice(key.as_bytes());
-        let tag = match cipher.encrypt_inout_detached(
-            &Nonce::<U16>::from(iv),
-            &[],
-            (&mut *body).into(),
-        ) {
+        let sealed =
+            cipher.encrypt_inout_detached(<&Nonce<U16>>::from(&iv), &[], (&mut *body).into());
+        // The tag is read where it lies, not moved out (see `unseal_inner`).
+        let tag = match &sealed {
             Ok(tag) => tag,
             Err(_) => {
                 // The body still holds the plaintext key: wipe it.
@@ -170,19 +178,12 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
         let (_reserved, iv_and_tag) = header.split_at_mut(IV.start);
         let (h_iv, h_tag) = iv_and_tag.split_at_mut(IV.len());
         h_iv.copy_from_slice(&iv);
-        h_tag.copy_from_slice(&tag);
+        h_tag.copy_from_slice(tag);
         Ok(blob)
     }
 
     fn unseal(&mut self, blob: &[u8], _options: &str) -> Result<Key> {
-        let n = blob.len().saturating_sub(TEE_BLOB_OVERHEAD);
-        let mut key = Key::zeroed(n).map_err(|_| {
-            if blob.len() <= TEE_BLOB_OVERHEAD || blob.len() > MAX_BLOB_SIZE {
-                Error::BlobLength
-            } else {
-                Error::KeyLength
-            }
-        })?;
+        let mut key = Key::zeroed(key_len_of(blob.len())?)?;
         self.unseal_into(blob, key.as_mut_bytes())?;
         Ok(key)
     }
