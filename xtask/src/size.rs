@@ -706,13 +706,14 @@ fn render(probes: &[Artifact], images: &[Artifact]) -> String {
          read back, unseal to prove); *boot 2*: the flow of the second boot (read the \
          store, unseal). Bytes below the caller's stack pointer, ± a few dozen for the \
          meter's own frames; the meter calls the source through `&mut dyn TrustSource`, \
-         so no part of a seal or unseal is inlined above its mark. Goal for unseal: ≤ 4 KB. In the DCP, CAAM and STM32MP13 SAES \
-         examples the device is a register-level model that runs each job inside the \
-         driver's register write, on the same stack, so their figures include the model \
-         (the CAAM model's job interpreter alone has a 4.8 KB frame) and bound the \
-         driver's from above; `tpm-spi` talks to swtpm outside the VM, and `core-tee` and \
-         `stm32mp1-otp-tee` model only an RNG and fuses, so theirs are the library's \
-         own.\n\n\
+         so no part of a seal or unseal is inlined above its mark. Goal for unseal: ≤ 4 KB. \
+         In the DCP, CAAM and STM32MP13 SAES examples the device is a register-level \
+         model that runs each job inside the driver's register access, on the same \
+         stack; `board_rt::stack::Model` notes the driver's use before each access and \
+         paints over the model's frames after it, so the figures are the driver's \
+         (the model's are not counted). `tpm-spi` talks to swtpm outside the VM, and \
+         `core-tee` and `stm32mp1-otp-tee` model only an RNG and fuses, so theirs are \
+         the library's own.\n\n\
          | example | target | source | seal | unseal | boot 1 | boot 2 |\n\
          |---|---|---|---:|---:|---:|---:|\n",
     );

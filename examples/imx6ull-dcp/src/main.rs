@@ -40,7 +40,8 @@ mod board {
     use hal_dcp::sim::{DcpSim, RngbSim};
     use trusted_core::StaticDma;
 
-    pub type Mmio = DcpSim;
+    /// The model, its stack use kept out of the figures (`board_rt::stack::Model`).
+    pub type Mmio = board_rt::stack::Model<DcpSim>;
 
     /// The model completes its work at once.
     pub use board_rt::NoDelay;
@@ -51,7 +52,7 @@ mod board {
     const UNIQUE_KEY: [u8; 16] = *b"imx6ull-demo-key";
 
     pub fn dcp_mmio(dma: &StaticDma) -> Mmio {
-        DcpSim::new(dma.bus()).with_unique_key(UNIQUE_KEY)
+        board_rt::stack::Model(DcpSim::new(dma.bus()).with_unique_key(UNIQUE_KEY))
     }
 
     pub fn delay() -> Delay {

@@ -36,7 +36,8 @@ mod board {
     use hal_caam::sim::{CaamSim, SimConfig};
     use trusted_core::StaticDma;
 
-    pub type Mmio = CaamSim;
+    /// The model, its stack use kept out of the figures (`board_rt::stack::Model`).
+    pub type Mmio = board_rt::stack::Model<CaamSim>;
 
     pub const NAME: &str = "CAAM model (sim)";
 
@@ -53,7 +54,7 @@ mod board {
             entropy_seed: ENTROPY_SEED,
             ..SimConfig::secure(OTPMK)
         };
-        CaamSim::new(dma.bus(), config)
+        board_rt::stack::Model(CaamSim::new(dma.bus(), config))
     }
 
     /// The model completes its work at once.

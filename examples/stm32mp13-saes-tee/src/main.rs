@@ -47,9 +47,10 @@ mod board {
     /// SAES and no register shows it; nor does the model's).
     const DHUK: [u8; 16] = *b"qemu-mp13-dhuk!!";
 
-    /// The SAES after a reset: a new model of the same device.
-    pub fn saes() -> SaesSim {
-        SaesSim::new(DHUK)
+    /// The SAES after a reset: a new model of the same device, its stack
+    /// use kept out of the figures (`board_rt::stack::Model`).
+    pub fn saes() -> board_rt::stack::Model<SaesSim> {
+        board_rt::stack::Model(SaesSim::new(DHUK))
     }
 
     /// The model completes its work at once.
