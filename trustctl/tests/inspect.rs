@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use common::*;
 use serde_json::Value;
-use trusted_core::test_util::{Section, section, vectors};
+use trusted_core::test_util::{Section, hex, section, unhex, vectors};
 
 const MASTER_KEY: &str = "2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6abf7158809cf4f3c";
 const UNIQUE_KEY: &str = "00112233445566778899aabbccddeeff";
@@ -36,14 +36,6 @@ fn only(hex: &str, kind: &str) -> Value {
     assert_eq!(kinds(&v), [kind], "{v}");
     assert_eq!(v["length"], hex.len() / 2);
     v["matches"][0].clone()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    trusted_core::test_util::unhex(s)
-}
-
-fn hex(b: &[u8]) -> String {
-    trusted_core::test_util::hex(b)
 }
 
 fn dcp_vector(name: &str) -> &'static Section {
