@@ -237,12 +237,7 @@ pub fn parse_blob(hex: &str) -> Result<SealedBlob, String> {
 
 /// Lowercase hex of public bytes: trustctl's one hex encoder (the same
 /// digits as [`secret_hex`], from trusted-core's `write_hex`).
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 * bytes.len());
-    // Writing into a String cannot fail.
-    let _ = trusted_core::key::write_hex(bytes, &mut out);
-    out
-}
+pub use trusted_core::test_util::hex;
 
 /// Lowercase hex of secret bytes, in a text wiped on drop.
 pub fn secret_hex(bytes: &[u8]) -> SecretText {

@@ -179,13 +179,11 @@ pub fn unhex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Lowercase hex of `bytes`.
+/// Lowercase hex of `bytes` (the digits of [`crate::key::write_hex`]).
 pub fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write as _;
     let mut s = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
+    // Writing into a String cannot fail.
+    let _ = crate::key::write_hex(bytes, &mut s);
     s
 }
 

@@ -3,7 +3,7 @@
 
 use embedded_hal::delay::DelayNs;
 use trusted_core::poll::{Budget, poll_until};
-use trusted_core::{DmaRegion, Error, Mmio, NoCache, RegisterFile, StaticDma, VolatileMmio};
+use trusted_core::{DmaRegion, Error, Mmio, RegisterFile, VolatileMmio};
 
 /// Counts the time the code under test asked to sleep.
 #[derive(Default)]
@@ -43,8 +43,7 @@ fn register_file_is_plain_storage() {
 
 #[test]
 fn dma_region_and_bus_see_the_same_memory_at_their_addresses() {
-    let buffer: &'static mut [u8] = Box::leak(vec![0u8; 64].into_boxed_slice());
-    let mut dma = StaticDma::new(buffer, 0x9000_0000, NoCache);
+    let mut dma = trusted_core::test_util::leaked_dma(64, 0x9000_0000);
     let bus = dma.bus();
     dma.write(8, &[1, 2, 3, 4]).unwrap();
     assert_eq!(bus.read_u32_le(0x9000_0008).unwrap(), 0x0403_0201);
