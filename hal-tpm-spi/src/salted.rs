@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::marshal::{Reader, Writer};
 use crate::session::{
     DIGEST_SIZE, ECC_COORD_SIZE, EncryptedSalt, NAME_SIZE, NONCE_SIZE, SYMMETRIC_AES_128_CFB, Salt,
-    SessionState, cp_hash, ecdh_salt, object_name, random_nonce, rp_hash,
+    SessionState, cp_hash, ecdh_salt_into, object_name, random_nonce, rp_hash,
 };
 use crate::spec::{alg, cc, ecc, rh, sa, se, st};
 use crate::tpm2::{Auth, Tpm, Transport};
@@ -394,7 +394,11 @@ impl<T: Transport> Tpm<T> {
             ));
         }
         let nonce_caller = random_nonce(rng)?;
-        let (salt, encrypted_salt) = ecdh_salt(&key.x, &key.y, rng)?;
+        // Filled in place: a returned pair would be one more copy in this
+        // frame, under which the ECDH runs.
+        let mut salt = Salt::from_bytes([0; DIGEST_SIZE]);
+        let mut encrypted_salt = EncryptedSalt::zeroed();
+        ecdh_salt_into(&key.x, &key.y, rng, &mut salt, &mut encrypted_salt)?;
         self.open_salted(
             key.handle,
             session_type,

@@ -5,6 +5,8 @@
 //! [`crate::salted`].
 
 use rand_core::TryCryptoRng;
+#[cfg(feature = "sessions")]
+use trusted_core::keyctl::AUTH_SIZE;
 use trusted_core::keyctl::{HashAlgo, TpmOptions};
 use trusted_core::{
     Error, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, SealedBlob, TrustSource,
@@ -273,7 +275,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
                 "PCR policies with a name hash other than sha256",
             ));
         }
-        self.check_pcr_blobauth(&opts)?;
+        self.check_pcr_blobauth(&opts.blobauth)?;
         let policy = self.tpm.pcr_policy_digest(pcrs)?;
         self.seal_inner(key, &opts, &policy)
     }
@@ -287,17 +289,18 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         options: &str,
         pcrs: &PcrSelection,
     ) -> Result<Key> {
-        let opts = TpmOptions::parse(options)?;
-        self.check_pcr_blobauth(&opts)?;
-        self.wiping(|s| s.unseal_commands(blob, &opts, Some(pcrs)))
+        let parsed = UnsealOpts::parse(options);
+        let opts = parsed.as_ref().map_err(|e| *e)?;
+        self.check_pcr_blobauth(&opts.blobauth)?;
+        self.wiping(|s| s.unseal_commands(blob, opts, Some(pcrs)))
     }
 
     /// With sessions, the PCR policy is PolicyPCR alone, which never checks
     /// the object's authValue: a blobauth would protect nothing, so it is
     /// refused rather than silently ignored (Linux would need
     /// PolicyAuthValue or PolicyPassword in the policy for it).
-    fn check_pcr_blobauth(&self, opts: &TpmOptions) -> Result<()> {
-        if self.sessions_enabled() && !opts.blobauth.is_empty() {
+    fn check_pcr_blobauth(&self, blobauth: &[u8]) -> Result<()> {
+        if self.sessions_enabled() && !blobauth.is_empty() {
             return Err(Error::Unsupported(
                 "blobauth= with a PCR policy (the policy would need PolicyAuthValue)",
             ));
@@ -348,19 +351,8 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
             });
         created.zeroize();
         let sealed = result?;
-        self.pcrlock(opts)?;
+        pcrlock(&mut self.tpm, opts.pcrlock)?;
         Ok(sealed)
-    }
-
-    /// Linux `pcrlock()`: extend the PCR so the key cannot be unsealed
-    /// again this boot. Linux extends every bank with a zero digest; this
-    /// extends the SHA-256 bank.
-    fn pcrlock(&mut self, opts: &TpmOptions) -> Result<()> {
-        if opts.pcrlock == 0 {
-            return Ok(());
-        }
-        let pcr = u8::try_from(opts.pcrlock).map_err(|_| Error::Payload("pcrlock out of range"))?;
-        self.tpm.pcr_extend(pcr, &[0; 32]).map_err(Error::from)
     }
 
     /// Runs `commands`, then zeroes the response buffer (whatever the
@@ -371,35 +363,27 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         out
     }
 
+    /// Load, Unseal, FlushContext and pcrlock of `sealed`. The salted
+    /// path starts its session from this shallow frame (the ECDH chain is
+    /// unseal's deepest): the unseal buffer and the key live below it.
     fn unseal_commands(
         &mut self,
         sealed: &[u8],
-        opts: &TpmOptions,
+        opts: &UnsealOpts,
         pcrs: Option<&PcrSelection>,
     ) -> Result<Key> {
-        let (parent, to_load, old_format) = to_load(sealed, opts)?;
-        let mut data = [0u8; MAX_KEY_SIZE + 1];
+        let (parent, to_load, old_format) = to_load(sealed, opts.keyhandle)?;
         let job = LoadJob {
             parent,
             opts,
-            pcrs,
             to_load,
+            old_format,
         };
-        let unsealed = self.load_unseal(&job, &mut data);
-        let result = unsealed.map_err(Error::from).and_then(|n| {
-            // Linux: MIN_KEY_SIZE <= len <= MAX_KEY_SIZE, else -EFAULT; the
-            // old format carries a trailing migratable byte.
-            if !(MIN_KEY_SIZE..=MAX_KEY_SIZE).contains(&n) {
-                return Err(Error::KeyLength);
-            }
-            let key_len = if old_format { n - 1 } else { n };
-            let src = data.get(..key_len).ok_or(Error::KeyLength)?;
-            Key::from_slice(src)
-        });
-        data.zeroize();
-        let key = result?;
-        self.pcrlock(opts)?;
-        Ok(key)
+        #[cfg(feature = "sessions")]
+        if self.salted.on {
+            return self.load_unseal_salted(&job, pcrs);
+        }
+        self.load_unseal_password(&job, pcrs)
     }
 
     /// TPM2_Create of the sealed object under `parent`: in a salted HMAC
@@ -440,54 +424,66 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         create(&mut self.tpm, Auth::Password(keyauth), out)
     }
 
-    /// Load, Unseal into `data`, FlushContext: in salted sessions or with
-    /// password (and plain policy) sessions. Returns the unsealed length.
-    fn load_unseal(
-        &mut self,
-        job: &LoadJob<'_>,
-        data: &mut [u8],
-    ) -> core::result::Result<usize, crate::Error> {
-        #[cfg(feature = "sessions")]
-        if self.salted.on {
-            return self.load_unseal_salted(job, data);
-        }
-        self.load_unseal_password(job, data)
-    }
-
     /// Load in a salted HMAC session (keyauth as HMAC key), then Unseal in
     /// the same session (blobauth as HMAC key, outData encrypted, the
     /// session ends with it) or, for a PCR blob, in a salted policy
     /// session after PolicyPCR; FlushContext of the object.
+    ///
+    /// Out of line, as the password path: this frame, under which the
+    /// session start runs its ECDH, holds little more than the session.
     #[cfg(feature = "sessions")]
+    #[inline(never)]
     fn load_unseal_salted(
         &mut self,
         job: &LoadJob<'_>,
-        data: &mut [u8],
-    ) -> core::result::Result<usize, crate::Error> {
+        pcrs: Option<&PcrSelection>,
+    ) -> Result<Key> {
         let policyhandle = job.opts.policyhandle.filter(|&h| h != 0);
         if policyhandle.is_some() && !job.opts.blobauth.is_empty() {
             // Linux sends blobauth in clear in the policy session's hmac
             // field (PolicyPassword); that is what sessions rule out.
             return Err(crate::Error::Unsupported(
                 "policyhandle= with blobauth= (blobauth would cross the bus in clear)",
-            ));
+            )
+            .into());
         }
         let Self { tpm, rng, salted } = self;
         let key = salted.key_for(tpm, job.parent)?;
-        let mut hmac = tpm.start_salted_session(key, se::HMAC, rng)?;
-        let (item, name) = match Self::load_in(tpm, rng, key, &mut hmac, job) {
+        // Used in place: moving the session out of the result would copy it.
+        let mut started = tpm.start_salted_session(key, se::HMAC, rng);
+        match &mut started {
+            Ok(hmac) => Self::in_session(tpm, rng, key, hmac, job, pcrs),
+            Err(e) => Err((*e).into()),
+        }
+    }
+
+    /// Load, Unseal, end of `hmac`, FlushContext, the key and pcrlock. Out
+    /// of line: the unseal buffer and the key are not on the stack while
+    /// the session start above runs its ECDH.
+    #[cfg(feature = "sessions")]
+    #[inline(never)]
+    fn in_session(
+        tpm: &mut Tpm<T>,
+        rng: &mut R,
+        key: &SaltKey,
+        hmac: &mut Session,
+        job: &LoadJob<'_>,
+        pcrs: Option<&PcrSelection>,
+    ) -> Result<Key> {
+        let (item, name) = match Self::load_in(tpm, rng, key, hmac, job, pcrs.is_some()) {
             Ok(loaded) => loaded,
             Err(e) => {
-                tpm.end_session(&mut hmac);
-                return Err(e);
+                tpm.end_session(hmac);
+                return Err(e.into());
             }
         };
-        let unsealed = Self::unseal_in(tpm, rng, key, &mut hmac, item, &name, job, data);
-        tpm.end_session(&mut hmac);
+        let mut data = [0u8; MAX_KEY_SIZE + 1];
+        let unsealed = Self::unseal_in(tpm, rng, key, hmac, item, &name, job, pcrs, &mut data);
+        tpm.end_session(hmac);
         let flushed = tpm.flush_context(item);
-        let n = unsealed?;
-        flushed?;
-        Ok(n)
+        // The unseal error wins over the flush error.
+        let n = unsealed.and_then(|n| flushed.map(|()| n));
+        into_key(tpm, n, &mut data, job)
     }
 
     /// Load of `job` in the salted session `hmac`. Out of line, as
@@ -502,15 +498,12 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         key: &SaltKey,
         hmac: &mut Session,
         job: &LoadJob<'_>,
+        pcr_blob: bool,
     ) -> core::result::Result<(u32, Digest), crate::Error> {
         hmac.refresh(rng)?;
         let auth = SessionAuth::new(hmac, key.name(), &job.opts.keyauth);
         // A PCR blob is unsealed in its own policy session.
-        let auth = if job.pcrs.is_some() {
-            auth.last_use()
-        } else {
-            auth
-        };
+        let auth = if pcr_blob { auth.last_use() } else { auth };
         tpm.load_joined(job.parent, Auth::Session(auth), job.to_load)
     }
 
@@ -529,10 +522,11 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         item: u32,
         name: &[u8],
         job: &LoadJob<'_>,
+        pcrs: Option<&PcrSelection>,
         data: &mut [u8],
     ) -> core::result::Result<usize, crate::Error> {
         let policyhandle = job.opts.policyhandle.filter(|&h| h != 0);
-        match (job.pcrs, policyhandle) {
+        match (pcrs, policyhandle) {
             (None, None) => hmac.refresh(rng).and_then(|()| {
                 let auth = SessionAuth::new(hmac, name, &job.opts.blobauth).last_use();
                 tpm.unseal(item, Auth::Session(auth), data)
@@ -574,10 +568,25 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     }
 
     /// Load and Unseal with the auth values in clear (password sessions),
-    /// as Linux without `CONFIG_TCG_TPM2_HMAC`.
+    /// as Linux without `CONFIG_TCG_TPM2_HMAC`; FlushContext, the key and
+    /// pcrlock.
+    #[cfg_attr(feature = "sessions", inline(never))]
     fn load_unseal_password(
         &mut self,
         job: &LoadJob<'_>,
+        pcrs: Option<&PcrSelection>,
+    ) -> Result<Key> {
+        let mut data = [0u8; MAX_KEY_SIZE + 1];
+        let n = self.password_commands(job, pcrs, &mut data);
+        into_key(&mut self.tpm, n, &mut data, job)
+    }
+
+    /// Load, Unseal into `data` and FlushContext with password (and plain
+    /// policy) sessions. Returns the unsealed length.
+    fn password_commands(
+        &mut self,
+        job: &LoadJob<'_>,
+        pcrs: Option<&PcrSelection>,
         data: &mut [u8],
     ) -> core::result::Result<usize, crate::Error> {
         let handle = self
@@ -586,7 +595,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
             .0;
 
         let mut own_session = None;
-        let session = match job.pcrs {
+        let session = match pcrs {
             Some(sel) => self.tpm.start_policy_session(false).and_then(|s| {
                 own_session = Some(s);
                 self.tpm.policy_pcr(s, &[], sel).map(|_| Some(s))
@@ -620,11 +629,88 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
 /// paths share.
 struct LoadJob<'a> {
     parent: u32,
-    opts: &'a TpmOptions,
-    /// The PCRs a PCR blob is unsealed under (PolicyPCR), if any.
-    pcrs: Option<&'a PcrSelection>,
+    opts: &'a UnsealOpts,
     /// TPM2B_PRIVATE ‖ TPM2B_PUBLIC, as TPM2_Load takes them.
     to_load: Joined<'a>,
+    /// The pre-5.13 format: the unsealed data ends in a migratable byte.
+    old_format: bool,
+}
+
+/// The options unseal uses, out of [`TpmOptions`] (about a third of its
+/// size: the salted session starts while they are on the stack). The
+/// auth values are zeroed on drop, as in [`TpmOptions`].
+#[cfg(feature = "sessions")]
+struct UnsealOpts {
+    keyhandle: Option<u32>,
+    policyhandle: Option<u32>,
+    pcrlock: u32,
+    keyauth: [u8; AUTH_SIZE],
+    blobauth: heapless::Vec<u8, AUTH_SIZE>,
+}
+
+/// Without sessions no ECDH runs under unseal: the options stay whole
+/// (same fields), which spares the copy's code.
+#[cfg(not(feature = "sessions"))]
+type UnsealOpts = TpmOptions;
+
+#[cfg(feature = "sessions")]
+impl UnsealOpts {
+    /// Parses `options` as [`TpmOptions::parse`] does (same errors). Out
+    /// of line: the whole [`TpmOptions`] and its parser's frame are gone
+    /// before any command is sent.
+    #[inline(never)]
+    fn parse(options: &str) -> Result<Self> {
+        TpmOptions::parse(options).map(|opts| Self {
+            keyhandle: opts.keyhandle,
+            policyhandle: opts.policyhandle,
+            pcrlock: opts.pcrlock,
+            keyauth: opts.keyauth,
+            blobauth: opts.blobauth.clone(),
+        })
+    }
+}
+
+#[cfg(feature = "sessions")]
+impl Drop for UnsealOpts {
+    fn drop(&mut self) {
+        self.keyauth.zeroize();
+        self.blobauth.as_mut_slice().zeroize();
+    }
+}
+
+/// The key from the unsealed `data` (`n` bytes, or the command error),
+/// `data` zeroed, then pcrlock.
+fn into_key<T: Transport>(
+    tpm: &mut Tpm<T>,
+    n: core::result::Result<usize, crate::Error>,
+    data: &mut [u8; MAX_KEY_SIZE + 1],
+    job: &LoadJob<'_>,
+) -> Result<Key> {
+    let result = n.map_err(Error::from).and_then(|n| {
+        // Linux: MIN_KEY_SIZE <= len <= MAX_KEY_SIZE, else -EFAULT; the
+        // old format carries a trailing migratable byte.
+        if !(MIN_KEY_SIZE..=MAX_KEY_SIZE).contains(&n) {
+            return Err(Error::KeyLength);
+        }
+        let key_len = if job.old_format { n - 1 } else { n };
+        let src = data.get(..key_len).ok_or(Error::KeyLength)?;
+        Key::from_slice(src)
+    });
+    data.zeroize();
+    let key = result?;
+    pcrlock(tpm, job.opts.pcrlock)?;
+    Ok(key)
+}
+
+/// Linux `pcrlock()`: extend the PCR so the key cannot be unsealed again
+/// this boot. Linux extends every bank with a zero digest; this extends the
+/// SHA-256 bank.
+fn pcrlock<T: Transport>(tpm: &mut Tpm<T>, pcrlock: u32) -> Result<()> {
+    if pcrlock == 0 {
+        return Ok(());
+    }
+    let pcr = u8::try_from(pcrlock).map_err(|_| Error::Payload("pcrlock out of range"))?;
+    tpm.pcr_extend(pcr, &[0; 32]).map_err(Error::from)
 }
 
 /// What TPM2_Create seals, besides the parent.
@@ -641,9 +727,9 @@ struct SealedData<'a> {
 /// format. Out of line: the DER decoder's temporaries stay out of unseal's
 /// frame, under which the deepest chain runs.
 #[inline(never)]
-fn to_load<'a>(sealed: &'a [u8], opts: &TpmOptions) -> Result<(u32, Joined<'a>, bool)> {
+fn to_load(sealed: &[u8], keyhandle: Option<u32>) -> Result<(u32, Joined<'_>, bool)> {
     let decoded = blob::decode(sealed);
-    let parent = decoded.parent.or(opts.keyhandle).unwrap_or(0);
+    let parent = decoded.parent.or(keyhandle).unwrap_or(0);
     if parent == 0 {
         return Err(Error::Payload(
             "keyhandle= is required for an old-format blob",
@@ -722,9 +808,9 @@ impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
     }
 
     fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key> {
-        // Borrowed from the parse result: one copy of the options on the
-        // stack, not two.
-        let parsed = TpmOptions::parse(options);
+        // Borrowed from the parse result: one copy of the auth values on
+        // the stack (zeroed when it drops), not a moved-from second one.
+        let parsed = UnsealOpts::parse(options);
         let opts = parsed.as_ref().map_err(|e| *e)?;
         self.wiping(|s| s.unseal_commands(blob, opts, None))
     }

@@ -40,6 +40,7 @@ pub use auth::{
     object_name, response_hmac, rp_hash, verify_response_hmac,
 };
 pub use kdf::{kdfa, kdfe};
+pub(crate) use salt::ecdh_salt_into;
 pub use salt::{EncryptedSalt, ecdh_salt, ecdh_salt_from_scalar};
 
 /// SHA-256 digest size: sessionKey, salt, cpHash, rpHash and HMAC size.

@@ -33,8 +33,14 @@ const LABEL_SECRET: &[u8] = b"SECRET";
 pub struct EncryptedSalt([u8; ENCRYPTED_SALT_SIZE]);
 
 impl EncryptedSalt {
-    fn new(q_x: &[u8], q_y: &[u8]) -> Result<Self, SessionError> {
-        let mut b = [0u8; ENCRYPTED_SALT_SIZE];
+    /// An all-zero value, to be filled in place by [`EncryptedSalt::set`].
+    pub(crate) const fn zeroed() -> Self {
+        Self([0; ENCRYPTED_SALT_SIZE])
+    }
+
+    /// Marshals Q = (`q_x`, `q_y`) in place (no copy of the 70 bytes).
+    fn set(&mut self, q_x: &[u8], q_y: &[u8]) -> Result<(), SessionError> {
+        let b = &mut self.0;
         let inner = u16::try_from(2 * (2 + ECC_COORD_SIZE)).map_err(|_| SessionError::Size)?;
         let coord = u16::try_from(ECC_COORD_SIZE).map_err(|_| SessionError::Size)?;
         let (size, rest) = b.split_at_mut(2);
@@ -46,7 +52,7 @@ impl EncryptedSalt {
         let (y_size, y) = rest.split_at_mut(2);
         y_size.copy_from_slice(&coord.to_be_bytes());
         y.copy_from_slice(q_y.get(..ECC_COORD_SIZE).ok_or(SessionError::Size)?);
-        Ok(Self(b))
+        Ok(())
     }
 
     /// The whole TPM2B (size field included), ready to append to the command.
@@ -83,20 +89,45 @@ impl core::fmt::Debug for EncryptedSalt {
 /// [`SessionError::NotOnCurve`] if (x, y) is not a point of P-256 (checked
 /// before the RNG is used); [`SessionError::Rng`] if the RNG fails or keeps
 /// returning invalid scalars.
-// Out of line: the P-256 temporaries stay out of the session start's frame.
-#[inline(never)]
 pub fn ecdh_salt<R: TryCryptoRng + ?Sized>(
     tpm_x: &[u8; ECC_COORD_SIZE],
     tpm_y: &[u8; ECC_COORD_SIZE],
     rng: &mut R,
 ) -> Result<(Salt, EncryptedSalt), SessionError> {
+    let mut salt = Salt::from_bytes([0; ECC_COORD_SIZE]);
+    let mut encrypted = EncryptedSalt::zeroed();
+    ecdh_salt_into(tpm_x, tpm_y, rng, &mut salt, &mut encrypted)?;
+    Ok((salt, encrypted))
+}
+
+/// [`ecdh_salt`] into the caller's `salt` and `encrypted` (left as they
+/// were on error). Out of line, and writing in place rather than returning
+/// the pair: the scalar multiplications, the deepest stack of a session
+/// start, run under this frame and the caller's, so both stay small.
+#[inline(never)]
+pub(crate) fn ecdh_salt_into<R: TryCryptoRng + ?Sized>(
+    tpm_x: &[u8; ECC_COORD_SIZE],
+    tpm_y: &[u8; ECC_COORD_SIZE],
+    rng: &mut R,
+    salt: &mut Salt,
+    encrypted: &mut EncryptedSalt,
+) -> Result<(), SessionError> {
     let tpm_point = tpm_public_key(tpm_x, tpm_y)?;
+    let secret = random_secret(rng)?;
+    salt_from_secret(&secret, &tpm_point, tpm_x, salt, encrypted)
+}
+
+/// The ephemeral secret: scalars drawn from `rng` until one is valid (at
+/// most [`SCALAR_TRIES`]). Out of line: the range check's temporaries
+/// stay out of [`ecdh_salt_into`]'s frame.
+#[inline(never)]
+fn random_secret<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<SecretKey, SessionError> {
     let mut scalar = Zeroizing::new([0u8; ECC_COORD_SIZE]);
     for _ in 0..SCALAR_TRIES {
         rng.try_fill_bytes(scalar.as_mut_slice())
             .map_err(|_| SessionError::Rng)?;
         if let Ok(secret) = SecretKey::from_bytes(&FieldBytes::from(*scalar)) {
-            return salt_from_secret(&secret, &tpm_point, tpm_x);
+            return Ok(secret);
         }
     }
     Err(SessionError::Rng)
@@ -120,7 +151,10 @@ pub fn ecdh_salt_from_scalar(
     let tpm_point = tpm_public_key(tpm_x, tpm_y)?;
     let secret = SecretKey::from_bytes(&FieldBytes::from(*ephemeral_scalar))
         .map_err(|_| SessionError::Scalar)?;
-    salt_from_secret(&secret, &tpm_point, tpm_x)
+    let mut salt = Salt::from_bytes([0; ECC_COORD_SIZE]);
+    let mut encrypted = EncryptedSalt::zeroed();
+    salt_from_secret(&secret, &tpm_point, tpm_x, &mut salt, &mut encrypted)?;
+    Ok((salt, encrypted))
 }
 
 /// P from its affine coordinates: `from_coordinates` checks that both are
@@ -139,30 +173,34 @@ fn tpm_public_key(
     PublicKey::from_affine(point).map_err(|_| SessionError::NotOnCurve)
 }
 
-/// The salt and encryptedSalt from the ephemeral `secret`: each scalar
-/// multiplication runs in its own small frame below this one, so the
-/// deepest P-256 chain carries none of the other's temporaries.
+/// The salt and encryptedSalt from the ephemeral `secret`, into `salt`
+/// and `encrypted`: each scalar multiplication runs in its own small frame
+/// below this one, so the deepest P-256 chain carries none of the other's
+/// temporaries.
 fn salt_from_secret(
     secret: &SecretKey,
     tpm_point: &PublicKey,
     tpm_x: &[u8; ECC_COORD_SIZE],
-) -> Result<(Salt, EncryptedSalt), SessionError> {
-    let encrypted = ephemeral_point(secret)?;
+    salt: &mut Salt,
+    encrypted: &mut EncryptedSalt,
+) -> Result<(), SessionError> {
+    ephemeral_point(secret, encrypted)?;
     let z = shared_x(secret, tpm_point);
     let party_u: &[u8; ECC_COORD_SIZE] = encrypted
         .point_x()
         .try_into()
         .map_err(|_| SessionError::Size)?;
-    let salt = kdfe(&z, LABEL_SECRET, party_u, tpm_x);
-    Ok((Salt::from_bytes(*salt), encrypted))
+    let derived = kdfe(&z, LABEL_SECRET, party_u, tpm_x);
+    *salt = Salt::from_bytes(*derived);
+    Ok(())
 }
 
-/// Q = d·G, marshalled as the encryptedSalt.
+/// Q = d·G, marshalled into `encrypted`.
 #[inline(never)]
-fn ephemeral_point(secret: &SecretKey) -> Result<EncryptedSalt, SessionError> {
+fn ephemeral_point(secret: &SecretKey, encrypted: &mut EncryptedSalt) -> Result<(), SessionError> {
     let q = secret.public_key();
     let q = q.as_affine();
-    EncryptedSalt::new(&q.x(), &q.y())
+    encrypted.set(&q.x(), &q.y())
 }
 
 /// Z = (d·P).x, the ECDH shared secret (zeroed on drop, as the scalar
