@@ -8,7 +8,9 @@
 //! between reached. Marks nest (the boot flow's around each seal and
 //! unseal, see [`Measured`]): a paint first notes how deep the stack went
 //! so far, and an inner mark hands what it saw on to the outer one, so a
-//! repaint never hides an outer mark's deepest use.
+//! repaint never hides an outer mark's deepest use. [`Model`] keeps a device
+//! model's own frames out of the marks; [`copies_below`] searches the dead
+//! stack for a secret (the residue check of `boot_flow`).
 //!
 //! Exact for what ran (QEMU executes the same code as the board), as long
 //! as nothing but the measured code runs on this stack in between (the
@@ -104,16 +106,24 @@ pub fn paint() -> Mark {
     critical_section::with(|cs| LOWEST.borrow(cs).set(usize::MAX));
     let sp = stack_pointer();
     let (bottom, _) = bounds();
+    paint_from(bottom, sp);
+    Mark { sp, outer }
+}
+
+/// Paints the words from `from` (4-byte aligned, at or above the stack's
+/// bottom) up to [`MARGIN`] below `sp`, the calling function's stack
+/// pointer: stack memory no live frame uses (the examples run no
+/// interrupts).
+#[inline(always)]
+fn paint_from(from: usize, sp: usize) {
     let end = sp.saturating_sub(MARGIN) & !3;
-    let mut at = bottom;
+    let mut at = from;
     while at < end {
         // SAFETY: `at` is 4-byte aligned, at or above the stack's bottom and
-        // more than MARGIN bytes below this function's stack pointer: stack
-        // memory no live frame uses (the examples run no interrupts).
+        // more than MARGIN bytes below the caller's stack pointer: see above.
         unsafe { core::ptr::write_volatile(at as *mut u32, PAINT) };
         at += 4;
     }
-    Mark { sp, outer }
 }
 
 impl Mark {
@@ -187,15 +197,8 @@ fn unseen<T>(access: impl FnOnce() -> T) -> T {
     }
     note();
     let value = access();
-    let end = stack_pointer().saturating_sub(MARGIN) & !3;
-    let mut at = lowest_overwritten();
-    while at < end {
-        // SAFETY: `at` is 4-byte aligned, at or above the stack's bottom and
-        // more than MARGIN bytes below this function's stack pointer: the
-        // model's frames, dead since `access` returned.
-        unsafe { core::ptr::write_volatile(at as *mut u32, PAINT) };
-        at += 4;
-    }
+    // The model's frames, dead since `access` returned.
+    paint_from(lowest_overwritten(), stack_pointer());
     value
 }
 
