@@ -244,7 +244,7 @@ where
     F: NorFlash,
     R: TryCryptoRng + ?Sized,
 {
-    scrubbed(options, || {
+    crate::scrub::after(options.scrub_stack, || {
         if let Some(stored) = store.read(source.name())? {
             let key = source
                 .unseal(stored.blob.as_bytes(), options.options)
@@ -262,16 +262,6 @@ where
         store_proven(source, store, &key, options.options)?;
         Ok((key, Path::Provisioned))
     })
-}
-
-/// Runs `op` as [`crate::scrub::after`] does, zeroing the stack after it
-/// only when the options ask for it: one copy of `op` either way.
-fn scrubbed<T>(options: &FlowOptions<'_>, op: impl FnOnce() -> T) -> T {
-    let result = crate::scrub::below(op);
-    if options.scrub_stack != 0 {
-        crate::scrub::stack(options.scrub_stack);
-    }
-    result
 }
 
 /// What [`reseal`] puts in the store.
@@ -305,7 +295,7 @@ where
     F: NorFlash,
     R: TryCryptoRng + ?Sized,
 {
-    scrubbed(options, || {
+    crate::scrub::after(options.scrub_stack, || {
         let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
         let old = source
             .unseal(stored.blob.as_bytes(), options.options)

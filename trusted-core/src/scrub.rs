@@ -31,18 +31,22 @@ use zeroize::Zeroize;
 const CHUNK: usize = 256;
 
 /// Runs `op` in a frame of its own, then zeroes at least `depth` bytes
-/// of stack below the caller's frame, where `op`'s frames were.
+/// of stack below the caller's frame, where `op`'s frames were; a `depth`
+/// of 0 wipes nothing (for a depth chosen at run time, one copy of `op`
+/// serves both).
 #[inline(always)]
 pub fn after<R>(depth: usize, op: impl FnOnce() -> R) -> R {
     let result = below(op);
-    stack(depth);
+    if depth != 0 {
+        stack(depth);
+    }
     result
 }
 
 /// Calls `op` from a frame that is never inlined into the caller, so
 /// nothing `op` does lands in the caller's own frame.
 #[inline(never)]
-pub(crate) fn below<R>(op: impl FnOnce() -> R) -> R {
+fn below<R>(op: impl FnOnce() -> R) -> R {
     op()
 }
 
