@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use hal_caam::regs::jr;
-use hal_caam::sim::Fault;
+use hal_caam::sim::{Fault, ReadGlitch};
 use hal_caam::{CaamHuk, HukOptions, KeyMod};
 use trusted_core::test_util::{CellSeen, FaultOp as Op, run_fault_matrix};
 use trusted_core::{Error, TrustSource};
@@ -77,11 +77,11 @@ fn caam_fault_matrix() {
     let deco_dma = 0x4000_0016;
     // JRINTR after the overflow: JRE with error type 6, JRI.
     let jre = Error::Hardware(0x0000_0603);
-    let flip = Fault::FlipReadBit {
+    let flip = Fault::FlipReadBit(ReadGlitch {
         offset: Some(JR0 + jr::ORSFR),
         nth: 0,
         bit: 31,
-    };
+    });
     let overflow = Error::Malformed("CAAM output ring overflow");
     let faults = [
         ("ErrorStatus", Fault::ErrorStatus(deco_dma)),

@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use hal_caam::sim::{CaamSim, Fault, Moo, SimConfig};
+use hal_caam::sim::{CaamSim, Fault, Moo, ReadGlitch, SimConfig};
 use hal_caam::{CaamHuk, HukOptions, KeyMod};
 use trusted_core::fih::Sweep;
 use trusted_core::test_util::{assert_sweep_refused, sweep_reads};
@@ -22,11 +22,11 @@ fn sweep<R>(
     op: impl Fn(&mut R) -> bool,
 ) -> Sweep {
     let flip = |rig: &mut R, nth, bit| {
-        let fault = Fault::FlipReadBit {
+        let fault = Fault::FlipReadBit(ReadGlitch {
             offset: None,
             nth,
             bit,
-        };
+        });
         sim(rig).inject(fault);
     };
     sweep_reads(make, |rig| sim(rig).reads(), flip, op)

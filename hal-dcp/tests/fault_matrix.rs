@@ -9,7 +9,7 @@ mod common;
 use common::BUS;
 use hal_dcp::dcp::OTP_KEY_READY_WAIT_US;
 use hal_dcp::rngb::{SEED_TIMEOUT_US, SELF_TEST_TIMEOUT_US};
-use hal_dcp::sim::{DcpSim, Fault, RngbSim, rngb};
+use hal_dcp::sim::{DcpSim, Fault, ReadGlitch, RngbSim, rngb};
 use hal_dcp::{Dcp, DcpHuk, DcpSource, Error as DcpError, Rngb, Wait, regs};
 use trusted_core::test_util::{
     CellSeen, CountingDelay, FaultOp as Op, ScriptRng, leaked_dma, rng_cell, run_fault_matrix,
@@ -158,11 +158,11 @@ fn dcp_budget_ns(jobs: u64) -> u64 {
 fn dcp_fault_matrix() {
     use Expect::{Err as E, Ok as Fine, SealedThenRefused as Later};
     let setup = regs::CH_STAT_ERROR_SETUP;
-    let glitch = Fault::FlipReadBit {
+    let glitch = Fault::FlipReadBit(ReadGlitch {
         offset: Some(regs::ch_stat(0)),
         nth: 0,
         bit: 2,
-    };
+    });
     let no_rng = Error::Unsupported("this trust source has no RNG of its own");
     let huk_mismatch =
         Error::Malformed("DCP HUK derivation gave two different results (glitch or corrupted job)");
@@ -225,11 +225,11 @@ fn rngb_cell(fault: rngb::Fault, op: Op) -> CellSeen<Result<(), DcpError>> {
 #[test]
 fn rngb_fault_matrix() {
     use rngb::Fault as F;
-    let status_error = F::FlipReadBit {
+    let status_error = F::FlipReadBit(ReadGlitch {
         offset: Some(regs::rngb::STATUS),
         nth: 0,
         bit: 16,
-    };
+    });
     let faults = [
         ("SelfTestFails", F::SelfTestFails),
         ("SeedError", F::SeedError { times: u8::MAX }),

@@ -11,7 +11,7 @@ mod common;
 
 use common::*;
 use hal_dcp::DcpSource;
-use hal_dcp::sim::{DcpSim, Fault};
+use hal_dcp::sim::{DcpSim, Fault, ReadGlitch};
 use trusted_core::fih::Sweep;
 use trusted_core::tee::TeeSealer;
 use trusted_core::test_util::{NoDelay, ScriptRng, assert_sweep_refused, sweep_reads};
@@ -34,11 +34,11 @@ fn sim(src: &mut Source) -> &mut DcpSim {
 
 /// Arms a flip of bit `bit` of the `nth` register read from now on.
 fn flip(sim: &mut DcpSim, nth: u32, bit: u8) {
-    sim.inject(Fault::FlipReadBit {
+    sim.inject(Fault::FlipReadBit(ReadGlitch {
         offset: None,
         nth,
         bit,
-    });
+    }));
 }
 
 /// Flips every bit of every read of `op` on fresh rigs.

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use hal_dcp::regs;
-use hal_dcp::sim::{DcpSim, Fault, JobRecord, KeyUsed};
+use hal_dcp::sim::{DcpSim, Fault, JobRecord, KeyUsed, ReadGlitch};
 use hal_dcp::source::{DCP_BLOB_OVERHEAD, ZERO_KEY_PROBE, ZERO_KEY_PROBE_ZEROS, parse_blob_header};
 use hal_dcp::{DcpHuk, DcpSource, SealingKey};
 use trusted_core::StaticDma;
@@ -112,11 +112,13 @@ fn dcp_jobs_per_seal_and_unseal_and_one_for_the_self_test() {
 fn a_dcp_error_during_the_payload_gcm_is_an_error_and_leaves_nothing() {
     let key = Key::from_slice(&[0x42; 48]).unwrap();
     let flip = |src: &mut DcpSource<DcpSim, StaticDma, NoDelay, ScriptRng>, nth| {
-        src.driver_mut().regs_mut().inject(Fault::FlipReadBit {
-            offset: Some(regs::ch_stat(0)),
-            nth,
-            bit: 2,
-        });
+        src.driver_mut()
+            .regs_mut()
+            .inject(Fault::FlipReadBit(ReadGlitch {
+                offset: Some(regs::ch_stat(0)),
+                nth,
+                bit: 2,
+            }));
     };
     // Seal: job 0 wraps the blob key; jobs 1..11 are the GCM and its
     // re-check.

@@ -13,7 +13,7 @@ use hal_stm32mp1_otp::error::code;
 use hal_stm32mp1_otp::regs;
 use hal_stm32mp1_otp::rng::INIT_TIMEOUT_US;
 use hal_stm32mp1_otp::saes::SAES_TIMEOUT_US;
-use hal_stm32mp1_otp::sim::{self, BsecSim, RngSim, SaesSim};
+use hal_stm32mp1_otp::sim::{self, BsecSim, ReadGlitch, RngSim, SaesSim};
 use hal_stm32mp1_otp::{
     Error as OtpError, HukConfig, ProvisionOptions, SaesFault, SaesKdf, Stm32Rng, Stm32Saes,
     Stm32mp15Huk, provision_huk,
@@ -112,11 +112,11 @@ fn bsec_cell(fault: sim::Fault, op: Op) -> CellSeen<Result<(), Error>> {
 fn bsec_fault_matrix() {
     use sim::Fault as F;
     // The security-relevant glitch: CFG0 read once as "closed device".
-    let flip_cfg0 = F::FlipReadBit {
+    let flip_cfg0 = F::FlipReadBit(ReadGlitch {
         offset: Some(regs::otp_data(regs::CFG0_OTP)),
         nth: 0,
         bit: 6,
-    };
+    });
     let ok = Ok(());
     let t = Err(Error::Timeout);
     let table = [
@@ -269,11 +269,11 @@ fn rng_cell(fault: sim::rng::Fault, op: Op) -> CellSeen<Result<(), Error>> {
 #[test]
 fn rng_fault_matrix() {
     use sim::rng::Fault as F;
-    let seis = F::FlipReadBit {
+    let seis = F::FlipReadBit(ReadGlitch {
         offset: Some(regs::rng::SR),
         nth: 0,
         bit: 6,
-    };
+    });
     let (ok, rng, t) = (Ok(()), Err(Error::Rng), Err(Error::Timeout));
     let table = [
         // Init fails on any error bit, as Linux; a read conceals a seed
@@ -357,11 +357,11 @@ fn saes_fault_matrix() {
     use sim::saes::Fault as F;
     let saes = |f: SaesFault| Err(Error::from(OtpError::Saes(f)));
     // The first output word of the first block (the self test's) flipped.
-    let dout = F::FlipReadBit {
+    let dout = F::FlipReadBit(ReadGlitch {
         offset: Some(regs::saes::DOUTR),
         nth: 0,
         bit: 0,
-    };
+    });
     let t = Err(Error::Timeout);
     let mut table = Vec::new();
     for op in [Op::Init, Op::Huk, Op::Seal, Op::Unseal] {

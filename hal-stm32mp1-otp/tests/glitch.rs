@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use hal_stm32mp1_otp::sim::{BsecSim, Fault};
+use hal_stm32mp1_otp::sim::{BsecSim, Fault, ReadGlitch};
 use hal_stm32mp1_otp::{HukConfig, SecurityState, StickyLock, Stm32mp15Huk};
 use trusted_core::fih::Sweep;
 use trusted_core::tee::TeeSealer;
@@ -19,11 +19,11 @@ use trusted_core::{Huk, Key, TrustSource};
 /// `op` returns true when it granted what it must refuse.
 fn sweep(make: impl Fn() -> BsecSim, op: impl Fn(&mut BsecSim) -> bool) -> Sweep {
     let flip = |sim: &mut BsecSim, nth, bit| {
-        let fault = Fault::FlipReadBit {
+        let fault = Fault::FlipReadBit(ReadGlitch {
             offset: None,
             nth,
             bit,
-        };
+        });
         sim.inject(fault);
     };
     sweep_reads(make, |sim| sim.reads(), flip, op)

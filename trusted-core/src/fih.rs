@@ -312,15 +312,31 @@ impl core::fmt::Display for Sweep {
     }
 }
 
+/// One glitched register read: read number `nth` (0 = the next) of the
+/// register at `offset`, or of any register for `None`, returns with bit
+/// `bit` (0..32; others flip nothing) flipped, as a glitch on the bus or in
+/// the CPU would. Every sim's `Fault::FlipReadBit` carries one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ReadGlitch {
+    /// Register offset (from the block's base) the read must be of.
+    pub offset: Option<usize>,
+    /// Which matching read, counted from the injection.
+    pub nth: u32,
+    /// Bit 0..=31 to flip.
+    pub bit: u8,
+}
+
 /// The fault hook the sims share: flips one chosen bit of one chosen
 /// register read, and counts reads so a test knows how many there are to
 /// sweep. A sim holds one, passes every read through [`ReadFlip::apply`],
-/// and arms it from its `inject(Fault::FlipReadBit { .. })`.
+/// and arms it from its `inject(Fault::FlipReadBit(glitch))`.
 ///
 /// ```
-/// use trusted_core::fih::ReadFlip;
+/// use trusted_core::fih::{ReadFlip, ReadGlitch};
 /// let mut flip = ReadFlip::default();
-/// flip.arm(Some(0x10), 1, 3); // the second read of offset 0x10, bit 3
+/// // The second read of offset 0x10, bit 3.
+/// flip.arm(ReadGlitch { offset: Some(0x10), nth: 1, bit: 3 });
 /// assert_eq!(flip.apply(0x10, 0), 0);
 /// assert_eq!(flip.apply(0x20, 0), 0);
 /// assert_eq!(flip.apply(0x10, 0), 8);
@@ -334,12 +350,10 @@ pub struct ReadFlip {
 }
 
 impl ReadFlip {
-    /// Arms a flip of bit `bit` (0..32; others flip nothing) of read
-    /// number `nth` (0 = the next) among the reads of `offset`, or of all
-    /// registers for `None`. Replaces an armed flip not fired yet.
-    pub fn arm(&mut self, offset: Option<usize>, nth: u32, bit: u8) {
-        let mask = 1u32.checked_shl(u32::from(bit)).unwrap_or(0);
-        self.armed = Some((offset, nth, mask));
+    /// Arms `glitch`. Replaces an armed flip not fired yet.
+    pub fn arm(&mut self, glitch: ReadGlitch) {
+        let mask = 1u32.checked_shl(u32::from(glitch.bit)).unwrap_or(0);
+        self.armed = Some((glitch.offset, glitch.nth, mask));
     }
 
     /// Disarms a flip that has not fired.

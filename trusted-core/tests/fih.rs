@@ -8,7 +8,7 @@ use aes_gcm::aead::{AeadCore, AeadInOut, KeyInit, Nonce, Tag, TagPosition};
 use aes_gcm::{AesGcm, aes::Aes256};
 use subtle::Choice;
 use trusted_core::Error;
-use trusted_core::fih::{self, ReadFlip, Verdict, check_twice};
+use trusted_core::fih::{self, ReadFlip, ReadGlitch, Verdict, check_twice};
 
 #[test]
 fn no_flip_of_one_or_two_bits_turns_a_refusal_into_success() {
@@ -86,14 +86,26 @@ fn check_twice_needs_both_runs_to_succeed() {
 #[test]
 fn read_flip_fires_once_on_the_chosen_read() {
     let mut flip = ReadFlip::default();
-    flip.arm(None, 2, 31);
+    flip.arm(ReadGlitch {
+        offset: None,
+        nth: 2,
+        bit: 31,
+    });
     assert!(flip.is_armed());
     let seen: Vec<u32> = (0..4).map(|i| flip.apply(i * 4, 1)).collect();
     assert_eq!(seen, [1, 1, 0x8000_0001, 1]);
     assert!(!flip.is_armed());
-    flip.arm(Some(8), 0, 40); // no such bit: the read passes unchanged
+    flip.arm(ReadGlitch {
+        offset: Some(8),
+        nth: 0,
+        bit: 40,
+    }); // no such bit: the read passes unchanged
     assert_eq!(flip.apply(8, 7), 7);
-    flip.arm(None, 0, 0);
+    flip.arm(ReadGlitch {
+        offset: None,
+        nth: 0,
+        bit: 0,
+    });
     flip.disarm();
     assert_eq!(flip.apply(0, 6), 6);
     assert_eq!(flip.reads(), 6);

@@ -5,7 +5,7 @@
 use core::convert::Infallible;
 
 use rand_core::TryRng;
-use trusted_core::fih::{ReadFlip, Sweep};
+use trusted_core::fih::{ReadFlip, ReadGlitch, Sweep};
 use trusted_core::rng::fill_or_wipe;
 use trusted_core::test_util::{
     CellSeen, FaultOp, RngFault, check_odd_length_fills, fill_zeroed_on_error, rng_cell,
@@ -269,7 +269,13 @@ fn rig_sweep(reads: usize) -> Sweep {
             flip: ReadFlip::default(),
         },
         |rig| rig.flip.reads(),
-        |rig, nth, bit| rig.flip.arm(None, nth, bit),
+        |rig, nth, bit| {
+            rig.flip.arm(ReadGlitch {
+                offset: None,
+                nth,
+                bit,
+            })
+        },
         |rig| rig.granted(reads),
     )
 }

@@ -44,6 +44,7 @@ mod ring;
 
 use heapless::Vec;
 use trusted_core::fih::ReadFlip;
+pub use trusted_core::fih::ReadGlitch;
 use trusted_core::{DmaBus, Mmio};
 use zeroize::Zeroize;
 
@@ -197,18 +198,10 @@ pub enum Fault {
     /// One-shot: complete the next job, then report more full output slots
     /// than the ring has, with JRINTR.JRE set (invalid output-ring write).
     OutputRingOverflow,
-    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
-    /// any register for `None`, returns with bit `bit` flipped (a glitch on
-    /// the bus or in the CPU). [`CaamSim::reads`] counts reads, so a test
-    /// can sweep every bit of every read an operation does.
-    FlipReadBit {
-        /// Register offset (from the CAAM base) the read must be of.
-        offset: Option<usize>,
-        /// Which matching read, counted from the injection.
-        nth: u32,
-        /// Bit 0..=31 to flip.
-        bit: u8,
-    },
+    /// One-shot: one register read returns with a bit flipped (a glitch on
+    /// the bus or in the CPU). [`CaamSim::reads`] counts reads, so a test can
+    /// sweep every bit of every read an operation does.
+    FlipReadBit(ReadGlitch),
 }
 
 /// The simulated CAAM.
@@ -276,7 +269,7 @@ impl CaamSim {
     /// ([`Fault::FlipReadBit`]: the next matching read, beside a job fault).
     pub fn inject(&mut self, fault: Fault) {
         match fault {
-            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
+            Fault::FlipReadBit(glitch) => self.flip.arm(glitch),
             job => self.fault = Some(job),
         }
     }

@@ -38,6 +38,7 @@ use core::borrow::Borrow;
 
 use heapless::Vec;
 use trusted_core::fih::ReadFlip;
+pub use trusted_core::fih::ReadGlitch;
 use trusted_core::{DmaBus, Mmio};
 use zeroize::Zeroize;
 
@@ -120,18 +121,10 @@ pub enum Fault {
         /// Bits to flip.
         xor: u8,
     },
-    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
-    /// any register for `None`, returns with bit `bit` flipped (a glitch on
-    /// the bus or in the CPU's register file). [`DcpSim::reads`] counts
-    /// reads, so a test can sweep every bit of every read an operation does.
-    FlipReadBit {
-        /// Register offset the read must be of (`None`: any).
-        offset: Option<usize>,
-        /// Which matching read, counted from the injection.
-        nth: u32,
-        /// Bit 0..=31 to flip.
-        bit: u8,
-    },
+    /// One-shot: one register read returns with a bit flipped (a glitch on
+    /// the bus or in the CPU). [`DcpSim::reads`] counts reads, so a test can
+    /// sweep every bit of every read an operation does.
+    FlipReadBit(ReadGlitch),
 }
 
 #[derive(Default)]
@@ -274,7 +267,7 @@ impl DcpSim {
             Fault::CorruptLaterOutput { skip, index, xor } => {
                 self.faults.corrupt_next = Some((skip, index, xor));
             }
-            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
+            Fault::FlipReadBit(glitch) => self.flip.arm(glitch),
         }
     }
 

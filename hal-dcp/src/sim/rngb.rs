@@ -27,6 +27,7 @@
 //!   model never runs out of seed.
 //! - A self test changes neither the seed nor the FIFO.
 
+use super::ReadGlitch;
 use trusted_core::Mmio;
 use trusted_core::rng::ModelFifo;
 
@@ -74,17 +75,10 @@ pub enum Fault {
     /// One-shot: the next FIFO read underflows (reads zero, sets
     /// ESR.FIFO_UNDERFLOW and STATUS.ERROR) although STATUS showed a level.
     FifoUnderflow,
-    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
-    /// any register for `None`, returns with bit `bit` flipped (a glitch).
-    /// [`RngbSim::reads`] counts reads.
-    FlipReadBit {
-        /// Register offset the read must be of (`None`: any).
-        offset: Option<usize>,
-        /// Which matching read, counted from the injection.
-        nth: u32,
-        /// Bit 0..=31 to flip.
-        bit: u8,
-    },
+    /// One-shot: one register read returns with a bit flipped (a glitch on
+    /// the bus or in the CPU). [`RngbSim::reads`] counts reads, so a test can
+    /// sweep every bit of every read an operation does.
+    FlipReadBit(ReadGlitch),
 }
 
 #[derive(Default, Clone, Copy)]
@@ -182,7 +176,7 @@ impl RngbSim {
             Fault::NeverCompletes => f.never_completes = true,
             Fault::FifoStaysEmpty => f.fifo_stays_empty = true,
             Fault::FifoUnderflow => f.underflow_next = true,
-            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
+            Fault::FlipReadBit(glitch) => self.flip.arm(glitch),
         }
     }
 

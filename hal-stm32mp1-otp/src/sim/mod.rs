@@ -44,6 +44,7 @@ pub mod saes;
 pub use registers::NonSecureView;
 pub use rng::RngSim;
 pub use saes::SaesSim;
+pub use trusted_core::fih::ReadGlitch;
 
 use crate::regs;
 
@@ -81,18 +82,10 @@ pub enum Fault {
     /// Persistent: PWRON stops following `CONF.POWER_UP` (SAFMEM never
     /// comes up).
     PowerStuck,
-    /// One-shot, the only one: the `nth` register read (0 = the next) of
-    /// `offset`, or of any register for `None`, returns with bit `bit`
-    /// flipped (a glitch on the bus or in the CPU). [`BsecSim::reads`]
-    /// counts reads, so a test can sweep every bit of every read.
-    FlipReadBit {
-        /// Register offset the read must be of (`None`: any).
-        offset: Option<usize>,
-        /// Which matching read, counted from the injection.
-        nth: u32,
-        /// Bit 0..=31 to flip.
-        bit: u8,
-    },
+    /// One-shot, the only one: one register read returns with a bit flipped (a glitch on
+    /// the bus or in the CPU). [`BsecSim::reads`] counts reads, so a test can
+    /// sweep every bit of every read an operation does.
+    FlipReadBit(ReadGlitch),
 }
 
 /// The armed faults.
@@ -248,7 +241,7 @@ impl BsecSim {
             Fault::LockFail(word) => armed.lock_fail = Some(word),
             Fault::BusyStuck => armed.busy_stuck = true,
             Fault::PowerStuck => armed.power_stuck = true,
-            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
+            Fault::FlipReadBit(glitch) => self.flip.arm(glitch),
         }
     }
 

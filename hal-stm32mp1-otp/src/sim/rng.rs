@@ -29,6 +29,7 @@
 //! - The first word comes [`STARTUP_POLLS`] SR reads after RNGEN rises; a
 //!   CED change while RNGEN is 1 is ignored.
 
+use super::ReadGlitch;
 use trusted_core::Mmio;
 use trusted_core::rng::ModelFifo;
 
@@ -66,17 +67,10 @@ pub enum Fault {
     ClockGlitch,
     /// Persistent: DRDY never rises (for example the kernel clock is off).
     NeverReady,
-    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
-    /// any register for `None`, returns with bit `bit` flipped (a glitch).
-    /// `reads()` counts reads.
-    FlipReadBit {
-        /// Register offset the read must be of (`None`: any).
-        offset: Option<usize>,
-        /// Which matching read, counted from the injection.
-        nth: u32,
-        /// Bit 0..=31 to flip.
-        bit: u8,
-    },
+    /// One-shot: one register read returns with a bit flipped (a glitch on
+    /// the bus or in the CPU). [`RngSim::reads`] counts reads, so a test can
+    /// sweep every bit of every read an operation does.
+    FlipReadBit(ReadGlitch),
 }
 
 #[derive(Default, Clone, Copy)]
@@ -156,7 +150,7 @@ impl RngSim {
             Fault::ClockError => f.clock_error = true,
             Fault::ClockGlitch => f.clock_glitch_next = true,
             Fault::NeverReady => f.never_ready = true,
-            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
+            Fault::FlipReadBit(glitch) => self.flip.arm(glitch),
         }
     }
 

@@ -34,6 +34,7 @@
 //! write error, a corrupted output block (once, or every block), an RNG
 //! error, and one flipped bit of one register read (a glitch).
 
+use super::ReadGlitch;
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use trusted_core::Mmio;
@@ -62,17 +63,10 @@ pub enum Fault {
     CorruptOutput,
     /// Persistent: RNGEIF after every reset (the RNG kernel clock is off).
     RngError,
-    /// One-shot: the `nth` register read (0 = the next) of `offset`, or of
-    /// any register for `None`, returns with bit `bit` flipped (a glitch).
-    /// `reads()` counts reads.
-    FlipReadBit {
-        /// Register offset the read must be of (`None`: any).
-        offset: Option<usize>,
-        /// Which matching read, counted from the injection.
-        nth: u32,
-        /// Bit 0..=31 to flip.
-        bit: u8,
-    },
+    /// One-shot: one register read returns with a bit flipped (a glitch on
+    /// the bus or in the CPU). [`SaesSim::reads`] counts reads, so a test can
+    /// sweep every bit of every read an operation does.
+    FlipReadBit(ReadGlitch),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -233,7 +227,7 @@ impl SaesSim {
             Fault::CorruptOutputOnce => armed.corrupt_once = true,
             Fault::CorruptOutput => armed.corrupt_always = true,
             Fault::RngError => armed.rng_error = true,
-            Fault::FlipReadBit { offset, nth, bit } => self.flip.arm(offset, nth, bit),
+            Fault::FlipReadBit(glitch) => self.flip.arm(glitch),
         }
     }
 
