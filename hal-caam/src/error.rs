@@ -281,6 +281,8 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {}
 
 impl DriverError for Error {
+    // Out of line: `From` calls it too, and an inlined copy there doubles it.
+    #[inline(never)]
     fn kind(&self) -> trusted_core::Error {
         use trusted_core::Error as E;
         match *self {

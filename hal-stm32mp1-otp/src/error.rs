@@ -158,6 +158,8 @@ pub mod code {
 }
 
 impl trusted_core::DriverError for Error {
+    // Out of line: `From` calls it too, and an inlined copy there doubles it.
+    #[inline(never)]
     fn kind(&self) -> trusted_core::Error {
         use trusted_core::Error as Core;
         let hw = |kind: u32, w: u8| Core::Hardware(kind | u32::from(w));

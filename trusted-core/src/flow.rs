@@ -105,6 +105,8 @@ impl fmt::Display for FlowError {
 impl core::error::Error for FlowError {}
 
 impl DriverError for FlowError {
+    // Out of line: `From` calls it too, and an inlined copy there doubles it.
+    #[inline(never)]
     fn kind(&self) -> Error {
         match self {
             FlowError::Store(e) => e.kind(),

@@ -23,7 +23,12 @@ impl SpinDelay {
 
 impl DelayNs for SpinDelay {
     fn delay_ns(&mut self, ns: u32) {
-        let spins = u64::from(ns) * u64::from(self.cpu_mhz) / 1000;
+        // `ns * cpu_mhz / 1000` in u32 steps (exact, saturating): a u64
+        // division would link a 64-bit divide routine on 32-bit cores.
+        let mhz = self.cpu_mhz;
+        let spins = (ns / 1000)
+            .saturating_mul(mhz)
+            .saturating_add((ns % 1000).saturating_mul(mhz) / 1000);
         for _ in 0..spins.max(1) {
             core::hint::spin_loop();
         }

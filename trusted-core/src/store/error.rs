@@ -83,6 +83,8 @@ impl fmt::Display for StoreError {
 impl core::error::Error for StoreError {}
 
 impl DriverError for StoreError {
+    // Out of line: `From` calls it too, and an inlined copy there doubles it.
+    #[inline(never)]
     fn kind(&self) -> Error {
         match self {
             StoreError::Flash(_) => Error::Transport,
