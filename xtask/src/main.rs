@@ -3,9 +3,11 @@
 //! - `test`: fmt (the workspace, `examples/` and `fuzz/`), clippy (with and
 //!   without every optional feature, and over the fuzz targets), rustdoc
 //!   with `-D warnings`, `cargo test --workspace`, `cargo package` of every
-//!   library crate (built from the packaged sources), then `cross`.
+//!   library crate (built from the packaged sources), `cross`, clippy over
+//!   the firmware examples (Debian's clippy), then the steps below.
 //! - `cross`: no_std builds of every library crate for the three firmware
 //!   targets with Debian's toolchain and `-Zbuild-std=core`.
+//! - `clippy-examples`: clippy `-D warnings` over `examples/` (part of `test`).
 //! - `size [--check | --bless | --only PKG,...]`: code size (per crate) and stack of the
 //!   size probes and the QEMU examples into `docs/size.md`; `--check` (run
 //!   by `test`) fails on growth over `docs/size-baseline.txt`, `--bless`
@@ -47,19 +49,22 @@ const TARGETS: [&str; 3] = [
 const THUMBV7A: &str = "thumbv7a-none-eabihf";
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+/// Debian's clippy for `rustc-web` (package `rust-web-clippy`).
+const DEBIAN_CLIPPY: &str = "/usr/bin/cargo-clippy";
 const RUST_SRC: &str = "/usr/lib/rustlib/src/rust/library/core";
 const RUST_LLD: &str = "/usr/bin/rust-lld";
 const APT_LINE: &str = "apt-get install -y rustc-web cargo-web rust-web-src lld-22";
 
-/// Debian packages the tests need: the cross toolchain, QEMU, a real TPM
+/// Debian packages the tests need: the cross toolchain and its clippy, QEMU, a real TPM
 /// (swtpm) with tpm2-tools for interop, llvm-size for size reports, and
 /// the C cross compiler and make for the C example (`c-imx6ull-dcp`);
 /// for `interop`: the kernel source and what builds it, x86 QEMU, the
 /// initramfs tools (busybox, keyctl, dmsetup) and python3-cryptography.
-const PACKAGES: [&str; 25] = [
+const PACKAGES: [&str; 26] = [
     "rustc-web",
     "cargo-web",
     "rust-web-src",
+    "rust-web-clippy",
     "lld-22",
     "qemu-system-arm",
     "swtpm",
@@ -91,6 +96,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("cross") => cross().map(|_| ()),
+        Some("clippy-examples") => check_cross_toolchain().and_then(|()| clippy_examples()),
         Some("size") => size::Mode::from_args(args.get(1).map(String::as_str), args.get(2).map(String::as_str)).and_then(size::size),
         Some("qemu") => qemu(args.get(1).map(String::as_str)),
         Some("bench") => bench(),
@@ -101,7 +107,7 @@ fn main() -> ExitCode {
         Some("panic-check") => panic_check::Mode::from_arg(args.get(1).map(String::as_str))
             .and_then(panic_check::panic_check),
         _ => Err(
-            "usage: cargo xtask <test|cross|qemu [EXAMPLE]|size [--check|--bless]|bench|header [--check]|ffi|interop [--save-vector]|fuzz --smoke|--long [SECONDS] [TARGET...]|panic-check [--bless]>".into(),
+            "usage: cargo xtask <test|cross|clippy-examples|qemu [EXAMPLE]|size [--check|--bless]|bench|header [--check]|ffi|interop [--save-vector]|fuzz --smoke|--long [SECONDS] [TARGET...]|panic-check [--bless]>".into(),
         ),
     };
     match result {
@@ -364,6 +370,7 @@ fn test() -> Result {
     for (target, secs) in times {
         eprintln!("xtask: cross {target}: {secs:.1} s");
     }
+    clippy_examples()?;
     ffi_header(false)?;
     ffi_staticlibs()?;
     qemu(None)?;
@@ -392,6 +399,77 @@ fn check_cross_toolchain() -> Result {
                 "{path} is missing ({what}); install the cross toolchain with:\n    {APT_LINE}"
             ));
         }
+    }
+    Ok(())
+}
+
+/// Clippy with `-D warnings` over the firmware examples, which are their
+/// own cross-compiled workspace: Debian's clippy (the cross rustc's own
+/// version, so `-Zbuild-std=core` builds `core` from the same source), on
+/// each target the QEMU examples run on, with their default (model)
+/// features and, where they have one, feature `hw`; the size probes on
+/// Armv7E-M with the flags they are measured with.
+fn clippy_examples() -> Result {
+    if !Path::new(DEBIAN_CLIPPY).exists() {
+        return Err(format!(
+            "{DEBIAN_CLIPPY} is missing; install Debian's clippy with:\n    \
+             apt-get install -y rust-web-clippy"
+        ));
+    }
+    let mut jobs: Vec<(&str, Vec<&str>, &[&str])> = Vec::new();
+    let mut targets: Vec<&str> = Vec::new();
+    for run in QEMU_RUNS {
+        if !targets.contains(&run.target) {
+            targets.push(run.target);
+        }
+    }
+    for target in targets {
+        let mut packages: Vec<&str> = QEMU_RUNS
+            .iter()
+            .filter(|r| r.target == target)
+            .map(|r| r.package)
+            .collect();
+        packages.dedup();
+        let hw: Vec<&str> = packages
+            .iter()
+            .copied()
+            .filter(|p| has_feature(&format!("examples/{p}"), "hw"))
+            .collect();
+        jobs.push((target, packages, &[]));
+        if !hw.is_empty() {
+            jobs.push((target, hw, &["--no-default-features", "--features", "hw"]));
+        }
+    }
+    for (package, _, flags, _) in size::probes() {
+        match jobs
+            .iter_mut()
+            .find(|(t, _, f)| *t == "thumbv7em-none-eabihf" && *f == flags)
+        {
+            Some((_, packages, _)) if !packages.contains(&package) => packages.push(package),
+            Some(_) => {}
+            None => jobs.push(("thumbv7em-none-eabihf", vec![package], flags)),
+        }
+    }
+    for (target, packages, flags) in jobs {
+        let mut cmd = debian_cargo("clippy");
+        // Debian's cargo-clippy, found first on PATH, runs Debian's cargo.
+        let path = std::env::var("PATH").unwrap_or_default();
+        cmd.current_dir(root().join("examples"))
+            .env("PATH", format!("/usr/bin:{path}"))
+            .env("CARGO", DEBIAN_CARGO)
+            .args(["clippy", "--target", target, "-Zbuild-std=core"])
+            .args(flags);
+        for package in &packages {
+            cmd.args(["-p", package]);
+        }
+        cmd.args(["--", "-D", "warnings"]);
+        run(
+            &format!(
+                "clippy examples {} ({target})",
+                [packages, flags.to_vec()].concat().join(" ")
+            ),
+            &mut cmd,
+        )?;
     }
     Ok(())
 }
