@@ -4,47 +4,17 @@
 //! gives [`crate::Tis`] the same register access [`crate::SpiTis`] gives
 //! it on SPI, so the FIFO protocol above is one code path.
 
-use trusted_core::Mmio;
-
 use crate::error::{Error, Result};
 use crate::regs::{LOCALITIES, LOCALITY_WINDOW, SPI_MAX_FRAME, is_fifo};
 use crate::tis::TisAccess;
 
-/// Byte accesses beside [`Mmio`]'s 32-bit ones. TIS needs them: ACCESS and
-/// STS are written a byte at a time, and every FIFO access moves as many
-/// bytes as it is wide, so a command or response whose length is not a
-/// multiple of four cannot go through 32-bit accesses alone.
-///
-/// [`Mmio`] has only 32-bit accesses; this trait is the byte half. The
-/// crate implements it for `trusted_core::VolatileMmio` (the real register
-/// block, as `examples/tpm-spi` uses on QEMU `virt`) and for the sim's
-/// `sim::SimMmio`; another [`Mmio`] needs volatile byte accesses at
-/// base + offset of its own.
-pub trait ByteMmio: Mmio {
-    /// Reads the byte at `offset` bytes from the block base.
-    fn read8(&mut self, offset: usize) -> u8;
-    /// Writes the byte at `offset` bytes from the block base.
-    fn write8(&mut self, offset: usize, value: u8);
-}
-
-/// The real register block: `trusted_core::VolatileMmio` has byte accesses.
-impl ByteMmio for trusted_core::VolatileMmio {
-    fn read8(&mut self, offset: usize) -> u8 {
-        trusted_core::VolatileMmio::read8(self, offset)
-    }
-    fn write8(&mut self, offset: usize, value: u8) {
-        trusted_core::VolatileMmio::write8(self, offset, value)
-    }
-}
-
-impl<M: ByteMmio + ?Sized> ByteMmio for &mut M {
-    fn read8(&mut self, offset: usize) -> u8 {
-        (**self).read8(offset)
-    }
-    fn write8(&mut self, offset: usize, value: u8) {
-        (**self).write8(offset, value)
-    }
-}
+/// The byte half of the register access, beside [`trusted_core::Mmio`]:
+/// defined in trusted-core (the sim implements it too, and imports no
+/// driver code), re-exported so `hal_tpm_spi::ByteMmio` still names it.
+/// Implemented for `trusted_core::VolatileMmio` (the real register block,
+/// as `examples/tpm-spi` uses on QEMU `virt`) and the sim's
+/// `sim::SimMmio`; another `Mmio` needs volatile byte accesses of its own.
+pub use trusted_core::ByteMmio;
 
 /// [`TisAccess`] over a memory-mapped TIS; the [`ByteMmio`] block starts at
 /// the TIS base and covers the five 4 KiB locality windows (20 KiB).
@@ -133,6 +103,8 @@ impl<M: ByteMmio> TisAccess for MmioTis<M> {
 
 #[cfg(test)]
 mod tests {
+    use trusted_core::Mmio;
+
     use super::*;
     use crate::regs::{
         TPM_ACCESS, TPM_DATA_FIFO, TPM_DID_VID, TPM_INT_ENABLE, TPM_STS, TPM_STS_BURST,

@@ -31,7 +31,8 @@ use crate::error::{Error, Result};
 use crate::marshal::{Reader, Writer};
 use crate::session::{
     DIGEST_SIZE, ECC_COORD_SIZE, EncryptedSalt, NAME_SIZE, NONCE_SIZE, SYMMETRIC_AES_128_CFB, Salt,
-    SessionState, cp_hash, ecdh_salt_into, object_name, random_nonce, rp_hash,
+    SessionState, command_hmac, cp_hash, ecdh_salt_into, encrypt_command_param, object_name,
+    random_nonce, rp_hash,
 };
 use crate::spec::{alg, cc, ecc, rh, sa, se, st};
 use crate::tpm2::{Auth, Tpm, Transport};
@@ -265,12 +266,14 @@ impl<'a> SessionAuth<'a> {
             return Err(Error::InvalidArgument("session area"));
         }
         let (head, param_bytes) = cmd.split_at_mut(params);
+        // One exchange for both: the parameter key and the HMAC.
+        let exchange = state.exchange(self.auth_value);
         if state.attributes() & sa::DECRYPT != 0 {
             let body = tpm2b_body(param_bytes)?;
-            state.encrypt_command_param(self.auth_value, body)?;
+            encrypt_command_param(&exchange, body)?;
         }
         let cp = cp_hash(code, &[self.name], param_bytes);
-        let hmac = state.command_hmac(self.auth_value, &cp)?;
+        let hmac = command_hmac(&exchange, &cp, state.attributes())?;
         head.get_mut(params - DIGEST_SIZE..)
             .ok_or(Error::InvalidArgument("session area"))?
             .copy_from_slice(&hmac);

@@ -124,16 +124,7 @@ fn bench_figures() {
     let mut tools = Vec::new();
     for _ in 0..RUNS {
         let start = Instant::now();
-        tool(&[
-            "tpm2_startauthsession",
-            "--hmac-session",
-            "-c",
-            "0x81000001",
-            "-S",
-            "s.ctx",
-        ]);
-        common::tools_load(&tcti, &dir, blob.as_bytes(), "k", &["-P", "session:s.ctx"]).unwrap();
-        let out = tool(&["tpm2_unseal", "-c", "k.ctx", "-p", "session:s.ctx"]);
+        let out = common::tools_unseal_in_hmac_session(&tcti, &dir, blob.as_bytes(), "k").unwrap();
         tools.push(start.elapsed());
         assert_eq!(out, key.as_bytes());
         tool(&["tpm2_flushcontext", "s.ctx"]);

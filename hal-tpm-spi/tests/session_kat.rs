@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use hal_tpm_spi::session::{
-    self, ATTR_CONTINUE_SESSION, ATTR_DECRYPT, ATTR_ENCRYPT, ENCRYPTED_SALT_SIZE, Nonce, Salt,
-    SessionError, SessionKey, SessionState,
+    self, ATTR_CONTINUE_SESSION, ATTR_DECRYPT, ATTR_ENCRYPT, Direction, ENCRYPTED_SALT_SIZE,
+    EncryptedSalt, Exchange, Nonce, Salt, SessionError, SessionKey, SessionState,
 };
 use trusted_core::test_util::{FiniteRng, ScriptRng, Section, hex, section, vectors};
 
@@ -32,20 +32,62 @@ fn attrs(step: &str) -> u8 {
     a
 }
 
-#[allow(clippy::unwrap_used, reason = "a refused vector fails the test")]
-fn kat_salt() -> Salt {
+/// [`session::ecdh_salt`] to the KAT's TPM salt key, drawing from `rng`.
+fn kat_ecdh_salt(rng: &mut FiniteRng) -> Result<(Salt, EncryptedSalt), SessionError> {
     let ecdh = kat("ecdh");
-    let (salt, _) = session::ecdh_salt_from_scalar(
+    session::ecdh_salt(&ecdh.array("tpm_point_x"), &ecdh.array("tpm_point_y"), rng)
+}
+
+/// [`session::ecdh_salt_from_scalar`] to the KAT's TPM salt key.
+fn kat_ecdh_salt_from(scalar: &[u8; 32]) -> Result<(Salt, EncryptedSalt), SessionError> {
+    let ecdh = kat("ecdh");
+    session::ecdh_salt_from_scalar(
         &ecdh.array("tpm_point_x"),
         &ecdh.array("tpm_point_y"),
-        &ecdh.array("eph_scalar"),
+        scalar,
     )
-    .unwrap();
+}
+
+#[allow(clippy::unwrap_used, reason = "a refused vector fails the test")]
+fn kat_salt() -> Salt {
+    let (salt, _) = kat_ecdh_salt_from(&kat("ecdh").array("eph_scalar")).unwrap();
     salt
 }
 
 fn kat_session_key() -> SessionKey {
     SessionKey::from_bytes(kat("start").array("session_key"))
+}
+
+/// The key, authValue and nonces of one side of a KAT step, owned, for an
+/// [`Exchange`] to borrow.
+struct KatExchange {
+    session_key: SessionKey,
+    auth_value: Vec<u8>,
+    nonce_caller: Nonce,
+    nonce_tpm: Nonce,
+}
+
+impl KatExchange {
+    fn get(&self) -> Exchange<'_> {
+        Exchange {
+            session_key: &self.session_key,
+            auth_value: &self.auth_value,
+            nonce_caller: &self.nonce_caller,
+            nonce_tpm: &self.nonce_tpm,
+        }
+    }
+}
+
+/// `step`'s exchange with `auth_value`: its nonceCaller and the nonceTPM of
+/// step `nonce_tpm_of` (the step before for the command, `step` itself for
+/// the response).
+fn kat_exchange(step: &str, auth_value: &[u8], nonce_tpm_of: &str) -> KatExchange {
+    KatExchange {
+        session_key: kat_session_key(),
+        auth_value: auth_value.to_vec(),
+        nonce_caller: kat(step).array("nonce_caller"),
+        nonce_tpm: kat(nonce_tpm_of).array("nonce_tpm"),
+    }
 }
 
 /// The session right after StartAuthSession, as the KAT flow has it.
@@ -103,12 +145,7 @@ fn kdfe_matches_vector() {
 #[test]
 fn ecdh_salt_from_fixed_scalar_matches_python() {
     let ecdh = kat("ecdh");
-    let (salt, enc) = session::ecdh_salt_from_scalar(
-        &ecdh.array("tpm_point_x"),
-        &ecdh.array("tpm_point_y"),
-        &ecdh.array("eph_scalar"),
-    )
-    .unwrap();
+    let (salt, enc) = kat_ecdh_salt_from(&ecdh.array("eph_scalar")).unwrap();
     assert_eq!(salt.as_bytes().to_vec(), ecdh.bytes("salt"));
     assert_eq!(enc.as_tpm2b().to_vec(), ecdh.bytes("encrypted_salt"));
     assert_eq!(enc.as_tpm2b().len(), ENCRYPTED_SALT_SIZE);
@@ -120,12 +157,7 @@ fn ecdh_salt_from_fixed_scalar_matches_python() {
 fn ecdh_salt_with_rng_uses_the_drawn_scalar() {
     let ecdh = kat("ecdh");
     let mut rng = FiniteRng::new(&ecdh.bytes("eph_scalar"));
-    let (salt, enc) = session::ecdh_salt(
-        &ecdh.array("tpm_point_x"),
-        &ecdh.array("tpm_point_y"),
-        &mut rng,
-    )
-    .unwrap();
+    let (salt, enc) = kat_ecdh_salt(&mut rng).unwrap();
     assert_eq!(salt.as_bytes().to_vec(), ecdh.bytes("salt"));
     assert_eq!(enc.as_tpm2b().to_vec(), ecdh.bytes("encrypted_salt"));
 }
@@ -136,13 +168,7 @@ fn ecdh_salt_redraws_an_invalid_scalar() {
     // all-ones is above the group order n, so it is rejected and redrawn
     let mut script = vec![0xFF; 32];
     script.extend(ecdh.bytes("eph_scalar"));
-    let mut rng = FiniteRng::new(&script);
-    let (salt, _) = session::ecdh_salt(
-        &ecdh.array("tpm_point_x"),
-        &ecdh.array("tpm_point_y"),
-        &mut rng,
-    )
-    .unwrap();
+    let (salt, _) = kat_ecdh_salt(&mut FiniteRng::new(&script)).unwrap();
     assert_eq!(salt.as_bytes().to_vec(), ecdh.bytes("salt"));
 }
 
@@ -165,39 +191,21 @@ fn ecdh_salt_rejects_off_curve_tpm_point() {
 
 #[test]
 fn ecdh_salt_reports_rng_failure() {
-    let ecdh = kat("ecdh");
     let mut rng = FiniteRng::new(&[0x11; 7]); // fewer bytes than one scalar
-    let err = session::ecdh_salt(
-        &ecdh.array("tpm_point_x"),
-        &ecdh.array("tpm_point_y"),
-        &mut rng,
-    )
-    .unwrap_err();
+    let err = kat_ecdh_salt(&mut rng).unwrap_err();
     assert_eq!(err, SessionError::Rng);
 }
 
 #[test]
 fn ecdh_salt_gives_up_on_an_rng_of_invalid_scalars() {
-    let ecdh = kat("ecdh");
     let mut rng = FiniteRng::new(&[0x00; 32 * 8]); // zero scalar, forever
-    let err = session::ecdh_salt(
-        &ecdh.array("tpm_point_x"),
-        &ecdh.array("tpm_point_y"),
-        &mut rng,
-    )
-    .unwrap_err();
+    let err = kat_ecdh_salt(&mut rng).unwrap_err();
     assert_eq!(err, SessionError::Rng);
 }
 
 #[test]
 fn ecdh_salt_from_scalar_rejects_zero_scalar() {
-    let ecdh = kat("ecdh");
-    let err = session::ecdh_salt_from_scalar(
-        &ecdh.array("tpm_point_x"),
-        &ecdh.array("tpm_point_y"),
-        &[0; 32],
-    )
-    .unwrap_err();
+    let err = kat_ecdh_salt_from(&[0; 32]).unwrap_err();
     assert_eq!(err, SessionError::Scalar);
 }
 
@@ -266,74 +274,39 @@ fn object_names_match_vectors() {
 
 #[test]
 fn cfb_key_iv_for_command_and_response_match_vectors() {
-    let (start, create, unseal) = (kat("start"), kat("create"), kat("unseal"));
-    let sk = kat_session_key();
-    let k = session::cfb_key_iv(
-        &sk,
-        b"",
-        &create.array("nonce_caller"),
-        &start.array("nonce_tpm"),
-    )
-    .unwrap();
+    let (create, unseal) = (kat("create"), kat("unseal"));
+    let cmd = kat_exchange("create", b"", "start");
+    let k = session::cfb_key_iv(&cmd.get(), Direction::Command).unwrap();
     assert_eq!(k.to_vec(), create.bytes("cfb_key_iv"));
-    let k = session::cfb_key_iv(
-        &sk,
-        &unseal.bytes("auth"),
-        &unseal.array("nonce_tpm"),
-        &unseal.array("nonce_caller"),
-    )
-    .unwrap();
+    let rsp = kat_exchange("unseal", &unseal.bytes("auth"), "unseal");
+    let k = session::cfb_key_iv(&rsp.get(), Direction::Response).unwrap();
     assert_eq!(k.to_vec(), unseal.bytes("cfb_key_iv"));
 }
 
 #[test]
 fn command_param_encryption_matches_vector() {
-    let (start, create) = (kat("start"), kat("create"));
-    let sk = kat_session_key();
+    let create = kat("create");
     let mut p = create.bytes("plain");
-    session::encrypt_command_param(
-        &sk,
-        b"",
-        &create.array("nonce_caller"),
-        &start.array("nonce_tpm"),
-        &mut p,
-    )
-    .unwrap();
+    let cmd = kat_exchange("create", b"", "start");
+    session::encrypt_command_param(&cmd.get(), &mut p).unwrap();
     assert_eq!(p, create.bytes("cipher"));
 }
 
 #[test]
-fn command_hash_and_hmac_match_vectors() {
-    let (start, create) = (kat("start"), kat("create"));
+fn command_and_response_hashes_and_hmacs_match_vectors() {
+    let create = kat("create");
     let srk_name = kat("names").bytes("srk_name");
     let cp = session::cp_hash(cc("create"), &[&srk_name], &create.bytes("params"));
     assert_eq!(cp.to_vec(), create.bytes("cp_hash"));
-    let mac = session::command_hmac(
-        &kat_session_key(),
-        b"",
-        &cp,
-        &create.array("nonce_caller"),
-        &start.array("nonce_tpm"),
-        attrs("create"),
-    )
-    .unwrap();
+    let cmd = kat_exchange("create", b"", "start");
+    let mac = session::command_hmac(&cmd.get(), &cp, attrs("create")).unwrap();
     assert_eq!(mac.to_vec(), create.bytes("cmd_hmac"));
-}
 
-#[test]
-fn response_hash_and_hmac_match_vectors() {
-    let create = kat("create");
+    // the response: its own nonceTPM, the nonces in the other order
     let rp = session::rp_hash(cc("create"), &create.bytes("rsp_params"));
     assert_eq!(rp.to_vec(), create.bytes("rp_hash"));
-    let mac = session::response_hmac(
-        &kat_session_key(),
-        b"",
-        &rp,
-        &create.array("nonce_tpm"),
-        &create.array("nonce_caller"),
-        attrs("create"),
-    )
-    .unwrap();
+    let rsp = kat_exchange("create", b"", "create");
+    let mac = session::response_hmac(&rsp.get(), &rp, attrs("create")).unwrap();
     assert_eq!(mac.to_vec(), create.bytes("rsp_hmac"));
 }
 
@@ -411,14 +384,8 @@ fn session_state_runs_create_then_unseal_like_python() {
 fn decrypt_response_param_free_function_matches_vector() {
     let unseal = kat("unseal");
     let mut p = unseal.bytes("cipher");
-    session::decrypt_response_param(
-        &kat_session_key(),
-        &unseal.bytes("auth"),
-        &unseal.array("nonce_caller"),
-        &unseal.array("nonce_tpm"),
-        &mut p,
-    )
-    .unwrap();
+    let rsp = kat_exchange("unseal", &unseal.bytes("auth"), "unseal");
+    session::decrypt_response_param(&rsp.get(), &mut p).unwrap();
     assert_eq!(p, unseal.bytes("plain"));
 }
 
@@ -539,22 +506,31 @@ fn begin_command_reports_rng_failure_and_keeps_nonce() {
 #[test]
 fn overlong_auth_value_is_refused() {
     let sk = kat_session_key();
-    let auth = [0x55u8; 65];
     let n: Nonce = [0; 32];
+    let long = Exchange {
+        session_key: &sk,
+        auth_value: &[0x55; 65],
+        nonce_caller: &n,
+        nonce_tpm: &n,
+    };
     assert_eq!(
-        session::command_hmac(&sk, &auth, &[0; 32], &n, &n, 0).unwrap_err(),
+        session::command_hmac(&long, &[0; 32], 0).unwrap_err(),
         SessionError::Size
     );
     let mut p = [0u8; 4];
     assert_eq!(
-        session::encrypt_command_param(&sk, &auth, &n, &n, &mut p).unwrap_err(),
+        session::encrypt_command_param(&long, &mut p).unwrap_err(),
         SessionError::Size
     );
     assert_eq!(p, [0; 4]);
     // 64 bytes plus trailing zeros is within the limit
     let mut auth = [0x55u8; 70];
     auth[64..].fill(0);
-    session::command_hmac(&sk, &auth, &[0; 32], &n, &n, 0).unwrap();
+    let within = Exchange {
+        auth_value: &auth,
+        ..long
+    };
+    session::command_hmac(&within, &[0; 32], 0).unwrap();
 }
 
 #[test]

@@ -9,7 +9,8 @@ mod common;
 use std::cell::RefCell;
 
 use common::{
-    BusStreams, Counting, Dev, device, provisioned, spi, swtpm, temp_dir, tools_load, tpm2_tool,
+    BusStreams, Counting, Dev, device, provisioned, spi, swtpm, temp_dir, tools_create, tools_load,
+    tools_unseal_in_hmac_session, tpm2_tool,
 };
 use hal_tpm_spi::session::{NAME_SIZE, object_name};
 use hal_tpm_spi::sim::{BackendError, Fault, SimCs, SimSpi, TpmBackend, TpmSim};
@@ -476,7 +477,6 @@ fn pcr_policy_blobs_interoperate_with_tpm2_tools() {
 
     // tpm2-tools' PolicyPCR object, unsealed here.
     let secret: Vec<u8> = (100..148u8).collect();
-    std::fs::write(dir.join("secret.bin"), &secret).unwrap();
     tool(&[
         "tpm2_createpolicy",
         "-Q",
@@ -486,25 +486,9 @@ fn pcr_policy_blobs_interoperate_with_tpm2_tools() {
         "-L",
         "pcr.policy",
     ]);
-    tool(&[
-        "tpm2_create",
-        "-Q",
-        "-C",
-        "0x81000001",
-        "-L",
-        "pcr.policy",
-        "-a",
-        "fixedtpm|fixedparent",
-        "-i",
-        "secret.bin",
-        "-u",
-        "t.pub",
-        "-r",
-        "t.priv",
-    ]);
-    tool(&["tpm2_flushcontext", "-t"]);
-    let mut priv_pub = std::fs::read(dir.join("t.priv")).unwrap();
-    priv_pub.extend(std::fs::read(dir.join("t.pub")).unwrap());
+    let policy = ["-L", "pcr.policy", "-a", "fixedtpm|fixedparent"];
+    let (private, public) = tools_create(&tcti, &dir, &secret, &policy).unwrap();
+    let priv_pub = [private, public].concat();
     let mut der = [0u8; 512];
     let n = hal_tpm_spi::blob::encode(SRK_HANDLE, true, &priv_pub, &mut der).unwrap();
     let dev: Dev = device(&p).unwrap();
@@ -536,22 +520,7 @@ fn linux_layout_blob_and_tpm2_tools_hmac_session_interoperate() {
     }
     let tool = |args: &[&str]| tpm2_tool(&tcti, &dir, args).unwrap();
     let secret = [0x6Bu8; 32];
-    std::fs::write(dir.join("secret.bin"), secret).unwrap();
-    tool(&[
-        "tpm2_create",
-        "-Q",
-        "-C",
-        "0x81000001",
-        "-i",
-        "secret.bin",
-        "-u",
-        "t.pub",
-        "-r",
-        "t.priv",
-    ]);
-    tool(&["tpm2_flushcontext", "-t"]);
-    let public = std::fs::read(dir.join("t.pub")).unwrap();
-    let private = std::fs::read(dir.join("t.priv")).unwrap();
+    let (private, public) = tools_create(&tcti, &dir, &secret, &[]).unwrap();
     let der_len = |n: usize| -> Vec<u8> {
         match n {
             0..=127 => vec![n as u8],
@@ -590,23 +559,7 @@ fn linux_layout_blob_and_tpm2_tools_hmac_session_interoperate() {
         let blob = src.seal(&key, OPTS).unwrap();
         (key, blob)
     };
-    tool(&[
-        "tpm2_startauthsession",
-        "--hmac-session",
-        "-c",
-        "0x81000001",
-        "-S",
-        "s.ctx",
-    ]);
-    tools_load(
-        &tcti,
-        &dir,
-        blob.as_bytes(),
-        "ours",
-        &["-P", "session:s.ctx"],
-    )
-    .unwrap();
-    let out = tool(&["tpm2_unseal", "-c", "ours.ctx", "-p", "session:s.ctx"]);
+    let out = tools_unseal_in_hmac_session(&tcti, &dir, blob.as_bytes(), "ours").unwrap();
     tool(&["tpm2_flushcontext", "s.ctx"]);
     tool(&["tpm2_flushcontext", "-t"]);
     assert_eq!(out, key.as_bytes());

@@ -311,27 +311,8 @@ fn tpm2_tools_interop_both_ways() {
 
     // tpm2_create -i → unsealed here (wrapped in Linux's TPMKey format).
     let secret: Vec<u8> = (0..48u8).collect();
-    std::fs::write(dir.join("secret.bin"), &secret).unwrap();
-    tpm2_tool(
-        &tcti,
-        &dir,
-        &[
-            "tpm2_create",
-            "-Q",
-            "-C",
-            "0x81000001",
-            "-i",
-            "secret.bin",
-            "-u",
-            "t.pub",
-            "-r",
-            "t.priv",
-        ],
-    )
-    .unwrap();
-    tpm2_tool(&tcti, &dir, &["tpm2_flushcontext", "-t"]).unwrap();
-    let mut priv_pub = std::fs::read(dir.join("t.priv")).unwrap();
-    priv_pub.extend(std::fs::read(dir.join("t.pub")).unwrap());
+    let (private, public) = common::tools_create(&tcti, &dir, &secret, &[]).unwrap();
+    let priv_pub = [private, public].concat();
     let mut der = [0u8; 512];
     let n = hal_tpm_spi::blob::encode(SRK_HANDLE, true, &priv_pub, &mut der).unwrap();
     let dev = device(&p).unwrap();

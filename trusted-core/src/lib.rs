@@ -31,7 +31,7 @@ pub use huk::{
     HUK_LEN, Huk, HukBytes, StaticHuk, StaticSubkey, SubkeyDerive, huk_subkey_derive, ta_unique_key,
 };
 pub use key::{Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, SealedBlob};
-pub use mmio::{Mmio, RegisterFile, VolatileMmio};
+pub use mmio::{ByteMmio, Mmio, RegisterFile, VolatileMmio};
 pub use poll::{Budget, poll_until};
 pub use shared::Shared;
 pub use source::{RngChoice, Sources, TrustSource};

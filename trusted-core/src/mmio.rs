@@ -1,4 +1,5 @@
-//! The register seam: every driver talks to its peripheral through [`Mmio`].
+//! The register seam: every driver talks to its peripheral through [`Mmio`]
+//! (plus [`ByteMmio`] where registers are byte-wide).
 //!
 //! On hardware that is [`VolatileMmio`]; in tests it is a behavioural sim
 //! that reacts to writes (a doorbell starts a job) or the plain
@@ -21,6 +22,26 @@ impl<M: Mmio + ?Sized> Mmio for &mut M {
     }
     fn write32(&mut self, offset: usize, value: u32) {
         (**self).write32(offset, value)
+    }
+}
+
+/// Byte accesses beside [`Mmio`]'s 32-bit ones, for blocks with byte-wide
+/// registers: a TIS's ACCESS and STS are written a byte at a time, and every
+/// TIS FIFO access moves as many bytes as it is wide, so a command whose
+/// length is not a multiple of four cannot go through 32-bit accesses alone.
+pub trait ByteMmio: Mmio {
+    /// Reads the byte at `offset` bytes from the block base.
+    fn read8(&mut self, offset: usize) -> u8;
+    /// Writes the byte at `offset` bytes from the block base.
+    fn write8(&mut self, offset: usize, value: u8);
+}
+
+impl<M: ByteMmio + ?Sized> ByteMmio for &mut M {
+    fn read8(&mut self, offset: usize) -> u8 {
+        (**self).read8(offset)
+    }
+    fn write8(&mut self, offset: usize, value: u8) {
+        (**self).write8(offset, value)
     }
 }
 
@@ -55,27 +76,6 @@ impl VolatileMmio {
                 .checked_add(width)
                 .is_some_and(|end| end <= self.size)
     }
-
-    /// Reads the byte at `offset` (for blocks with byte registers, such as
-    /// a TIS FIFO, where a 32-bit access would move four bytes). Outside
-    /// the block it returns 0 instead of faulting.
-    pub fn read8(&mut self, offset: usize) -> u8 {
-        if !self.in_block(offset, 1) {
-            return 0;
-        }
-        // SAFETY: `new`'s contract makes base..base+size a register block we
-        // own; the byte is inside it (checked above).
-        unsafe { self.base.cast::<u8>().add(offset).read_volatile() }
-    }
-
-    /// Writes the byte at `offset`; outside the block it is dropped.
-    pub fn write8(&mut self, offset: usize, value: u8) {
-        if !self.in_block(offset, 1) {
-            return;
-        }
-        // SAFETY: as in `read8`.
-        unsafe { self.base.cast::<u8>().add(offset).write_volatile(value) }
-    }
 }
 
 impl Mmio for VolatileMmio {
@@ -96,6 +96,27 @@ impl Mmio for VolatileMmio {
         }
         // SAFETY: as in `read32`.
         unsafe { self.base.add(offset / 4).write_volatile(value) }
+    }
+}
+
+impl ByteMmio for VolatileMmio {
+    /// Reads outside the block return 0 instead of faulting.
+    fn read8(&mut self, offset: usize) -> u8 {
+        if !self.in_block(offset, 1) {
+            return 0;
+        }
+        // SAFETY: `new`'s contract makes base..base+size a register block we
+        // own; the byte is inside it (checked above).
+        unsafe { self.base.cast::<u8>().add(offset).read_volatile() }
+    }
+
+    /// Writes outside the block are dropped.
+    fn write8(&mut self, offset: usize, value: u8) {
+        if !self.in_block(offset, 1) {
+            return;
+        }
+        // SAFETY: as in `read8`.
+        unsafe { self.base.cast::<u8>().add(offset).write_volatile(value) }
     }
 }
 

@@ -15,7 +15,7 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::kdf::kdfa;
-use super::{DIGEST_SIZE, MAX_AUTH_SIZE, NAME_SIZE, NONCE_SIZE, SessionError, SessionKey};
+use super::{DIGEST_SIZE, MAX_AUTH_SIZE, NAME_SIZE, Nonce, SessionError, SessionKey};
 
 /// TPM_ALG_SHA256, the nameAlg and session hash.
 const TPM_ALG_SHA256: u16 = 0x000B;
@@ -24,6 +24,53 @@ const AES_KEY_SIZE: usize = 16;
 const AES_BLOCK_SIZE: usize = 16;
 /// Label of the parameter encryption KDFa (Part 1 §21.3).
 const LABEL_CFB: &[u8] = b"CFB";
+
+/// The secrets and the two nonces one command/response pair is protected
+/// with: its parameter keys and HMACs are keyed with sessionKey ‖
+/// authValue and take the nonces in their [`Direction`]'s order. Built by
+/// [`SessionState::exchange`](super::SessionState::exchange), or by hand
+/// for the free functions. No `Debug`: it holds the sessionKey and the
+/// authValue.
+#[derive(Clone, Copy)]
+pub struct Exchange<'a> {
+    /// The session's sessionKey.
+    pub session_key: &'a SessionKey,
+    /// The authValue of the entity authorised, trailing zeros allowed (they
+    /// are removed where it is used); empty for a policy session without
+    /// PolicyAuthValue.
+    pub auth_value: &'a [u8],
+    /// nonceCaller of the command.
+    pub nonce_caller: &'a Nonce,
+    /// nonceTPM: the last verified one for the command, the response's own
+    /// for the response.
+    pub nonce_tpm: &'a Nonce,
+}
+
+/// Which half of an [`Exchange`] a key or HMAC is for. It orders the two
+/// nonces: the newer one, the nonce of that half's sender, comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Direction {
+    /// Caller to TPM: nonceNewer = nonceCaller, nonceOlder = nonceTPM.
+    Command,
+    /// TPM to caller: nonceNewer = nonceTPM, nonceOlder = nonceCaller.
+    Response,
+}
+
+impl<'a> Exchange<'a> {
+    /// (nonceNewer, nonceOlder) of `direction`.
+    fn nonces(&self, direction: Direction) -> (&'a Nonce, &'a Nonce) {
+        match direction {
+            Direction::Command => (self.nonce_caller, self.nonce_tpm),
+            Direction::Response => (self.nonce_tpm, self.nonce_caller),
+        }
+    }
+
+    /// sessionKey ‖ authValue, the key of every KDFa and HMAC here.
+    fn key(&self) -> Result<HmacKey, SessionError> {
+        HmacKey::new(self.session_key, self.auth_value)
+    }
+}
 
 /// sessionKey ‖ authValue (trailing zeros removed), in a buffer that zeroes
 /// itself.
@@ -71,18 +118,18 @@ pub(super) fn strip_trailing_zeros(auth: &[u8]) -> &[u8] {
 /// AES-128 key ‖ IV for parameter encryption: KDFa(SHA-256, sessionKey ‖
 /// authValue, "CFB", nonceNewer, nonceOlder, 256 bits) (Part 1 §21.3).
 ///
-/// nonceNewer is nonceCaller for a command and nonceTPM for a response.
+/// nonceNewer is nonceCaller for a command and nonceTPM for a response
+/// (`direction`).
 ///
 /// # Errors
-/// [`SessionError::Size`] if `auth_value` (trailing zeros removed) is longer
-/// than [`MAX_AUTH_SIZE`].
+/// [`SessionError::Size`] if the authValue (trailing zeros removed) is
+/// longer than [`MAX_AUTH_SIZE`].
 pub fn cfb_key_iv(
-    session_key: &SessionKey,
-    auth_value: &[u8],
-    nonce_newer: &[u8; NONCE_SIZE],
-    nonce_older: &[u8; NONCE_SIZE],
+    exchange: &Exchange<'_>,
+    direction: Direction,
 ) -> Result<Zeroizing<[u8; AES_KEY_SIZE + AES_BLOCK_SIZE]>, SessionError> {
-    let key = HmacKey::new(session_key, auth_value)?;
+    let key = exchange.key()?;
+    let (nonce_newer, nonce_older) = exchange.nonces(direction);
     let mut out = Zeroizing::new([0u8; AES_KEY_SIZE + AES_BLOCK_SIZE]);
     kdfa(
         key.as_slice(),
@@ -138,14 +185,10 @@ fn cfb_apply(
 /// # Errors
 /// [`SessionError::Size`] as [`cfb_key_iv`]; `param` is untouched then.
 pub fn encrypt_command_param(
-    session_key: &SessionKey,
-    auth_value: &[u8],
-    nonce_caller: &[u8; NONCE_SIZE],
-    nonce_tpm: &[u8; NONCE_SIZE],
+    exchange: &Exchange<'_>,
     param: &mut [u8],
 ) -> Result<(), SessionError> {
-    let key_iv = cfb_key_iv(session_key, auth_value, nonce_caller, nonce_tpm)?;
-    cfb_apply(&key_iv, true, param)
+    cfb_param(exchange, Direction::Command, param)
 }
 
 /// Decrypt, in place, the first response parameter of a session with the
@@ -158,14 +201,21 @@ pub fn encrypt_command_param(
 /// # Errors
 /// [`SessionError::Size`] as [`cfb_key_iv`]; `param` is untouched then.
 pub fn decrypt_response_param(
-    session_key: &SessionKey,
-    auth_value: &[u8],
-    nonce_caller: &[u8; NONCE_SIZE],
-    nonce_tpm: &[u8; NONCE_SIZE],
+    exchange: &Exchange<'_>,
     param: &mut [u8],
 ) -> Result<(), SessionError> {
-    let key_iv = cfb_key_iv(session_key, auth_value, nonce_tpm, nonce_caller)?;
-    cfb_apply(&key_iv, false, param)
+    cfb_param(exchange, Direction::Response, param)
+}
+
+/// The first parameter of `direction` through AES-128-CFB: the caller
+/// encrypts what it sends (a command) and decrypts what it receives.
+fn cfb_param(
+    exchange: &Exchange<'_>,
+    direction: Direction,
+    param: &mut [u8],
+) -> Result<(), SessionError> {
+    let key_iv = cfb_key_iv(exchange, direction)?;
+    cfb_apply(&key_iv, direction == Direction::Command, param)
 }
 
 /// cpHash = SHA256(BE32(commandCode) ‖ name(handle 1) ‖ … ‖ parameters),
@@ -196,67 +246,46 @@ pub fn rp_hash(command_code: u32, params: &[u8]) -> [u8; DIGEST_SIZE] {
 
 /// Command HMAC = HMAC-SHA256(sessionKey ‖ authValue, cpHash ‖ nonceCaller
 /// ‖ nonceTPM ‖ sessionAttributes) (Part 1 §19.6.17). For a policy session
-/// without PolicyAuthValue, pass an empty `auth_value`.
+/// without PolicyAuthValue, the exchange's authValue is empty.
 ///
 /// # Errors
-/// [`SessionError::Size`] if `auth_value` is longer than [`MAX_AUTH_SIZE`].
+/// [`SessionError::Size`] if the authValue is longer than [`MAX_AUTH_SIZE`].
 pub fn command_hmac(
-    session_key: &SessionKey,
-    auth_value: &[u8],
+    exchange: &Exchange<'_>,
     cp_hash: &[u8; DIGEST_SIZE],
-    nonce_caller: &[u8; NONCE_SIZE],
-    nonce_tpm: &[u8; NONCE_SIZE],
     attributes: u8,
 ) -> Result<[u8; DIGEST_SIZE], SessionError> {
-    session_hmac(
-        session_key,
-        auth_value,
-        cp_hash,
-        nonce_caller,
-        nonce_tpm,
-        attributes,
-    )
+    session_hmac(exchange, Direction::Command, cp_hash, attributes)
 }
 
 /// Response HMAC = HMAC-SHA256(sessionKey ‖ authValue, rpHash ‖ nonceTPM ‖
-/// nonceCaller ‖ sessionAttributes) (Part 1 §19.6.18), with the nonceTPM and
-/// attributes of the response.
+/// nonceCaller ‖ sessionAttributes) (Part 1 §19.6.18), with the nonceTPM
+/// (in `exchange`) and attributes of the response.
 ///
 /// # Errors
-/// [`SessionError::Size`] if `auth_value` is longer than [`MAX_AUTH_SIZE`].
+/// [`SessionError::Size`] if the authValue is longer than [`MAX_AUTH_SIZE`].
 pub fn response_hmac(
-    session_key: &SessionKey,
-    auth_value: &[u8],
+    exchange: &Exchange<'_>,
     rp_hash: &[u8; DIGEST_SIZE],
-    nonce_tpm: &[u8; NONCE_SIZE],
-    nonce_caller: &[u8; NONCE_SIZE],
     attributes: u8,
 ) -> Result<[u8; DIGEST_SIZE], SessionError> {
-    session_hmac(
-        session_key,
-        auth_value,
-        rp_hash,
-        nonce_tpm,
-        nonce_caller,
-        attributes,
-    )
+    session_hmac(exchange, Direction::Response, rp_hash, attributes)
 }
 
 /// HMAC-SHA256(sessionKey ‖ authValue, hash ‖ newer nonce ‖ older nonce ‖
-/// attributes): the one formula of §19.6.17 and §19.6.18, whose callers
-/// pass the nonces in their direction's order. One copy, out of line: its
-/// HMAC state then lives in its own frame, not in the frames of the
-/// command layer that unseal's deepest chain runs through.
+/// attributes): the one formula of §19.6.17 and §19.6.18, the nonces in
+/// `direction`'s order. One copy, out of line: its HMAC state then lives in
+/// its own frame, not in the frames of the command layer that unseal's
+/// deepest chain runs through.
 #[inline(never)]
 fn session_hmac(
-    session_key: &SessionKey,
-    auth_value: &[u8],
+    exchange: &Exchange<'_>,
+    direction: Direction,
     hash: &[u8; DIGEST_SIZE],
-    nonce_newer: &[u8; NONCE_SIZE],
-    nonce_older: &[u8; NONCE_SIZE],
     attributes: u8,
 ) -> Result<[u8; DIGEST_SIZE], SessionError> {
-    let mut mac = HmacKey::new(session_key, auth_value)?.mac()?;
+    let (nonce_newer, nonce_older) = exchange.nonces(direction);
+    let mut mac = exchange.key()?.mac()?;
     mac.update(hash);
     mac.update(nonce_newer);
     mac.update(nonce_older);
@@ -274,22 +303,12 @@ fn session_hmac(
 /// [`SessionError::ResponseHmac`] if `received` is not the expected HMAC
 /// (including a wrong length); [`SessionError::Size`] as [`response_hmac`].
 pub fn verify_response_hmac(
-    session_key: &SessionKey,
-    auth_value: &[u8],
+    exchange: &Exchange<'_>,
     rp_hash: &[u8; DIGEST_SIZE],
-    nonce_tpm: &[u8; NONCE_SIZE],
-    nonce_caller: &[u8; NONCE_SIZE],
     attributes: u8,
     received: &[u8],
 ) -> Result<(), SessionError> {
-    let expected = response_hmac(
-        session_key,
-        auth_value,
-        rp_hash,
-        nonce_tpm,
-        nonce_caller,
-        attributes,
-    )?;
+    let expected = response_hmac(exchange, rp_hash, attributes)?;
     let received: [u8; DIGEST_SIZE] = received
         .try_into()
         .map_err(|_| SessionError::ResponseHmac)?;

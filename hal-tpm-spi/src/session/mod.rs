@@ -25,6 +25,11 @@
 //!    [`SessionState::command_hmac`]; per response: [`rp_hash`],
 //!    [`SessionState::check_response`], then
 //!    [`SessionState::decrypt_response_param`] if `encrypt` is set.
+//!
+//! Those methods are one-liners over free functions of an [`Exchange`]
+//! (sessionKey, authValue, nonceCaller, nonceTPM: what one command/response
+//! pair is protected with) that [`SessionState::exchange`] builds; the free
+//! functions are public for a caller that keeps its own session state.
 
 mod auth;
 mod kdf;
@@ -36,8 +41,8 @@ use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub use auth::{
-    cfb_key_iv, command_hmac, cp_hash, decrypt_response_param, encrypt_command_param, handle_name,
-    object_name, response_hmac, rp_hash, verify_response_hmac,
+    Direction, Exchange, cfb_key_iv, command_hmac, cp_hash, decrypt_response_param,
+    encrypt_command_param, handle_name, object_name, response_hmac, rp_hash, verify_response_hmac,
 };
 pub use kdf::{kdfa, kdfe};
 pub(crate) use salt::ecdh_salt_into;
@@ -298,6 +303,18 @@ impl SessionState {
         Ok(())
     }
 
+    /// The [`Exchange`] of this session's key and current nonces with
+    /// `auth_value`, the authValue of the entity authorised (after
+    /// [`check_response`](Self::check_response), nonceTPM is the response's).
+    pub fn exchange<'a>(&'a self, auth_value: &'a [u8]) -> Exchange<'a> {
+        Exchange {
+            session_key: &self.session_key,
+            auth_value,
+            nonce_caller: &self.nonce_caller,
+            nonce_tpm: &self.nonce_tpm,
+        }
+    }
+
     /// [`encrypt_command_param`] with this session's key and nonces.
     ///
     /// # Errors
@@ -307,13 +324,7 @@ impl SessionState {
         auth_value: &[u8],
         param: &mut [u8],
     ) -> Result<(), SessionError> {
-        encrypt_command_param(
-            &self.session_key,
-            auth_value,
-            &self.nonce_caller,
-            &self.nonce_tpm,
-            param,
-        )
+        encrypt_command_param(&self.exchange(auth_value), param)
     }
 
     /// The command HMAC for `cp_hash` (see [`cp_hash`]), with this session's
@@ -326,14 +337,7 @@ impl SessionState {
         auth_value: &[u8],
         cp_hash: &[u8; DIGEST_SIZE],
     ) -> Result<[u8; DIGEST_SIZE], SessionError> {
-        command_hmac(
-            &self.session_key,
-            auth_value,
-            cp_hash,
-            &self.nonce_caller,
-            &self.nonce_tpm,
-            self.attributes,
-        )
+        command_hmac(&self.exchange(auth_value), cp_hash, self.attributes)
     }
 
     /// Check a response's session: `nonce_tpm`, `attributes` and `hmac` as
@@ -357,15 +361,11 @@ impl SessionState {
         let nonce_tpm: Nonce = nonce_tpm
             .try_into()
             .map_err(|_| SessionError::ResponseHmac)?;
-        verify_response_hmac(
-            &self.session_key,
-            auth_value,
-            rp_hash,
-            &nonce_tpm,
-            &self.nonce_caller,
-            attributes,
-            hmac,
-        )?;
+        let response = Exchange {
+            nonce_tpm: &nonce_tpm,
+            ..self.exchange(auth_value)
+        };
+        verify_response_hmac(&response, rp_hash, attributes, hmac)?;
         self.nonce_tpm = nonce_tpm;
         Ok(())
     }
@@ -380,12 +380,6 @@ impl SessionState {
         auth_value: &[u8],
         param: &mut [u8],
     ) -> Result<(), SessionError> {
-        decrypt_response_param(
-            &self.session_key,
-            auth_value,
-            &self.nonce_caller,
-            &self.nonce_tpm,
-            param,
-        )
+        decrypt_response_param(&self.exchange(auth_value), param)
     }
 }

@@ -3,10 +3,9 @@
 
 use core::cell::RefCell;
 
-use trusted_core::Mmio;
+use trusted_core::{ByteMmio, Mmio};
 
 use super::{TpmBackend, TpmSim};
-use crate::mmio::ByteMmio;
 use crate::regs::LOCALITY_WINDOW;
 
 /// The sim's registers as a memory-mapped TIS block: locality L at

@@ -119,6 +119,57 @@ pub fn tools_load(
     tpm2_tool(tcti, dir, &args).map(|_| ())
 }
 
+/// Seals `secret` with `tpm2_create -i` under 0x81000001, `extra` (e.g. a
+/// policy and attributes) added before `-i`, flushes the transient
+/// contexts, and returns the object's TPM2B_PRIVATE and TPM2B_PUBLIC files.
+pub fn tools_create(
+    tcti: &str,
+    dir: &std::path::Path,
+    secret: &[u8],
+    extra: &[&str],
+) -> Result<(Vec<u8>, Vec<u8>), String> {
+    std::fs::write(dir.join("secret.bin"), secret).map_err(|e| e.to_string())?;
+    let mut args = vec!["tpm2_create", "-Q", "-C", "0x81000001"];
+    args.extend(extra);
+    args.extend(["-i", "secret.bin", "-u", "t.pub", "-r", "t.priv"]);
+    tpm2_tool(tcti, dir, &args)?;
+    tpm2_tool(tcti, dir, &["tpm2_flushcontext", "-t"])?;
+    let read = |file: &str| std::fs::read(dir.join(file)).map_err(|e| e.to_string());
+    Ok((read("t.priv")?, read("t.pub")?))
+}
+
+/// Opens `blob` with tpm2-tools in a salted HMAC session of their own
+/// (`tpm2_startauthsession --hmac-session -c 0x81000001` as `s.ctx`):
+/// loads it as `NAME.ctx` and unseals it, both under that session, and
+/// returns the secret. The caller flushes `s.ctx` and the transient
+/// object (a benchmark keeps that out of its timing).
+pub fn tools_unseal_in_hmac_session(
+    tcti: &str,
+    dir: &std::path::Path,
+    blob: &[u8],
+    name: &str,
+) -> Result<Vec<u8>, String> {
+    tpm2_tool(
+        tcti,
+        dir,
+        &[
+            "tpm2_startauthsession",
+            "--hmac-session",
+            "-c",
+            "0x81000001",
+            "-S",
+            "s.ctx",
+        ],
+    )?;
+    tools_load(tcti, dir, blob, name, &["-P", "session:s.ctx"])?;
+    let ctx = format!("{name}.ctx");
+    tpm2_tool(
+        tcti,
+        dir,
+        &["tpm2_unseal", "-c", &ctx, "-p", "session:s.ctx"],
+    )
+}
+
 /// A fresh directory for one test's files.
 pub fn temp_dir(tag: &str) -> std::io::Result<std::path::PathBuf> {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
