@@ -417,13 +417,7 @@ fn clippy_examples() -> Result {
         ));
     }
     let mut jobs: Vec<(&str, Vec<&str>, &[&str])> = Vec::new();
-    let mut targets: Vec<&str> = Vec::new();
-    for run in QEMU_RUNS {
-        if !targets.contains(&run.target) {
-            targets.push(run.target);
-        }
-    }
-    for target in targets {
+    for target in qemu_targets() {
         let mut packages: Vec<&str> = QEMU_RUNS
             .iter()
             .filter(|r| r.target == target)
@@ -541,6 +535,17 @@ struct QemuRun {
     /// Needs a swtpm behind QEMU's `tpm-tis-device` (started and stopped
     /// around the run).
     swtpm: bool,
+}
+
+/// The targets of [`QEMU_RUNS`], each once, in order.
+fn qemu_targets() -> Vec<&'static str> {
+    let mut targets: Vec<&'static str> = Vec::new();
+    for run in QEMU_RUNS {
+        if !targets.contains(&run.target) {
+            targets.push(run.target);
+        }
+    }
+    targets
 }
 
 const QEMU_RUNS: &[QemuRun] = &[

@@ -336,13 +336,7 @@ fn measure_images(mode: &Mode) -> Result<Vec<Artifact>> {
     }
     // The `hw` builds, one cargo run per target (the examples enable the
     // same features of every shared crate, so nothing is unified away).
-    let mut targets: Vec<&'static str> = Vec::new();
-    for run in QEMU_RUNS {
-        if !targets.contains(&run.target) {
-            targets.push(run.target);
-        }
-    }
-    for target in targets {
+    for target in crate::qemu_targets() {
         let mut packages: Vec<&str> = QEMU_RUNS
             .iter()
             .filter(|r| {
