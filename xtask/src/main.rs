@@ -55,9 +55,10 @@ const RUST_SRC: &str = "/usr/lib/rustlib/src/rust/library/core";
 const RUST_LLD: &str = "/usr/bin/rust-lld";
 const APT_LINE: &str = "apt-get install -y rustc-web cargo-web rust-web-src lld-22";
 
-/// Debian packages the tests need: the cross toolchain and its clippy, QEMU, a real TPM
-/// (swtpm) with tpm2-tools for interop, llvm-size for size reports, and
-/// the C cross compiler and make for the C example (`c-imx6ull-dcp`);
+/// Debian packages the tests need: the cross toolchain and its clippy,
+/// QEMU, a real TPM (swtpm) with tpm2-tools for interop, llvm-size for size
+/// reports, and the C cross compiler and make for the C example
+/// (`c-imx6ull-dcp`);
 /// for `interop`: the kernel source and what builds it, x86 QEMU, the
 /// initramfs tools (busybox, keyctl, dmsetup) and python3-cryptography.
 const PACKAGES: [&str; 26] = [
@@ -437,11 +438,11 @@ fn clippy_examples() -> Result {
     for (package, _, flags, _) in size::probes() {
         match jobs
             .iter_mut()
-            .find(|(t, _, f)| *t == "thumbv7em-none-eabihf" && *f == flags)
+            .find(|(t, _, f)| *t == size::THUMB && *f == flags)
         {
             Some((_, packages, _)) if !packages.contains(&package) => packages.push(package),
             Some(_) => {}
-            None => jobs.push(("thumbv7em-none-eabihf", vec![package], flags)),
+            None => jobs.push((size::THUMB, vec![package], flags)),
         }
     }
     for (target, packages, flags) in jobs {

@@ -78,7 +78,7 @@ const BASELINE: &str = "docs/size-baseline.txt";
 /// The one target directory of the examples' builds (shared with `qemu`).
 const TARGET_DIR: &str = "qemu";
 
-const THUMB: &str = "thumbv7em-none-eabihf";
+pub(crate) const THUMB: &str = "thumbv7em-none-eabihf";
 const ARMV7A: &str = "armv7a-none-eabihf";
 const AARCH64: &str = "aarch64-unknown-none";
 /// Every target a probe is built for, in table order: Armv7-A in both
