@@ -1109,9 +1109,13 @@ fn ffi_header(write: bool) -> Result {
 /// to `target/ffi/<target>/<flavour>/` (the features share one cargo
 /// output file); returns that path. `cargo rustc --crate-type staticlib`,
 /// not `cargo build`: with the manifest's `["staticlib", "rlib"]` cargo
-/// silently drops the profile's LTO (cargo#14612).
+/// silently drops the profile's LTO (cargo#14612). With the RustCrypto
+/// size flags of the firmware examples' cargo config, so C firmware links
+/// the same compact back ends as the Rust examples and probes.
 fn ffi_staticlib(target: &str, features: &str, flavour: &str) -> Result<PathBuf> {
     let mut cmd = debian_cargo("ffi");
+    let size_flags = root().join("examples/.cargo/config.toml");
+    cmd.arg("--config").arg(size_flags);
     cmd.args([
         "rustc",
         "--release",
