@@ -9,6 +9,7 @@ use embedded_hal::delay::DelayNs;
 use rand_core::TryCryptoRng;
 use trusted_core::fih::{self, Verdict};
 use trusted_core::kdf::{FieldWidths, kdf_counter_cmac};
+use trusted_core::one_block::DynBlock;
 use trusted_core::{
     DmaRegion, Error, Huk, HukBytes, Key, MAX_BLOB_SIZE, MAX_KEY_SIZE, MIN_KEY_SIZE, Mmio, Result,
     SealedBlob, TrustSource,
@@ -22,8 +23,10 @@ use trusted_core::{debug, warning};
 /// The payload's AES-128-GCM (12-byte IV) with the random blob key (BEK),
 /// every block (H, the tag mask, the counter blocks) an ECB job on the DCP
 /// with the BEK as payload key: the same blobs as software AES, without
-/// linking one. Borrowed, so the cipher's latched error can be read after.
-type BlobGcm<'a, 'd, 'k, M, D, T> = AesGcm<&'a DcpAes<'d, 'k, M, D, T>, U12>;
+/// linking one. Borrowed, so the cipher's latched error can be read after,
+/// and through [`DynBlock`], so the modes are the same code as any other
+/// cipher's in the firmware (the TEE sealer's AES-256).
+type BlobGcm<'a> = AesGcm<DynBlock<'a>, U12>;
 
 /// `DCP_BLOB_VERSION` of Linux `trusted_dcp.c`.
 pub const DCP_BLOB_VERSION: u8 = 1;
@@ -214,13 +217,19 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
         // job is latched by the cipher and turned into an error here; the
         // caller (`seal`) zeroes the blob.
         let aes = DcpAes::new(&mut self.dcp, AesKey::Payload(&bek));
-        let sealed = BlobGcm::from(&aes)
+        let sealed = BlobGcm::from(DynBlock::new(&aes))
             .encrypt_inout_detached(&iv, &[], (&mut *ct).into())
             .map_err(|_| Error::BlobLength)
             .and_then(|tag| {
                 tag_out.copy_from_slice(&tag);
                 // A fresh GCM: H is computed again too.
-                open_back(&BlobGcm::from(&aes), &iv, ct, &tag, key.as_bytes())
+                open_back(
+                    &BlobGcm::from(DynBlock::new(&aes)),
+                    &iv,
+                    ct,
+                    &tag,
+                    key.as_bytes(),
+                )
             });
         aes.finish()?;
         sealed?;
@@ -257,7 +266,8 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs, R: TryCryptoRng> DcpSource<M, D, T, R> {
         // job wins over the GCM's verdict (blocks after it are zeros, so
         // that verdict means nothing) and leaves `out` zeroed.
         let aes = DcpAes::new(&mut self.dcp, AesKey::Payload(&bek));
-        let opened = fih::aead_open_checked(&BlobGcm::from(&aes), &iv, ct, &tag, out);
+        let opened =
+            fih::aead_open_checked(&BlobGcm::from(DynBlock::new(&aes)), &iv, ct, &tag, out);
         let result = aes.finish().map_err(Error::from).and(opened);
         if result.is_err() {
             out.zeroize();

@@ -1,4 +1,5 @@
-//! A block cipher that offers its modes one block at a time, for code size.
+//! A block cipher that offers its modes one block at a time, through one
+//! `dyn` call, for code size.
 //!
 //! RustCrypto's software AES (`aes` 0.9) has two back ends in one: a
 //! single-block bitsliced path on 16-bit words and a batch path that
@@ -6,86 +7,94 @@
 //! counter mode asks for batches, so firmware links both S-box
 //! instantiations, both key-schedule broadcasts and a counter-mode core
 //! unrolled for the batch width: on thumbv7em about 5 KB more than the
-//! single-block path alone. [`OneBlock`] hands the mode a back end whose
+//! single-block path alone. [`DynBlock`] hands the mode a back end whose
 //! batch is one block, so only the single-block path is linked.
+//!
+//! It also hides the cipher's type behind a `dyn` reference, so the modes
+//! (CTR, GCM) are instantiated once for every cipher of a firmware: the
+//! i.MX6ULL image, with the DCP's AES-128 for its blobs and software
+//! AES-256 for the TEE sealer, links one CTR core instead of two.
 //!
 //! The ciphertexts are the same (it is the same cipher); what it costs is
 //! speed on long messages, which does not matter for a 32..128-byte key and
-//! a few blocks of GCM per boot. A hardware cipher (`hal_dcp::DcpAes`)
-//! already works a block at a time and needs no wrapper.
+//! a few blocks of GCM per boot, and an indirect call per block.
 
-use aes_gcm::aead::array::typenum::U1;
+use aes_gcm::aead::array::typenum::{U1, U16};
 use cipher::{
-    Block, BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, InOut,
-    Key, KeyInit, KeySizeUser, ParBlocksSizeUser,
+    BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, InOut,
+    ParBlocksSizeUser,
 };
 
-/// `C`, encrypting one block per call of its back end (see the module
-/// docs). Dropping it drops `C`, so a cipher that wipes its round keys on
-/// drop (`aes` with feature `zeroize`) still does.
+/// A 16-byte block, as the cipher traits hand it over.
+pub type Block16 = cipher::Array<u8, U16>;
+
+/// One block encrypted through a `dyn` call: what [`DynBlock`] needs of a
+/// cipher. Every `BlockCipherEncrypt` with 16-byte blocks has it.
+pub trait EncryptBlock {
+    /// Encrypts `block`'s input into its output.
+    fn encrypt_one(&self, block: InOut<'_, '_, Block16>);
+}
+
+impl<C: BlockCipherEncrypt<BlockSize = U16>> EncryptBlock for C {
+    fn encrypt_one(&self, block: InOut<'_, '_, Block16>) {
+        self.encrypt_block_inout(block);
+    }
+}
+
+/// A borrowed 16-byte block cipher of any type, encrypting one block per
+/// call through its vtable (see the module docs). It holds no key of its
+/// own: the cipher it borrows keeps (and wipes) that.
 ///
 /// ```
 /// use aes_gcm::aead::{AeadInOut, KeyInit};
 /// use aes_gcm::{AesGcm, Nonce};
-/// use trusted_core::one_block::OneBlock;
+/// use trusted_core::one_block::DynBlock;
 ///
-/// type Small = AesGcm<OneBlock<aes::Aes128>, aes_gcm::aead::consts::U12>;
-/// let key = [7u8; 16];
-/// let mut small = *b"same bytes as ever, smaller code";
-/// let mut usual = small;
+/// type AnyGcm<'a> = AesGcm<DynBlock<'a>, aes_gcm::aead::consts::U12>;
+/// let aes = aes::Aes128::new(&[7u8; 16].into());
+/// let mut any = *b"same bytes as ever, smaller code";
+/// let mut usual = any;
 /// let nonce = Nonce::from([1u8; 12]);
-/// let t1 = Small::new(&key.into()).encrypt_inout_detached(&nonce, b"", small.as_mut_slice().into());
-/// let t2 = aes_gcm::Aes128Gcm::new(&key.into())
+/// let t1 = AnyGcm::from(DynBlock::new(&aes))
+///     .encrypt_inout_detached(&nonce, b"", any.as_mut_slice().into());
+/// let t2 = aes_gcm::Aes128Gcm::new(&[7u8; 16].into())
 ///     .encrypt_inout_detached(&nonce, b"", usual.as_mut_slice().into());
-/// assert_eq!((small, t1.unwrap()), (usual, t2.unwrap()));
+/// assert_eq!((any, t1.unwrap()), (usual, t2.unwrap()));
 /// ```
-#[derive(Clone)]
-pub struct OneBlock<C>(C);
+#[derive(Clone, Copy)]
+pub struct DynBlock<'a>(&'a dyn EncryptBlock);
 
-impl<C> OneBlock<C> {
-    /// Wraps `cipher`.
-    pub fn new(cipher: C) -> Self {
+impl<'a> DynBlock<'a> {
+    /// Borrows `cipher`.
+    pub fn new(cipher: &'a dyn EncryptBlock) -> Self {
         Self(cipher)
     }
 }
 
-impl<C: KeySizeUser> KeySizeUser for OneBlock<C> {
-    type KeySize = C::KeySize;
+impl BlockSizeUser for DynBlock<'_> {
+    type BlockSize = U16;
 }
 
-impl<C: KeyInit> KeyInit for OneBlock<C> {
-    fn new(key: &Key<Self>) -> Self {
-        Self(C::new(key))
+impl BlockCipherEncrypt for DynBlock<'_> {
+    fn encrypt_with_backend(&self, f: impl BlockCipherEncClosure<BlockSize = U16>) {
+        f.call(&Backend(self.0));
     }
 }
 
-impl<C: BlockSizeUser> BlockSizeUser for OneBlock<C> {
-    type BlockSize = C::BlockSize;
+/// [`DynBlock`]'s back end: batches of one block, each a `dyn` call.
+struct Backend<'a>(&'a dyn EncryptBlock);
+
+impl BlockSizeUser for Backend<'_> {
+    type BlockSize = U16;
 }
 
-impl<C: BlockCipherEncrypt> BlockCipherEncrypt for OneBlock<C> {
-    fn encrypt_with_backend(&self, f: impl BlockCipherEncClosure<BlockSize = Self::BlockSize>) {
-        f.call(&Backend(&self.0));
-    }
-}
-
-impl<C: zeroize::ZeroizeOnDrop> zeroize::ZeroizeOnDrop for OneBlock<C> {}
-
-/// The back end: batches of one block, each through `C`'s single-block
-/// call.
-struct Backend<'a, C>(&'a C);
-
-impl<C: BlockSizeUser> BlockSizeUser for Backend<'_, C> {
-    type BlockSize = C::BlockSize;
-}
-
-impl<C: BlockSizeUser> ParBlocksSizeUser for Backend<'_, C> {
+impl ParBlocksSizeUser for Backend<'_> {
     type ParBlocksSize = U1;
 }
 
-impl<C: BlockCipherEncrypt> BlockCipherEncBackend for Backend<'_, C> {
-    fn encrypt_block(&self, block: InOut<'_, '_, Block<Self>>) {
-        self.0.encrypt_block_inout(block);
+impl BlockCipherEncBackend for Backend<'_> {
+    fn encrypt_block(&self, block: InOut<'_, '_, Block16>) {
+        self.0.encrypt_one(block);
     }
 }
 
@@ -95,18 +104,22 @@ mod tests {
     use aes_gcm::aead::{AeadInOut, KeyInit};
     use aes_gcm::{AesGcm, Nonce};
     use cipher::BlockCipherEncrypt;
+    use cipher::array::ArraySize;
 
-    use super::OneBlock;
+    use super::DynBlock;
 
     /// Same tags and ciphertexts as the batched cipher for every length
     /// from empty to past the longest key (partial blocks included), and
     /// each opens the other's output.
-    fn same_as_batched<C: BlockCipherEncrypt<BlockSize = cipher::consts::U16> + KeyInit>(
-        key: &[u8],
-    ) {
-        let one = AesGcm::<OneBlock<C>, U12>::new_from_slice(key).unwrap();
-        let batched = AesGcm::<C, U12>::new_from_slice(key).unwrap();
-        let nonce = Nonce::<U12>::from([0x5a; 12]);
+    fn same_as_batched<C, N>(key: &[u8])
+    where
+        C: BlockCipherEncrypt<BlockSize = U16> + KeyInit,
+        N: ArraySize,
+    {
+        let cipher = C::new_from_slice(key).unwrap();
+        let one = AesGcm::<DynBlock<'_>, N>::from(DynBlock::new(&cipher));
+        let batched = AesGcm::<C, N>::new_from_slice(key).unwrap();
+        let nonce = Nonce::<N>::from_fn(|i| 0x5a ^ i as u8);
         for len in 0..=140usize {
             let msg: [u8; 140] = core::array::from_fn(|i| i as u8 ^ len as u8);
             let mut a = msg;
@@ -127,21 +140,13 @@ mod tests {
         }
     }
 
+    /// Both ciphers, with both IV lengths the blob formats use (12: DCP,
+    /// 16: TEE).
     #[test]
-    fn one_block_gcm_matches_batched_aes128_and_aes256() {
-        same_as_batched::<aes::Aes128>(&[0x11; 16]);
-        same_as_batched::<aes::Aes256>(&[0x22; 32]);
-    }
-
-    #[test]
-    fn one_block_gcm_with_16_byte_iv_matches_batched() {
-        let key = [0x33; 32];
-        let one = AesGcm::<OneBlock<aes::Aes256>, U16>::new_from_slice(&key).unwrap();
-        let batched = AesGcm::<aes::Aes256, U16>::new_from_slice(&key).unwrap();
-        let nonce = Nonce::<U16>::from([7; 16]);
-        let (mut a, mut b) = ([0xa5u8; 64], [0xa5u8; 64]);
-        let ta = one.encrypt_inout_detached(&nonce, &[], a.as_mut_slice().into());
-        let tb = batched.encrypt_inout_detached(&nonce, &[], b.as_mut_slice().into());
-        assert_eq!((a, ta.unwrap()), (b, tb.unwrap()));
+    fn dyn_block_gcm_matches_batched_aes128_and_aes256() {
+        same_as_batched::<aes::Aes128, U12>(&[0x11; 16]);
+        same_as_batched::<aes::Aes128, U16>(&[0x11; 16]);
+        same_as_batched::<aes::Aes256, U12>(&[0x22; 32]);
+        same_as_batched::<aes::Aes256, U16>(&[0x22; 32]);
     }
 }

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::fih;
 use crate::huk::{HUK_SUBKEY_MAX_LEN, HukSubkeyUsage, SubkeyDerive, TRUSTED_KEYS_TA_UUID};
 use crate::key::{Key, MAX_BLOB_SIZE, SealedBlob};
-use crate::one_block::OneBlock;
+use crate::one_block::DynBlock;
 use crate::source::TrustSource;
 
 /// Header bytes before the ciphertext.
@@ -36,9 +36,10 @@ pub const TEE_BLOB_OVERHEAD: usize = 33;
 const IV: core::ops::Range<usize> = 1..17;
 const TAG: core::ops::Range<usize> = 17..33;
 
-/// Single-block AES under GCM: the same blobs from less code (see
+/// GCM over a borrowed cipher, one block at a time: the same blobs from
+/// less code, the modes shared with any other cipher of the firmware (see
 /// [`crate::one_block`]).
-type TeeGcm = AesGcm<OneBlock<Aes256>, U16>;
+type TeeGcm<'a> = AesGcm<DynBlock<'a>, U16>;
 
 /// A [`TrustSource`] writing and reading OP-TEE trusted_keys TA blobs with
 /// the TA key from the subkey provider `K` (any [`Huk`](crate::Huk), or a
@@ -85,16 +86,17 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
         &mut self.kdf
     }
 
-    /// The trusted_keys TA key, derived afresh for every operation (OP-TEE
-    /// derives it per call too) and zeroed once the cipher is keyed.
-    fn cipher(&mut self) -> Result<TeeGcm> {
+    /// AES-256 under the trusted_keys TA key, derived afresh for every
+    /// operation (OP-TEE derives it per call too) and zeroed once the
+    /// cipher is keyed; the cipher wipes its round keys when dropped.
+    fn cipher(&mut self) -> Result<Aes256> {
         let mut ta_key = Zeroizing::new([0u8; HUK_SUBKEY_MAX_LEN]);
         self.kdf.derive_subkey(
             HukSubkeyUsage::UniqueTa,
             &TRUSTED_KEYS_TA_UUID,
             ta_key.as_mut(),
         )?;
-        TeeGcm::new_from_slice(ta_key.as_ref()).map_err(|_| Error::KeyLength)
+        Aes256::new_from_slice(ta_key.as_ref()).map_err(|_| Error::KeyLength)
     }
 
     /// Unseals `blob` into `out` and returns the key length. On any error
@@ -121,7 +123,8 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
         // Decrypted in the caller's buffer; the tag is checked, then checked
         // again by encrypting the plaintext back, before it is released
         // (a glitch on one tag comparison meets the other).
-        fih::aead_open_checked(&self.cipher()?, nonce, ct, tag, out)?;
+        let aes = self.cipher()?;
+        fih::aead_open_checked(&TeeGcm::from(DynBlock::new(&aes)), nonce, ct, tag, out)?;
         Ok(n)
     }
 }
@@ -158,7 +161,8 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
         let mut blob = SealedBlob::zeroed(key.len() + TEE_BLOB_OVERHEAD)?;
         let mut iv = [0u8; 16];
         self.rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
-        let cipher = self.cipher()?;
+        let aes = self.cipher()?;
+        let cipher = TeeGcm::from(DynBlock::new(&aes));
         let bytes = blob.as_mut_bytes();
         let (header, body) = bytes
             .split_at_mut_checked(TEE_BLOB_OVERHEAD)
