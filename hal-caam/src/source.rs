@@ -83,6 +83,8 @@ pub struct CaamSource<M, D, T> {
     keymod: Vec<u8, { blobsz::KEYMOD_MAX }>,
     /// [`Verdict::SUCCESS`] only after `allow_insecure` (hazmat).
     insecure_allowed: Verdict,
+    /// `random` draws from RNG4 ([`CaamSource::with_rng4`]).
+    rng4: bool,
     ready: bool,
 }
 
@@ -96,6 +98,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
             caam,
             keymod,
             insecure_allowed: Verdict::FAILURE,
+            rng4: false,
             ready: false,
         }
     }
@@ -116,6 +119,16 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
     #[cfg(feature = "hazmat")]
     pub fn allow_insecure(mut self) -> Self {
         self.insecure_allowed = Verdict::SUCCESS;
+        self
+    }
+
+    /// Serves [`TrustSource::random`] from the CAAM's RNG4 (state handle
+    /// 0, instantiated by `init`) and reports an RNG of its own, so
+    /// `trusted.rng=default` draws new keys there. Linux's CAAM source
+    /// has none and takes keys from the kernel's RNG; firmware on an
+    /// i.MX8M often has no other RNG than RNG4. The blobs do not change.
+    pub fn with_rng4(mut self) -> Self {
+        self.rng4 = true;
         self
     }
 
@@ -143,10 +156,21 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> TrustSource for CaamSource<M, D, T> {
     }
 
     /// Linux's CAAM source has no `get_random`: keys come from the caller's
-    /// RNG. The CAAM RNG is still available as a `rand_core` RNG on
-    /// [`Caam`] for callers that want it.
+    /// RNG, unless [`CaamSource::with_rng4`] chose RNG4. The CAAM RNG is
+    /// also available as a `rand_core` RNG on [`Caam`].
     fn has_rng(&self) -> bool {
-        false
+        self.rng4
+    }
+
+    /// RNG4, after [`CaamSource::with_rng4`] (see [`Caam::random`]).
+    fn random(&mut self, out: &mut [u8]) -> Result<()> {
+        if !self.rng4 {
+            return Err(Error::Unsupported(
+                "CAAM source without with_rng4(): keys come from the caller's RNG",
+            ));
+        }
+        self.prepare()?;
+        Ok(self.caam.random(out)?)
     }
 
     /// Resets and sets up the job ring, reports [`Error::NoDevice`] when the

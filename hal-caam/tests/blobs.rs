@@ -179,6 +179,28 @@ fn no_blob_protocol_is_no_device() {
     assert!(!source.has_rng());
 }
 
+/// Linux's source has no RNG; `with_rng4` serves `random` from RNG4 and
+/// says so, and the blobs it makes open with the plain source.
+#[test]
+fn with_rng4_draws_from_rng4_and_seals_the_same_blobs() {
+    let (mut plain, _) = source_with(SimConfig::secure(OTPMK));
+    let mut out = [0u8; 48];
+    assert!(matches!(plain.random(&mut out), Err(Error::Unsupported(_))));
+    assert_eq!(out, [0; 48]);
+
+    let (source, _) = source_with(SimConfig::secure(OTPMK));
+    let mut source = source.with_rng4();
+    assert!(source.has_rng());
+    source.random(&mut out).unwrap();
+    let mut more = [0u8; 48];
+    source.random(&mut more).unwrap();
+    assert!(out != [0; 48] && more != out);
+
+    let key = key(32, 9);
+    let blob = source.seal(&key, "").unwrap();
+    assert_eq!(plain.unseal(blob.as_bytes(), "").unwrap(), key);
+}
+
 #[test]
 fn sixty_four_bit_pointer_mode_round_trips_above_4_gib() {
     let mut cfg = config();

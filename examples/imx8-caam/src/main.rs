@@ -5,7 +5,7 @@
 //!    `SECURE_KEY`). Linux's CAAM source has no RNG of its own and takes
 //!    keys from the kernel's; firmware on an i.MX8M has no RNG but the
 //!    CAAM's RNG4, so the new key is drawn there, through the source
-//!    (`CaamWithRng4`, `RngChoice::Source`).
+//!    (`CaamSource::with_rng4`, `RngChoice::Source`).
 //! 2. Linux `trusted.source=tee` blob over OP-TEE's CAAM HUK (the first 16
 //!    bytes of the master key verification blob, `CaamHuk`), with the CAAM's
 //!    RNG4 as the sealer's RNG (key and IV).
@@ -28,7 +28,7 @@ use board_rt::{boot_flow, dma_buffer, finish, step};
 use hal_caam::{Caam, CaamHuk, CaamSource, Config, HukOptions};
 use trusted_core::flow::{FlowOptions, NoCallerRng};
 use trusted_core::tee::TeeSealer;
-use trusted_core::{Error, Key, NoCache, RngChoice, SealedBlob, StaticDma, TrustSource};
+use trusted_core::{Error, NoCache, RngChoice, StaticDma};
 
 #[cfg(feature = "sim")]
 mod board {
@@ -109,47 +109,13 @@ fn caam() -> Result<CaamDriver, Error> {
     Ok(Caam::new(mmio, dma, board::delay(), Config::new(0))?)
 }
 
-/// `CaamSource` with the CAAM's RNG4 as its `random` (state handle 0,
-/// instantiated by `CaamSource::init`): the one RNG of this firmware.
-struct CaamWithRng4(CaamSource<board::Mmio, StaticDma, board::Delay>);
-
-impl TrustSource for CaamWithRng4 {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-
-    fn migratable(&self) -> bool {
-        self.0.migratable()
-    }
-
-    fn has_rng(&self) -> bool {
-        true
-    }
-
-    fn init(&mut self) -> Result<(), Error> {
-        self.0.init()
-    }
-
-    fn random(&mut self, out: &mut [u8]) -> Result<(), Error> {
-        Ok(self.0.driver_mut().random(out)?)
-    }
-
-    fn seal(&mut self, key: &Key, options: &str) -> Result<SealedBlob, Error> {
-        self.0.seal(key, options)
-    }
-
-    fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key, Error> {
-        self.0.unseal(blob, options)
-    }
-}
-
 #[unsafe(no_mangle)]
 extern "C" fn main() -> ! {
     step!("imx8-caam: i.MX8M CAAM, ", board::NAME);
 
     step!("== Linux trusted_caam blob (CaamSource, key from RNG4) ==");
     let caam_result = boot_flow(
-        || Ok(CaamWithRng4(CaamSource::new(caam()?))),
+        || Ok(CaamSource::new(caam()?).with_rng4()),
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),
     );
