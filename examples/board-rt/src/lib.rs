@@ -86,24 +86,18 @@ where
     S: TrustSource,
     R: TryCryptoRng + ?Sized,
 {
-    let layout = StoreLayout::compact::<RamFlash>(0);
-    let mut store = BlobStore::new(RamFlash::default(), layout)?;
     let mut source = boot().and_then(init).map_err(FlowError::Source)?;
 
     #[cfg(not(feature = "meter"))]
     {
-        let scrub = options.scrub_stack(SCRUB_STACK);
         // Through `dyn`: every source of an example shares one flow.
-        let dyn_source: &mut dyn TrustSource = &mut source;
-        let (_key, path) =
-            trusted_core::flow::provision_or_unseal(dyn_source, &mut store, key_rng, &scrub)?;
-        step!("boot: ", source.name(), ": ", path.as_str());
-        let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
-        Ok(stored.blob.len())
+        boot_once(&mut source, key_rng, options)
     }
 
     #[cfg(feature = "meter")]
     {
+        let layout = StoreLayout::compact::<RamFlash>(0);
+        let mut store = BlobStore::new(RamFlash::default(), layout)?;
         let (key, path, first) = stack::measured_boot(&mut source, &mut store, key_rng, options)?;
         step!("boot 1: ", source.name(), ": ", path.as_str());
         drop(source);
@@ -124,6 +118,24 @@ where
         stack::check_residue(&mut source, &mut store, key_rng, options, &second)?;
         Ok(stored.blob.len())
     }
+}
+
+/// One boot of the `hw` builds, the same code for every source: the flow
+/// on a fresh store, then the stored blob's length.
+#[cfg(not(feature = "meter"))]
+fn boot_once<R: TryCryptoRng + ?Sized>(
+    source: &mut dyn TrustSource,
+    key_rng: &mut R,
+    options: &FlowOptions<'_>,
+) -> Result<usize, FlowError> {
+    let layout = StoreLayout::compact::<RamFlash>(0);
+    let mut store = BlobStore::new(RamFlash::default(), layout)?;
+    let scrub = options.scrub_stack(SCRUB_STACK);
+    let (_key, path) =
+        trusted_core::flow::provision_or_unseal(source, &mut store, key_rng, &scrub)?;
+    step!("boot: ", source.name(), ": ", path.as_str());
+    let stored = store.read(source.name())?.ok_or(FlowError::NothingStored)?;
+    Ok(stored.blob.len())
 }
 
 /// Stack the flow scrubs ([`FlowOptions::scrub_stack`]) where it does:
