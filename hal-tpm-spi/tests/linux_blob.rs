@@ -61,7 +61,9 @@ impl LinuxTpm {
             .map_err(|e| format!("{e}: {}", hal_tpm_spi::sim::swtpm::INSTALL_HINT))?;
         let tpm = Self { child, dir, port };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", ctrl)).is_err() {
+        // The command port, as `SwtpmProcess::start` waits: swtpm may
+        // listen on its control port before it does on this one.
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
                 return Err("swtpm did not start within 10 s".into());
             }
