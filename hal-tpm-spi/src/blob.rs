@@ -18,10 +18,9 @@
 //! A blob that does not decode is the pre-5.13 raw format
 //! `TPM2B_PRIVATE ‖ TPM2B_PUBLIC [‖ creation data]`, as Linux decides.
 
-use der::asn1::{ContextSpecific, ObjectIdentifier, OctetStringRef};
+use der::asn1::{AnyRef, ObjectIdentifier};
 use der::{
-    Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, SliceReader, Tag,
-    TagMode, TagNumber, Writer,
+    Decode, Encode, Header, Length, Reader, SliceReader, SliceWriter, Tag, TagNumber, Writer,
 };
 
 use crate::marshal::Reader as TpmReader;
@@ -64,76 +63,6 @@ impl TpmKeyBlob<'_> {
     }
 }
 
-/// BOOLEAN TRUE as Linux writes it (0x01); any non-zero byte decodes true.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct LinuxBool(bool);
-
-impl<'a> DecodeValue<'a> for LinuxBool {
-    type Error = der::Error;
-    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
-        if header.length() != Length::ONE {
-            return Err(reader.error(der::ErrorKind::Length { tag: Tag::Boolean }));
-        }
-        Ok(LinuxBool(reader.read_byte()? != 0))
-    }
-}
-
-impl EncodeValue for LinuxBool {
-    fn value_len(&self) -> der::Result<Length> {
-        Ok(Length::ONE)
-    }
-    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
-        writer.write_byte(u8::from(self.0))
-    }
-}
-
-impl FixedTag for LinuxBool {
-    const TAG: Tag = Tag::Boolean;
-}
-
-struct TpmKeyEnc<'a> {
-    empty_auth: bool,
-    parent: u32,
-    public: &'a OctetStringRef,
-    private: &'a OctetStringRef,
-}
-
-impl TpmKeyEnc<'_> {
-    fn empty_auth_field(&self) -> Option<ContextSpecific<LinuxBool>> {
-        self.empty_auth.then_some(ContextSpecific {
-            tag_number: TagNumber(0),
-            tag_mode: TagMode::Explicit,
-            value: LinuxBool(true),
-        })
-    }
-}
-
-impl EncodeValue for TpmKeyEnc<'_> {
-    fn value_len(&self) -> der::Result<Length> {
-        let mut len = TPM_SEALED_DATA_OID.encoded_len()?;
-        if let Some(f) = self.empty_auth_field() {
-            len = (len + f.encoded_len()?)?;
-        }
-        len = (len + self.parent.encoded_len()?)?;
-        len = (len + self.public.encoded_len()?)?;
-        len + self.private.encoded_len()?
-    }
-
-    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
-        TPM_SEALED_DATA_OID.encode(writer)?;
-        if let Some(f) = self.empty_auth_field() {
-            f.encode(writer)?;
-        }
-        self.parent.encode(writer)?;
-        self.public.encode(writer)?;
-        self.private.encode(writer)
-    }
-}
-
-impl FixedTag for TpmKeyEnc<'_> {
-    const TAG: Tag = Tag::Sequence;
-}
-
 /// Encodes a blob from the `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` that TPM2_Create
 /// returned, exactly as Linux `tpm2_key_encode`; returns the length written
 /// into `out`.
@@ -148,43 +77,135 @@ pub fn encode(
     let mut r = TpmReader::new(private_public);
     let private = r.tpm2b_with_size("priv").map_err(|_| bad)?;
     let public = r.tpm2b_with_size("pub").map_err(|_| bad)?;
-    let enc = TpmKeyEnc {
-        empty_auth,
-        parent,
-        public: OctetStringRef::new(public).map_err(|_| bad)?,
-        private: OctetStringRef::new(private).map_err(|_| bad)?,
-    };
-    enc.encode_to_slice(out)
-        .map(<[u8]>::len)
-        .map_err(|_| trusted_core::Error::BlobLength)
+    encode_der(parent, empty_auth, public, private, out).ok_or(trusted_core::Error::BlobLength)
+}
+
+/// The `TPMKey` SEQUENCE into `out`: its fields first, from the start of
+/// `out`, then moved up behind the SEQUENCE header once their length is
+/// known (so no length is computed twice). Every header and the INTEGER
+/// are der's; the fields are written by one path, [`put`]. `None` if
+/// `out` is too small (the one way this fails).
+#[inline(never)]
+fn encode_der(
+    parent: u32,
+    empty_auth: bool,
+    public: &[u8],
+    private: &[u8],
+    out: &mut [u8],
+) -> Option<usize> {
+    let mut w = SliceWriter::new(out);
+    put(
+        &mut w,
+        Tag::ObjectIdentifier,
+        TPM_SEALED_DATA_OID.as_bytes(),
+    )?;
+    if empty_auth {
+        // [0] EXPLICIT BOOLEAN TRUE, written 0x01 as Linux writes it.
+        let mut boolean = [0u8; 3];
+        let mut b = SliceWriter::new(&mut boolean);
+        put(&mut b, Tag::Boolean, &[1])?;
+        put(&mut w, EMPTY_AUTH, b.finish().ok()?)?;
+    }
+    parent.encode(&mut w).ok()?;
+    put(&mut w, Tag::OctetString, public)?;
+    put(&mut w, Tag::OctetString, private)?;
+    let fields = w.finish().ok()?.len();
+    // The SEQUENCE header: its tag and a length of at most 1 + 4 bytes.
+    let mut header = [0u8; 6];
+    let mut h = SliceWriter::new(&mut header);
+    head(&mut h, Tag::Sequence, fields)?;
+    let header = h.finish().ok()?;
+    let total = header.len().checked_add(fields)?;
+    let blob = out.get_mut(..total)?;
+    blob.copy_within(..fields, header.len());
+    let (front, _) = blob.split_at_mut(header.len());
+    front.copy_from_slice(header);
+    Some(total)
+}
+
+/// One TLV: [`head`] for `value`, then `value`. Out of line: the one
+/// path every field of the blob takes.
+#[inline(never)]
+fn put(w: &mut SliceWriter<'_>, tag: Tag, value: &[u8]) -> Option<()> {
+    head(w, tag, value.len())?;
+    w.write(value).ok()
+}
+
+/// der's header (identifier and length octets) of a `len`-byte value.
+fn head(w: &mut SliceWriter<'_>, tag: Tag, len: usize) -> Option<()> {
+    Header::new(tag, Length::try_from(len).ok()?).encode(w).ok()
 }
 
 /// Decodes the DER `TPMKey`; `None` if it is not one (then Linux treats
 /// the bytes as the old format).
+///
+/// Each field has one possible tag, so each goes through [`tlv`] (that
+/// tag's identifier octet as der encodes it, der's length rules) and is
+/// read as a borrowed slice: the OID is compared as its encoded bytes, the
+/// INTEGER is der's `u32`. No generic tag or OID parser is linked, and
+/// what decodes is exactly what der's typed decoders (`sequence`,
+/// `ObjectIdentifier`, `context_specific`, `u32`, `&OctetStringRef`)
+/// accept: a primitive `[0]`, or a BOOLEAN that is not one byte, fails.
 pub fn decode_der(blob: &[u8]) -> Option<TpmKeyBlob<'_>> {
-    let mut reader = SliceReader::new(blob).ok()?;
-    let result = reader
-        .sequence(|r: &mut SliceReader<'_>| {
-            let oid = ObjectIdentifier::decode(r)?;
-            if oid != TPM_SEALED_DATA_OID {
-                return Err(der::Error::from(der::ErrorKind::OidUnknown { oid }));
-            }
-            let empty_auth = r.context_specific::<LinuxBool>(TagNumber(0), TagMode::Explicit)?;
-            let parent = u32::decode(r)?;
-            let public = <&OctetStringRef>::decode(r)?;
-            let private = <&OctetStringRef>::decode(r)?;
-            Ok::<_, der::Error>((empty_auth, parent, public.as_bytes(), private.as_bytes()))
-        })
+    let mut outer = SliceReader::new(blob).ok()?;
+    let sequence = tlv(&mut outer, Tag::Sequence)?;
+    outer.finish().ok()?;
+    let mut r = SliceReader::new(sequence).ok()?;
+    if tlv(&mut r, Tag::ObjectIdentifier)? != TPM_SEALED_DATA_OID.as_bytes() {
+        return None;
+    }
+    // emptyAuth is OPTIONAL: read ahead; if no whole [0] is there, the
+    // INTEGER below meets whatever is (a broken [0] fails there, as it
+    // fails der's optional field decoder).
+    let mut ahead = r.clone();
+    let empty_auth = match tlv(&mut ahead, EMPTY_AUTH) {
+        Some(explicit) => {
+            r = ahead;
+            let mut inner = SliceReader::new(explicit).ok()?;
+            let value = match tlv(&mut inner, Tag::Boolean)? {
+                [b] => *b != 0,
+                _ => return None,
+            };
+            inner.finish().ok()?;
+            value
+        }
+        None => false,
+    };
+    let parent = AnyRef::new(Tag::Integer, tlv(&mut r, Tag::Integer)?)
+        .ok()?
+        .decode_as::<u32>()
         .ok()?;
-    reader.finish().ok()?;
-    let (empty_auth, parent, public, private) = result;
+    let public = tlv(&mut r, Tag::OctetString)?;
+    let private = tlv(&mut r, Tag::OctetString)?;
+    r.finish().ok()?;
     Some(TpmKeyBlob {
-        empty_auth: empty_auth.is_some_and(|b| b.0),
+        empty_auth,
         parent: Some(parent),
         private,
         public,
         old_format: false,
     })
+}
+
+/// emptyAuth's tag: `[0]` EXPLICIT (so constructed).
+const EMPTY_AUTH: Tag = Tag::ContextSpecific {
+    constructed: true,
+    number: TagNumber(0),
+};
+
+/// The value of the next TLV, which must have `tag`, borrowed from the
+/// input. The identifier octet must be the one der encodes for `tag` (all
+/// tags here are one octet), the length is der's (definite, minimal).
+/// Out of line: the one path every field of the blob takes.
+#[inline(never)]
+fn tlv<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Option<&'a [u8]> {
+    let mut id = [0u8; 1];
+    tag.encode(&mut SliceWriter::new(&mut id)).ok()?;
+    if r.read_byte().ok()? != id[0] {
+        return None;
+    }
+    let length = Length::decode(r).ok()?;
+    r.read_slice(length).ok()
 }
 
 /// Decodes a blob as Linux `tpm2_load_cmd` does: the DER format, else the

@@ -155,6 +155,10 @@ impl<T: Transport> Tpm<T> {
     /// unique) under `parent`, built as Linux `tpm2_seal_trusted` does.
     /// Writes `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` (sizes included: what Linux
     /// stores and TPM2_Load takes) into `out` and returns the length.
+    ///
+    /// Out of line: the source calls it from its salted and its password
+    /// path, and inlined into seal it only adds to that frame's spills.
+    #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     pub fn create_sealed(
         &mut self,

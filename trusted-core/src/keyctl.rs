@@ -96,7 +96,7 @@ impl<'a> Payload<'a> {
                     return reject("new needs a key length");
                 };
                 let (len, rest) = strsep(rest);
-                let key_len = kstrtol(len, 10)
+                let key_len = kstrtol(len.as_bytes(), 10)
                     .map_err(|_| Error::Payload("key length is not a decimal number"))?;
                 if key_len < MIN_KEY_SIZE as i64 || key_len > MAX_KEY_SIZE as i64 {
                     return reject("key length must be 32..=128");
@@ -246,8 +246,8 @@ impl HashAlgo {
         }
     }
 
-    fn from_name(name: &str) -> Option<Self> {
-        HASHES.iter().find(|h| h.1 == name).map(|h| h.0)
+    fn from_name(name: &[u8]) -> Option<Self> {
+        HASHES.iter().find(|h| h.1.as_bytes() == name).map(|h| h.0)
     }
 }
 
@@ -350,13 +350,18 @@ const OPTS: [(Opt, &str); 9] = [
 
 impl TpmOptions {
     /// Parses TPM 2.0 option tokens separated by spaces or tabs.
+    ///
+    /// Tokens and values are taken as bytes: every character the grammar
+    /// knows is ASCII, so this splits and matches as `str` methods would,
+    /// without their UTF-8 decoding.
     pub fn parse(text: &str) -> Result<Self> {
         let mut o = Self::default();
-        for token in text.split([' ', '\t']).filter(|t| !t.is_empty()) {
+        let separator = |b: &u8| *b == b' ' || *b == b'\t';
+        for token in text.as_bytes().split(separator).filter(|t| !t.is_empty()) {
             // match_token's "%s" needs at least one character after '='.
             let Some((opt, value)) = OPTS
                 .iter()
-                .find_map(|(opt, prefix)| token.strip_prefix(prefix).map(|v| (*opt, v)))
+                .find_map(|(opt, prefix)| Some((*opt, token.strip_prefix(prefix.as_bytes())?)))
                 .filter(|(_, v)| !v.is_empty())
             else {
                 return reject("unknown TPM option");
@@ -371,7 +376,7 @@ impl TpmOptions {
         Ok(o)
     }
 
-    fn apply(&mut self, opt: Opt, value: &str) -> Result<()> {
+    fn apply(&mut self, opt: Opt, value: &[u8]) -> Result<()> {
         match opt {
             Opt::PcrInfo => {
                 let len = value.len() / 2;
@@ -390,7 +395,7 @@ impl TpmOptions {
                 if value.len() != 2 * AUTH_SIZE {
                     return reject("keyauth must be 40 hex digits");
                 }
-                hex_decode(value.as_bytes(), &mut self.keyauth)
+                hex_decode(value, &mut self.keyauth)
                     .map_err(|_| Error::Payload("keyauth is not hex"))?;
                 self.keyauth_set = true;
             }
@@ -402,13 +407,13 @@ impl TpmOptions {
                         hex_vec(value, AUTH_SIZE).ok_or(Error::Payload("blobauth is not hex"))?;
                     self.blobauth_hex = true;
                 } else {
-                    self.blobauth = Vec::from_slice(value.as_bytes()).map_err(|_| {
+                    self.blobauth = Vec::from_slice(value).map_err(|_| {
                         Error::Payload("blobauth password longer than 20 characters")
                     })?;
                     self.blobauth_hex = false;
                 }
             }
-            Opt::Migratable => match value.as_bytes().first() {
+            Opt::Migratable => match value.first() {
                 // Linux looks at the first character only.
                 Some(b'0') => self.migratable = false,
                 Some(b'1') => {}
@@ -513,35 +518,38 @@ impl fmt::Display for TpmOptions {
 }
 
 /// Kernel `hex2bin` of the first `2 * len` digits of `value`.
-fn hex_vec<const N: usize>(value: &str, len: usize) -> Option<Vec<u8, N>> {
+fn hex_vec<const N: usize>(value: &[u8], len: usize) -> Option<Vec<u8, N>> {
     let mut out = Vec::new();
     out.resize(len, 0).ok()?;
-    hex_decode(value.as_bytes().get(..2 * len)?, &mut out).ok()?;
+    hex_decode(value.get(..2 * len)?, &mut out).ok()?;
     Some(out)
 }
 
 /// Kernel `kstrtoull` limited to `max`: optional `+`, `0x` prefix for base
 /// 16, at least one digit, optional single trailing newline.
-fn kstrtoull(s: &str, base: u32, max: u64) -> Result<u64> {
-    parse_unsigned(s.strip_prefix('+').unwrap_or(s), base, max)
+fn kstrtoull(s: &[u8], base: u32, max: u64) -> Result<u64> {
+    parse_unsigned(s.strip_prefix(b"+").unwrap_or(s), base, max)
 }
 
-/// Kernel `_kstrtoull`: like [`kstrtoull`] without the `+`.
-fn parse_unsigned(s: &str, base: u32, max: u64) -> Result<u64> {
+/// Kernel `_kstrtoull`: like [`kstrtoull`] without the `+`. Bytes, as
+/// the kernel reads them: a byte of a non-ASCII character is no digit.
+fn parse_unsigned(s: &[u8], base: u32, max: u64) -> Result<u64> {
     let s = if base == 16 {
-        s.strip_prefix("0x")
-            .or_else(|| s.strip_prefix("0X"))
+        s.strip_prefix(b"0x")
+            .or_else(|| s.strip_prefix(b"0X"))
             .unwrap_or(s)
     } else {
         s
     };
-    let s = s.strip_suffix('\n').unwrap_or(s);
+    let s = s.strip_suffix(b"\n").unwrap_or(s);
     if s.is_empty() {
         return Err(Error::Payload("empty number"));
     }
     let mut value: u64 = 0;
-    for c in s.chars() {
-        let digit = c.to_digit(base).ok_or(Error::Payload("bad digit"))?;
+    for &c in s {
+        let digit = char::from(c)
+            .to_digit(base)
+            .ok_or(Error::Payload("bad digit"))?;
         value = value
             .checked_mul(u64::from(base))
             .and_then(|v| v.checked_add(u64::from(digit)))
@@ -552,13 +560,13 @@ fn parse_unsigned(s: &str, base: u32, max: u64) -> Result<u64> {
 }
 
 /// Kernel `kstrtoul` with a 32-bit `unsigned long`.
-fn kstrtoul(s: &str, base: u32) -> Result<u32> {
+fn kstrtoul(s: &[u8], base: u32) -> Result<u32> {
     kstrtoull(s, base, u64::from(u32::MAX)).map(|v| v as u32)
 }
 
 /// Kernel `kstrtol` with a 64-bit range (only used for `new N`).
-fn kstrtol(s: &str, base: u32) -> Result<i64> {
-    match s.strip_prefix('-') {
+fn kstrtol(s: &[u8], base: u32) -> Result<i64> {
+    match s.strip_prefix(b"-") {
         Some(rest) => {
             parse_unsigned(rest, base, i64::MAX as u64 + 1).map(|v| (v as i64).wrapping_neg())
         }
