@@ -247,22 +247,37 @@ where
     R: TryCryptoRng + ?Sized,
 {
     crate::scrub::after(options.scrub_stack, || {
-        if let Some(stored) = store.read(source.name())? {
-            let key = source
-                .unseal(stored.blob.as_bytes(), options.options)
-                .map_err(FlowError::Source)?;
-            crate::debug!("flow: unsealed #{=u32}", stored.seq);
-            let path = if stored.fell_back {
-                Path::UnsealedFallback
-            } else {
-                Path::Unsealed
-            };
-            return Ok((key, path));
+        // Results are matched by reference and keys built inside the `Ok`
+        // they are returned in: moving a blob or a key out of a `Result`
+        // and back into another costs a copy at every step.
+        let mut out = match &store.read(source.name()) {
+            Err(e) => return Err(FlowError::Store(*e)),
+            Ok(Some(stored)) => {
+                let path = if stored.fell_back {
+                    Path::UnsealedFallback
+                } else {
+                    Path::Unsealed
+                };
+                return match source.unseal(stored.blob.as_bytes(), options.options) {
+                    Ok(key) => {
+                        crate::debug!("flow: unsealed #{=u32}", stored.seq);
+                        Ok((key, path))
+                    }
+                    Err(e) => Err(FlowError::Source(e)),
+                };
+            }
+            Ok(None) => {
+                crate::debug!("flow: key store empty, provisioning");
+                new_key(source, key_rng, options).map(|key| (key, Path::Provisioned))
+            }
+        };
+        if let Ok((key, _)) = &out
+            && let Err(e) = store_proven(source, store, key, options.options)
+        {
+            // Replacing the `Ok` drops, and so zeroes, the key.
+            out = Err(e);
         }
-        crate::debug!("flow: key store empty, provisioning");
-        let key = new_key(source, key_rng, options)?;
-        store_proven(source, store, &key, options.options)?;
-        Ok((key, Path::Provisioned))
+        out
     })
 }
 
@@ -354,20 +369,26 @@ where
     S: TrustSource + ?Sized,
     F: NorFlash,
 {
-    let blob = source.seal(key, seal_options).map_err(FlowError::Source)?;
+    let blob = source.seal(key, seal_options);
+    let blob = blob.as_ref().map_err(|e| FlowError::Source(*e))?;
     let pending = store.stage(source.name(), blob.as_bytes())?;
-    let stored = store.read_pending(&pending)?;
-    let proof = source
-        .unseal(stored.as_bytes(), seal_options)
-        .map_err(FlowError::Source)?;
+    let stored = store.read_pending(&pending);
+    let stored = stored.as_ref().map_err(|e| FlowError::Store(*e))?;
+    let proof = source.unseal(stored.as_bytes(), seal_options);
+    let proof = proof.as_ref().map_err(|e| FlowError::Source(*e))?;
     if !bool::from(proof.ct_eq(key)) || stored != blob {
         crate::warning!("flow: stored blob does not unseal to its key; not committed");
         return Err(FlowError::ProofFailed);
     }
     let seq = store.commit(pending)?;
-    let current = store.read(source.name())?.ok_or(StoreError::NotStaged)?;
+    let current = store.read(source.name());
+    let current = match &current {
+        Ok(Some(current)) => current,
+        Ok(None) => return Err(FlowError::Store(StoreError::NotStaged)),
+        Err(e) => return Err(FlowError::Store(*e)),
+    };
     // Checked again, in the other sense, right before the key is handed out.
-    if current.seq != seq || current.blob != blob || bool::from(proof.ct_ne(key)) {
+    if current.seq != seq || current.blob != *blob || bool::from(proof.ct_ne(key)) {
         return Err(FlowError::Store(StoreError::NotStaged));
     }
     crate::debug!("flow: blob #{=u32} committed and proven", seq);

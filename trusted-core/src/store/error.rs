@@ -116,6 +116,26 @@ impl From<StoreError> for Error {
     }
 }
 
-pub(super) fn flash_error<E: NorFlashError>(e: E) -> StoreError {
-    StoreError::Flash(e.kind())
+/// What the store's own reads, programs and erases fail with: one byte
+/// wide, so `?` on them is a register test (a [`StoreError`] comes back
+/// through memory). It becomes a `StoreError` where it leaves them.
+#[derive(Clone, Copy)]
+pub(super) enum Fault {
+    /// The flash refused; its kind is kept.
+    Flash(NorFlashErrorKind),
+    /// A staging window that cannot be ([`STAGING`]).
+    Staging,
+}
+
+impl From<Fault> for StoreError {
+    fn from(fault: Fault) -> Self {
+        match fault {
+            Fault::Flash(kind) => StoreError::Flash(kind),
+            Fault::Staging => STAGING,
+        }
+    }
+}
+
+pub(super) fn flash_error<E: NorFlashError>(e: E) -> Fault {
+    Fault::Flash(e.kind())
 }

@@ -140,15 +140,14 @@ pub(super) fn crc_of(header: &[u8; HEADER_LEN], blob: &[u8]) -> u32 {
     digest.finalize()
 }
 
-/// The slot image after the commit unit: header, blob, then `0xFF` padding
-/// (programming `0xFF` leaves erased bits as they are).
-pub(super) fn image_bytes<'a>(
-    header: &'a [u8; HEADER_LEN],
-    blob: &'a [u8],
-) -> impl Iterator<Item = u8> + 'a {
-    header
-        .iter()
-        .chain(blob)
-        .copied()
-        .chain(core::iter::repeat(0xff))
+/// Byte `i` of the slot image after the commit unit: header, blob, then
+/// `0xFF` padding (programming `0xFF` leaves erased bits as they are).
+/// Out of line: the write and the read-back compare share it.
+#[inline(never)]
+pub(super) fn image_at(header: &[u8; HEADER_LEN], blob: &[u8], i: usize) -> u8 {
+    let byte = match i.checked_sub(HEADER_LEN) {
+        None => header.get(i),
+        Some(j) => blob.get(j),
+    };
+    byte.copied().unwrap_or(0xff)
 }

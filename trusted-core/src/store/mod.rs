@@ -75,8 +75,8 @@ pub use error::StoreError;
 pub use format::{COMMIT_MARK, FORMAT_VERSION, HEADER_LEN, MAGIC, SOURCE_NAME_LEN, SourceName};
 pub use slot::{Pending, Slot, SlotInfo, SlotState, StoreLayout, Stored};
 
-use error::{STAGING, flash_error};
-use format::{crc_of, encode_header, image_bytes};
+use error::{Fault, flash_error};
+use format::{OFF_CRC, array, encode_header, image_at};
 use read::Commit;
 use slot::{commit_len, round_up};
 
@@ -158,7 +158,17 @@ impl<F: NorFlash> BlobStore<F> {
 
     /// What each slot holds, `[A, B]`.
     pub fn status(&mut self) -> Result<[SlotState; 2], StoreError> {
-        Ok([self.inspect(Slot::A)?, self.inspect(Slot::B)?])
+        let mut states = [SlotState::Erased; 2];
+        self.inspect_both(&mut states)?;
+        Ok(states)
+    }
+
+    /// [`BlobStore::status`] into the caller's array: `read` and `stage`
+    /// test a one-byte error instead of moving a result out.
+    fn inspect_both(&mut self, states: &mut [SlotState; 2]) -> Result<(), Fault> {
+        let [a, b] = states;
+        self.inspect(Slot::A, a)?;
+        self.inspect(Slot::B, b)
     }
 
     /// The current blob of trust source `source`: the newest committed slot
@@ -171,22 +181,26 @@ impl<F: NorFlash> BlobStore<F> {
     /// [`StoreError::OnlyCopyCorrupt`] when committed data exists but none
     /// verifies.
     pub fn read(&mut self, source: &str) -> Result<Option<Stored>, StoreError> {
-        let states = self.status()?;
+        let name = SourceName::new(source);
+        let mut states = [SlotState::Erased; 2];
+        self.inspect_both(&mut states)?;
         let mut bad = states.iter().filter(|s| s.is_corrupt()).count();
-        for slot in newest_first(&states) {
-            let state = slot_state(&states, slot);
-            if let SlotState::Future { version, .. } = state {
-                return Err(StoreError::FutureVersion(version));
-            }
-            let SlotState::Valid(info) = state else {
-                continue;
+        let newest = newest(&states);
+        for slot in [newest, newest.other()] {
+            let info = match slot_state(&states, slot) {
+                SlotState::Future { version, .. } => {
+                    return Err(StoreError::FutureVersion(*version));
+                }
+                SlotState::Valid(info) => info,
+                // Does not count (erased, uncommitted, corrupt).
+                _ => continue,
             };
-            if SourceName::new(source) != Some(info.source) {
+            if name != Some(info.source) {
                 return Err(StoreError::WrongSource {
                     stored: info.source,
                 });
             }
-            match self.load(slot, &info) {
+            match self.load(slot, info) {
                 Ok(blob) => {
                     crate::debug!("key store: current blob in slot {=str}", slot.name());
                     return Ok(Some(Stored {
@@ -221,26 +235,23 @@ impl<F: NorFlash> BlobStore<F> {
         if blob.is_empty() || blob.len() > MAX_BLOB_SIZE {
             return Err(StoreError::BlobLength(blob.len()));
         }
-        let states = self.status()?;
-        let (slot, seq) = match newest_first(&states).next() {
-            Some(newest) => match slot_state(&states, newest) {
-                SlotState::Future { version, .. } => {
-                    return Err(StoreError::FutureVersion(version));
-                }
-                state => {
-                    let seq = state.ordered_seq().unwrap_or(0);
-                    let seq = seq.checked_add(1).ok_or(StoreError::SequenceExhausted)?;
-                    (newest.other(), seq)
-                }
-            },
-            None => match states.iter().filter(|s| s.is_corrupt()).count() {
+        let mut states = [SlotState::Erased; 2];
+        self.inspect_both(&mut states)?;
+        let newest = newest(&states);
+        let (slot, seq) = match slot_state(&states, newest) {
+            SlotState::Future { version, .. } => return Err(StoreError::FutureVersion(*version)),
+            SlotState::Valid(info) => {
+                let seq = info.seq.checked_add(1);
+                (newest.other(), seq.ok_or(StoreError::SequenceExhausted)?)
+            }
+            // `newest` counts only when valid or future: none does.
+            _ => match states.iter().filter(|s| s.is_corrupt()).count() {
                 0 => (Slot::A, 1),
                 1 => return Err(StoreError::OnlyCopyCorrupt),
                 _ => return Err(StoreError::BothCorrupt),
             },
         };
         let header = encode_header(seq, blob, name);
-        let crc = crc_of(&header, blob);
         crate::debug!(
             "key store: staging {=usize} bytes as #{=u32} in slot {=str}",
             blob.len(),
@@ -255,20 +266,21 @@ impl<F: NorFlash> BlobStore<F> {
         let mut pos = 0;
         while pos < image_len {
             let n = chunk.min(image_len - pos);
-            let buf = stage.get_mut(..n).ok_or(STAGING)?;
-            buf.iter_mut()
-                .zip(image_bytes(&header, blob).skip(pos))
-                .for_each(|(d, s)| *d = s);
+            let buf = stage.get_mut(..n).ok_or(Fault::Staging)?;
+            for (i, d) in buf.iter_mut().enumerate() {
+                *d = image_at(&header, blob, pos + i);
+            }
             self.flash
                 .write(image + pos as u32, buf)
                 .map_err(flash_error)?;
             pos += n;
         }
         let mut same = true;
-        let mut expected = image_bytes(&header, blob);
-        self.visit(image, image_len, |bytes| {
+        let mut pos = 0;
+        self.visit(image, image_len, &mut |bytes| {
             for b in bytes {
-                same &= expected.next() == Some(*b);
+                same &= image_at(&header, blob, pos) == *b;
+                pos += 1;
             }
         })?;
         if !same {
@@ -281,7 +293,7 @@ impl<F: NorFlash> BlobStore<F> {
                 seq,
                 blob_len: blob.len(),
                 source: name,
-                crc,
+                crc: u32::from_le_bytes(array(&header, OFF_CRC)),
             },
         })
     }
@@ -299,7 +311,7 @@ impl<F: NorFlash> BlobStore<F> {
         let at = self.base(pending.slot);
         let len = commit_len(F::WRITE_SIZE);
         let mut unit = [0u8; STAGE];
-        let unit = unit.get_mut(..len).ok_or(STAGING)?;
+        let unit = unit.get_mut(..len).ok_or(Fault::Staging)?;
         unit.iter_mut()
             .zip(COMMIT_MARK.iter().cycle())
             .for_each(|(d, s)| *d = *s);
@@ -328,7 +340,7 @@ impl<F: NorFlash> BlobStore<F> {
     /// on an empty store. Leaves a single copy until the next write.
     pub fn retire_older(&mut self, source: &str) -> Result<(), StoreError> {
         match self.read(source)? {
-            Some(current) => self.erase_slot(current.slot.other()),
+            Some(current) => Ok(self.erase_slot(current.slot.other())?),
             None => Ok(()),
         }
     }
@@ -339,7 +351,7 @@ impl<F: NorFlash> BlobStore<F> {
     pub fn wipe(&mut self) -> Result<(), StoreError> {
         crate::warning!("key store: wiping both slots");
         self.erase_slot(Slot::A)?;
-        self.erase_slot(Slot::B)
+        Ok(self.erase_slot(Slot::B)?)
     }
 
     fn base(&self, slot: Slot) -> u32 {
@@ -353,7 +365,7 @@ impl<F: NorFlash> BlobStore<F> {
     /// Erases `slot` one sector at a time, first sector (commit mark) first:
     /// an erase cut short leaves whole sectors old or new, and the mark goes
     /// before the data it vouches for.
-    fn erase_slot(&mut self, slot: Slot) -> Result<(), StoreError> {
+    fn erase_slot(&mut self, slot: Slot) -> Result<(), Fault> {
         let base = self.base(slot);
         let sector = F::ERASE_SIZE as u32;
         let mut at = base;
@@ -365,24 +377,23 @@ impl<F: NorFlash> BlobStore<F> {
     }
 }
 
-fn slot_state(states: &[SlotState; 2], slot: Slot) -> SlotState {
+fn slot_state(states: &[SlotState; 2], slot: Slot) -> &SlotState {
     let [a, b] = states;
     match slot {
-        Slot::A => *a,
-        Slot::B => *b,
+        Slot::A => a,
+        Slot::B => b,
     }
 }
 
-/// Slots that count (valid or future format), newest first; A first on a
-/// tie (which the store never writes).
-fn newest_first(states: &[SlotState; 2]) -> impl Iterator<Item = Slot> {
-    let [a, b] = states.map(|s| s.ordered_seq());
-    let order = match (a, b) {
-        (Some(a), Some(b)) if b > a => [Some(Slot::B), Some(Slot::A)],
-        (Some(_), Some(_)) => [Some(Slot::A), Some(Slot::B)],
-        (Some(_), None) => [Some(Slot::A), None],
-        (None, Some(_)) => [Some(Slot::B), None],
-        (None, None) => [None, None],
-    };
-    order.into_iter().flatten()
+/// The slot with the higher sequence number among those that count (valid
+/// or future format); A on a tie (which the store never writes) and when
+/// none counts.
+fn newest(states: &[SlotState; 2]) -> Slot {
+    let [a, b] = states;
+    // `None` orders below every `Some`.
+    if b.ordered_seq() > a.ordered_seq() {
+        Slot::B
+    } else {
+        Slot::A
+    }
 }

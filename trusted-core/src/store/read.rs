@@ -3,11 +3,11 @@
 
 use embedded_storage::nor_flash::NorFlash;
 
-use super::error::{STAGING, flash_error};
+use super::error::{Fault, flash_error};
 use super::format::{
     COMMIT_MARK, CRC32, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_HEADER_LEN, MIN_HEADER_LEN,
     OFF_BLOB_LEN, OFF_CRC, OFF_HEADER_LEN, OFF_SEQ, OFF_SOURCE, OFF_VERSION, SourceName, array,
-    crc_of, encode_header,
+    encode_header,
 };
 use super::slot::{commit_len, round_up};
 use super::{BlobStore, STAGE, Slot, SlotInfo, SlotState, StoreError};
@@ -16,13 +16,14 @@ use crate::key::{MAX_BLOB_SIZE, SealedBlob};
 impl<F: NorFlash> BlobStore<F> {
     /// Reads `len` bytes at `addr` (anywhere, any length) in aligned
     /// `READ_SIZE` windows through the staging buffer, handing each piece to
-    /// `f` in order.
+    /// `f` in order. `f` is a `dyn`: one copy of the loop serves every
+    /// reader (each closure type would otherwise get its own).
     pub(super) fn visit(
         &mut self,
         addr: u32,
         len: usize,
-        mut f: impl FnMut(&[u8]),
-    ) -> Result<(), StoreError> {
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), Fault> {
         let start = addr as usize;
         let window = STAGE - STAGE % F::READ_SIZE;
         let mut stage = [0u8; STAGE];
@@ -32,12 +33,12 @@ impl<F: NorFlash> BlobStore<F> {
             let skip = start + done - pos;
             let want = len - done;
             let win_len = round_up(skip + want, F::READ_SIZE).min(window);
-            let buf = stage.get_mut(..win_len).ok_or(STAGING)?;
+            let buf = stage.get_mut(..win_len).ok_or(Fault::Staging)?;
             self.flash.read(pos as u32, buf).map_err(flash_error)?;
             let piece = buf.get(skip..).unwrap_or(&[]);
-            let piece = piece.get(..want.min(piece.len())).ok_or(STAGING)?;
+            let piece = piece.get(..want.min(piece.len())).ok_or(Fault::Staging)?;
             if piece.is_empty() {
-                return Err(STAGING);
+                return Err(Fault::Staging);
             }
             f(piece);
             done += piece.len();
@@ -46,33 +47,36 @@ impl<F: NorFlash> BlobStore<F> {
         Ok(())
     }
 
-    pub(super) fn read_into(&mut self, addr: u32, out: &mut [u8]) -> Result<(), StoreError> {
-        let mut rest: &mut [u8] = out;
+    /// Fills `out` from `addr`.
+    pub(super) fn read_into(&mut self, addr: u32, out: &mut [u8]) -> Result<(), Fault> {
+        let mut done = 0;
         let mut overrun = false;
-        self.visit(addr, rest.len(), |piece| {
-            match core::mem::take(&mut rest).split_at_mut_checked(piece.len()) {
-                Some((head, tail)) => {
-                    head.copy_from_slice(piece);
-                    rest = tail;
-                }
+        self.visit(addr, out.len(), &mut |piece| {
+            match out.get_mut(done..done + piece.len()) {
+                Some(dst) => dst.copy_from_slice(piece),
                 None => overrun = true,
             }
+            done += piece.len();
         })?;
-        if overrun { Err(STAGING) } else { Ok(()) }
+        if overrun { Err(Fault::Staging) } else { Ok(()) }
     }
 
-    pub(super) fn commit_state(&mut self, slot: Slot) -> Result<Commit, StoreError> {
+    pub(super) fn commit_state(&mut self, slot: Slot) -> Result<Commit, Fault> {
         let mut marked = true;
         let mut exact = true;
         let mut erased = true;
-        let mut mark = COMMIT_MARK.iter().cycle();
+        let mut i = 0;
         let at = self.base(slot);
-        self.visit(at, commit_len(F::WRITE_SIZE), |bytes| {
-            for (b, m) in bytes.iter().zip(&mut mark) {
+        self.visit(at, commit_len(F::WRITE_SIZE), &mut |bytes| {
+            for b in bytes {
+                // The mark repeated (the index is in bounds, so the `get`
+                // folds away).
+                let m = COMMIT_MARK.get(i % COMMIT_MARK.len()).copied().unwrap_or(0);
+                i += 1;
                 // Programming only clears bits: a mark cut short has all
                 // of the mark's one bits and some of its zero bits.
-                marked &= b & m == *m;
-                exact &= b == m;
+                marked &= b & m == m;
+                exact &= *b == m;
                 erased &= *b == 0xff;
             }
         })?;
@@ -84,9 +88,16 @@ impl<F: NorFlash> BlobStore<F> {
         })
     }
 
-    /// Classifies `slot`, verifying header and blob by CRC (streamed from
-    /// flash, any format version).
-    pub(super) fn inspect(&mut self, slot: Slot) -> Result<SlotState, StoreError> {
+    /// Classifies `slot` into `state`, verifying header and blob by CRC
+    /// (streamed from flash, any format version). Written in place: a
+    /// `SlotState` returned in a `Result` is copied out twice.
+    pub(super) fn inspect(&mut self, slot: Slot, state: &mut SlotState) -> Result<(), Fault> {
+        *state = self.classify(slot)?;
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn classify(&mut self, slot: Slot) -> Result<SlotState, Fault> {
         let commit = self.commit_state(slot)?;
         let at = self.base(slot) + commit_len(F::WRITE_SIZE) as u32;
         let mut header = [0u8; HEADER_LEN];
@@ -116,7 +127,7 @@ impl<F: NorFlash> BlobStore<F> {
         self.read_into(at + crc_at as u32, &mut stored)?;
         let mut digest = CRC32.digest();
         let mut covered = 0;
-        self.visit(at, header_len + blob_len, |bytes| {
+        self.visit(at, header_len + blob_len, &mut |bytes| {
             for b in bytes {
                 if !(crc_at..header_len).contains(&covered) {
                     digest.update(core::slice::from_ref(b));
@@ -151,10 +162,10 @@ impl<F: NorFlash> BlobStore<F> {
         let mut blob =
             SealedBlob::zeroed(info.blob_len).map_err(|_| StoreError::BlobLength(info.blob_len))?;
         self.read_into(at + HEADER_LEN as u32, blob.as_mut_bytes())?;
+        // The expected header carries the CRC of the RAM copy: equal headers
+        // mean the stored CRC verifies over exactly these bytes.
         let expected = encode_header(info.seq, blob.as_bytes(), info.source);
-        let crc = crc_of(&header, blob.as_bytes());
-        let stored = u32::from_le_bytes(array(&header, OFF_CRC));
-        if header != expected || crc != stored || crc != info.crc {
+        if header != expected || u32::from_le_bytes(array(&header, OFF_CRC)) != info.crc {
             return Err(StoreError::NotStaged);
         }
         Ok(blob)
