@@ -661,7 +661,8 @@ fn render(probes: &[Artifact], images: &[Artifact]) -> String {
          LTO, one codegen unit and panic=abort, Debian's toolchain with \
          `-Zbuild-std=core`, and the RustCrypto size flags of `examples/.cargo/config.toml` \
          (`aes_backend_soft=\"compact\"`, `sha2_backend_soft=\"compact\"`; on AArch64 \
-         also `aes_backend`, `polyval_backend` and `sha2_backend` = `\"soft\"`); bytes per \
+         also `aes_backend`, `polyval_backend` and `sha2_backend` = `\"soft\"`; on 32-bit \
+         targets `cpubits=\"32\"`); bytes per \
          section as `llvm-size -A` reports them. Goals are issue 15's (1 KB = 1024 B; the \
          TPM probes' are issue 11's). `cargo xtask size --check` (run by `cargo xtask \
          test`) fails when a `.text`, `.rodata` or stack figure grows more than 2 % over \
