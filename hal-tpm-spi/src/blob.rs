@@ -139,7 +139,7 @@ fn head(w: &mut SliceWriter<'_>, tag: Tag, len: usize) -> Option<()> {
 /// Decodes the DER `TPMKey`; `None` if it is not one (then Linux treats
 /// the bytes as the old format).
 ///
-/// Each field has one possible tag, so each goes through [`tlv`] (that
+/// Each field has one possible tag, so each goes through `tlv` (that
 /// tag's identifier octet as der encodes it, der's length rules) and is
 /// read as a borrowed slice: the OID is compared as its encoded bytes, the
 /// INTEGER is der's `u32`. No generic tag or OID parser is linked, and
