@@ -106,6 +106,45 @@ pub struct TpmInfo {
     pub interface_capability: u32,
 }
 
+/// What a [`Tis`] poll waits for, and in which register.
+#[derive(Clone, Copy)]
+enum Until {
+    /// ACCESS.tpmRegValidSts, in a byte that is not 0xFF (after reset).
+    AccessValid,
+    /// ACCESS: the locality is active and valid, no request pending.
+    Owned,
+    /// STS: every bit of `mask` set; with `burst`, read with burstCount
+    /// (3 bytes), which must be neither 0 nor 0xFFFF. stsValid with a
+    /// must-be-zero bit set is [`Error::BadStatus`].
+    Sts { mask: u8, burst: bool },
+}
+
+impl Until {
+    /// Whether the register bytes `b` (one, or three for a burst) say so.
+    fn reached(self, b: [u8; 3]) -> Result<bool> {
+        let [v, lo, hi] = b;
+        if v == FLOATING {
+            return Ok(false);
+        }
+        Ok(match self {
+            Until::AccessValid => v & ACCESS_VALID != 0,
+            Until::Owned => {
+                v & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
+                    == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
+                    && v & ACCESS_REQUEST_USE == 0
+            }
+            Until::Sts { mask, burst } => {
+                if v & STS_VALID != 0 && v & STS_READ_ZERO != 0 {
+                    return Err(Error::BadStatus(v));
+                }
+                let count = u16::from_le_bytes([lo, hi]);
+                let burst_ok = !burst || (count != 0 && count != u16::MAX);
+                v & mask == mask && burst_ok
+            }
+        })
+    }
+}
+
 /// The FIFO interface of one locality over any [`TisAccess`].
 pub struct Tis<A, D> {
     regs: A,
@@ -178,27 +217,33 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         self.regs.write(self.locality, offset, &[v])
     }
 
-    /// Polls `ready` on the register access for at most `budget_us`: the
-    /// first sleep is 10 µs, each next one doubles up to
-    /// [`Timeouts::max_poll_step_us`].
-    fn wait(
-        &mut self,
-        budget_us: u32,
-        what: Wait,
-        mut ready: impl FnMut(&mut A) -> Result<bool>,
-    ) -> Result<()> {
+    /// Polls the register `until` names for at most `budget_us` until
+    /// its bytes say so: the first sleep is 10 µs, each next one doubles
+    /// up to [`Timeouts::max_poll_step_us`]. `last` gets the bytes of every
+    /// read (the last ones are what the caller looks at). One function for
+    /// every wait, so the polling loop is linked once.
+    fn poll(&mut self, until: Until, budget_us: u32, what: Wait, last: &mut [u8; 3]) -> Result<()> {
         let Self {
             regs,
             delay,
+            locality,
             timeouts,
             ..
         } = self;
+        let (offset, burst) = match until {
+            Until::Sts { burst, .. } => (TPM_STS, burst),
+            Until::AccessValid | Until::Owned => (TPM_ACCESS, false),
+        };
         let budget = Budget::backoff(
             budget_us,
             FIRST_POLL_STEP_US,
             timeouts.max_poll_step_us.max(FIRST_POLL_STEP_US),
         );
-        let waited = poll_until(delay, budget, Error::Timeout(what), || ready(regs));
+        let waited = poll_until(delay, budget, Error::Timeout(what), || {
+            let read = if burst { &mut last[..] } else { &mut last[..1] };
+            regs.read(*locality, offset, read)?;
+            until.reached(*last)
+        });
         if waited.is_err_and(|e| e == Error::Timeout(what)) {
             debug!("tpm tis: wait ran out");
         }
@@ -213,16 +258,15 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         if let Some(info) = self.info.filter(|_| self.active) {
             return Ok(info);
         }
-        let loc = self.locality;
-        let mut last = FLOATING;
-        let valid = self.wait(self.timeouts.a_us, Wait::AccessValid, |a| {
-            let mut b = [0u8; 1];
-            a.read(loc, TPM_ACCESS, &mut b)?;
-            last = b[0];
-            Ok(b[0] != FLOATING && b[0] & ACCESS_VALID != 0)
-        });
+        let mut last = [FLOATING; 3];
+        let valid = self.poll(
+            Until::AccessValid,
+            self.timeouts.a_us,
+            Wait::AccessValid,
+            &mut last,
+        );
         match valid {
-            Err(Error::Timeout(_)) if last == FLOATING => return Err(Error::NoDevice),
+            Err(Error::Timeout(_)) if last[0] == FLOATING => return Err(Error::NoDevice),
             other => other?,
         }
         self.request_locality()?;
@@ -245,23 +289,17 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
 
     /// Requests the locality and waits (TIMEOUT_A) until it is active.
     pub fn request_locality(&mut self) -> Result<()> {
-        let loc = self.locality;
-        let owned = |v: u8| {
-            v != FLOATING
-                && v & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
-                    == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
-                && v & ACCESS_REQUEST_USE == 0
-        };
-        if owned(self.read8(TPM_ACCESS)?) {
+        if Until::Owned.reached([self.read8(TPM_ACCESS)?, 0, 0])? {
             self.active = true;
             return Ok(());
         }
         self.write8(TPM_ACCESS, ACCESS_REQUEST_USE)?;
-        self.wait(self.timeouts.a_us, Wait::Locality, |a| {
-            let mut b = [0u8; 1];
-            a.read(loc, TPM_ACCESS, &mut b)?;
-            Ok(owned(b[0]))
-        })?;
+        self.poll(
+            Until::Owned,
+            self.timeouts.a_us,
+            Wait::Locality,
+            &mut [0; 3],
+        )?;
         self.active = true;
         Ok(())
     }
@@ -290,26 +328,10 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         budget_us: u32,
         what: Wait,
     ) -> Result<(u8, usize)> {
-        let loc = self.locality;
-        let mut sts = 0;
-        let mut count = 0u16;
-        self.wait(budget_us, what, |a| {
-            let mut b = [0u8; 3];
-            let read = if burst { &mut b[..] } else { &mut b[..1] };
-            a.read(loc, TPM_STS, read)?;
-            let [s, lo, hi] = b;
-            sts = s;
-            count = u16::from_le_bytes([lo, hi]);
-            if sts == FLOATING {
-                return Ok(false);
-            }
-            if sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
-                return Err(Error::BadStatus(sts));
-            }
-            let burst_ok = !burst || (count != 0 && count != u16::MAX);
-            Ok(sts & mask == mask && burst_ok)
-        })?;
-        Ok((sts, usize::from(count)))
+        let mut b = [0u8; 3];
+        self.poll(Until::Sts { mask, burst }, budget_us, what, &mut b)?;
+        let [sts, lo, hi] = b;
+        Ok((sts, usize::from(u16::from_le_bytes([lo, hi]))))
     }
 
     /// Status and burstCount, waiting (TIMEOUT_A) for a non-zero
