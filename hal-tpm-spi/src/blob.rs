@@ -20,7 +20,7 @@
 
 use der::asn1::{AnyRef, ObjectIdentifier};
 use der::{
-    Decode, Encode, Header, Length, Reader, SliceReader, SliceWriter, Tag, TagNumber, Writer,
+    Decode, Encode, EncodeValue, Length, Reader, SliceReader, SliceWriter, Tag, TagNumber, Writer,
 };
 
 use crate::marshal::Reader as TpmReader;
@@ -82,8 +82,9 @@ pub fn encode(
 
 /// The `TPMKey` SEQUENCE into `out`: its fields first, from the start of
 /// `out`, then moved up behind the SEQUENCE header once their length is
-/// known (so no length is computed twice). Every header and the INTEGER
-/// are der's; the fields are written by one path, [`put`]. `None` if
+/// known (so no length is computed twice). Every length and the INTEGER's
+/// value are der's, the identifier octets der's as computed by [`id`]; the
+/// fields are written by one path, [`put`]. `None` if
 /// `out` is too small (the one way this fails).
 #[inline(never)]
 fn encode_der(
@@ -94,26 +95,23 @@ fn encode_der(
     out: &mut [u8],
 ) -> Option<usize> {
     let mut w = SliceWriter::new(out);
-    put(
-        &mut w,
-        Tag::ObjectIdentifier,
-        TPM_SEALED_DATA_OID.as_bytes(),
-    )?;
+    put(&mut w, OID, TPM_SEALED_DATA_OID.as_bytes())?;
     if empty_auth {
         // [0] EXPLICIT BOOLEAN TRUE, written 0x01 as Linux writes it.
         let mut boolean = [0u8; 3];
         let mut b = SliceWriter::new(&mut boolean);
-        put(&mut b, Tag::Boolean, &[1])?;
+        put(&mut b, BOOLEAN, &[1])?;
         put(&mut w, EMPTY_AUTH, b.finish().ok()?)?;
     }
-    parent.encode(&mut w).ok()?;
-    put(&mut w, Tag::OctetString, public)?;
-    put(&mut w, Tag::OctetString, private)?;
+    head(&mut w, INTEGER, parent.value_len().ok()?)?;
+    parent.encode_value(&mut w).ok()?;
+    put(&mut w, OCTET_STRING, public)?;
+    put(&mut w, OCTET_STRING, private)?;
     let fields = w.finish().ok()?.len();
     // The SEQUENCE header: its tag and a length of at most 1 + 4 bytes.
     let mut header = [0u8; 6];
     let mut h = SliceWriter::new(&mut header);
-    head(&mut h, Tag::Sequence, fields)?;
+    head(&mut h, SEQUENCE, Length::try_from(fields).ok()?)?;
     let header = h.finish().ok()?;
     let total = header.len().checked_add(fields)?;
     let blob = out.get_mut(..total)?;
@@ -126,14 +124,16 @@ fn encode_der(
 /// One TLV: [`head`] for `value`, then `value`. Out of line: the one
 /// path every field of the blob takes.
 #[inline(never)]
-fn put(w: &mut SliceWriter<'_>, tag: Tag, value: &[u8]) -> Option<()> {
-    head(w, tag, value.len())?;
+fn put(w: &mut SliceWriter<'_>, id: u8, value: &[u8]) -> Option<()> {
+    head(w, id, Length::try_from(value.len()).ok()?)?;
     w.write(value).ok()
 }
 
-/// der's header (identifier and length octets) of a `len`-byte value.
-fn head(w: &mut SliceWriter<'_>, tag: Tag, len: usize) -> Option<()> {
-    Header::new(tag, Length::try_from(len).ok()?).encode(w).ok()
+/// A TLV's header: the identifier octet `id` (see [`id`]), then der's
+/// length octets for `len`.
+fn head(w: &mut SliceWriter<'_>, id: u8, len: Length) -> Option<()> {
+    w.write_byte(id).ok()?;
+    len.encode(w).ok()
 }
 
 /// Decodes the DER `TPMKey`; `None` if it is not one (then Linux treats
@@ -148,10 +148,10 @@ fn head(w: &mut SliceWriter<'_>, tag: Tag, len: usize) -> Option<()> {
 /// accept: a primitive `[0]`, or a BOOLEAN that is not one byte, fails.
 pub fn decode_der(blob: &[u8]) -> Option<TpmKeyBlob<'_>> {
     let mut outer = SliceReader::new(blob).ok()?;
-    let sequence = tlv(&mut outer, Tag::Sequence)?;
+    let sequence = tlv(&mut outer, SEQUENCE)?;
     outer.finish().ok()?;
     let mut r = SliceReader::new(sequence).ok()?;
-    if tlv(&mut r, Tag::ObjectIdentifier)? != TPM_SEALED_DATA_OID.as_bytes() {
+    if tlv(&mut r, OID)? != TPM_SEALED_DATA_OID.as_bytes() {
         return None;
     }
     // emptyAuth is OPTIONAL: read ahead; if no whole [0] is there, the
@@ -162,7 +162,7 @@ pub fn decode_der(blob: &[u8]) -> Option<TpmKeyBlob<'_>> {
         Some(explicit) => {
             r = ahead;
             let mut inner = SliceReader::new(explicit).ok()?;
-            let value = match tlv(&mut inner, Tag::Boolean)? {
+            let value = match tlv(&mut inner, BOOLEAN)? {
                 [b] => *b != 0,
                 _ => return None,
             };
@@ -171,12 +171,12 @@ pub fn decode_der(blob: &[u8]) -> Option<TpmKeyBlob<'_>> {
         }
         None => false,
     };
-    let parent = AnyRef::new(Tag::Integer, tlv(&mut r, Tag::Integer)?)
+    let parent = AnyRef::new(Tag::Integer, tlv(&mut r, INTEGER)?)
         .ok()?
         .decode_as::<u32>()
         .ok()?;
-    let public = tlv(&mut r, Tag::OctetString)?;
-    let private = tlv(&mut r, Tag::OctetString)?;
+    let public = tlv(&mut r, OCTET_STRING)?;
+    let private = tlv(&mut r, OCTET_STRING)?;
     r.finish().ok()?;
     Some(TpmKeyBlob {
         empty_auth,
@@ -188,20 +188,36 @@ pub fn decode_der(blob: &[u8]) -> Option<TpmKeyBlob<'_>> {
 }
 
 /// emptyAuth's tag: `[0]` EXPLICIT (so constructed).
-const EMPTY_AUTH: Tag = Tag::ContextSpecific {
+const EMPTY_AUTH_TAG: Tag = Tag::ContextSpecific {
     constructed: true,
     number: TagNumber(0),
 };
 
-/// The value of the next TLV, which must have `tag`, borrowed from the
-/// input. The identifier octet must be the one der encodes for `tag` (all
-/// tags here are one octet), the length is der's (definite, minimal).
-/// Out of line: the one path every field of the blob takes.
+/// The identifier octet der encodes for `tag` (`Tag::encode`: class,
+/// constructed bit, and the number in the low five bits, which holds the
+/// numbers below 31 all tags here have), taken from der's own `const`
+/// accessors at compile time: the blob's few tags need no run-time tag
+/// encoder (316 B on Thumb-2). `tests` checks each against `Tag::encode`.
+const fn id(tag: Tag) -> u8 {
+    let number = tag.number().0;
+    assert!(number < 31, "one-octet tags only");
+    tag.class() as u8 | (tag.is_constructed() as u8) << 5 | number as u8
+}
+
+/// The identifier octets of the blob's tags.
+const SEQUENCE: u8 = id(Tag::Sequence);
+const OID: u8 = id(Tag::ObjectIdentifier);
+const EMPTY_AUTH: u8 = id(EMPTY_AUTH_TAG);
+const BOOLEAN: u8 = id(Tag::Boolean);
+const INTEGER: u8 = id(Tag::Integer);
+const OCTET_STRING: u8 = id(Tag::OctetString);
+
+/// The value of the next TLV, which must have the identifier octet `id`
+/// (see [`id`]), borrowed from the input; the length is der's (definite,
+/// minimal). Out of line: the one path every field of the blob takes.
 #[inline(never)]
-fn tlv<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Option<&'a [u8]> {
-    let mut id = [0u8; 1];
-    tag.encode(&mut SliceWriter::new(&mut id)).ok()?;
-    if r.read_byte().ok()? != id[0] {
+fn tlv<'a>(r: &mut SliceReader<'a>, id: u8) -> Option<&'a [u8]> {
+    if r.read_byte().ok()? != id {
         return None;
     }
     let length = Length::decode(r).ok()?;
@@ -353,3 +369,24 @@ pub fn decode_public(tpm2b_public: &[u8]) -> Result<PublicArea<'_>, trusted_core
 const ALG_HMAC: u16 = 0x0005;
 /// `TPM_ALG_XOR` (Part 2 §6.3).
 const ALG_XOR: u16 = 0x000A;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_octets_are_ders() {
+        for (tag, octet) in [
+            (Tag::Sequence, SEQUENCE),
+            (Tag::ObjectIdentifier, OID),
+            (EMPTY_AUTH_TAG, EMPTY_AUTH),
+            (Tag::Boolean, BOOLEAN),
+            (Tag::Integer, INTEGER),
+            (Tag::OctetString, OCTET_STRING),
+        ] {
+            let mut out = [0u8; 2];
+            let encoded = tag.encode_to_slice(&mut out).unwrap();
+            assert_eq!(encoded, [octet], "{tag:?}");
+        }
+    }
+}
