@@ -457,9 +457,11 @@ impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
     }
 
     fn seal(&mut self, key: &Key, options: &str) -> Result<SealedBlob> {
-        let opts = TpmOptions::parse(options)?;
-        let policy = opts.policydigest.clone();
-        self.seal_inner(key, &opts, &policy)
+        // Borrowed from the parse result, as in unseal: no move of the
+        // options, no copy of the policy digest.
+        let parsed = TpmOptions::parse(options);
+        let opts = parsed.as_ref().map_err(|e| *e)?;
+        self.seal_inner(key, opts, &opts.policydigest)
     }
 
     fn unseal(&mut self, blob: &[u8], options: &str) -> Result<Key> {
