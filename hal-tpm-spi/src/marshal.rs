@@ -68,14 +68,13 @@ impl<'a> Writer<'a> {
 
     pub(crate) fn end_size16(&mut self, mark: usize) -> &mut Self {
         let len = self.pos.saturating_sub(mark + 2);
-        self.patch(
-            mark,
-            u16::try_from(len)
-                .map(u16::to_be_bytes)
-                .ok()
-                .as_ref()
-                .map(|b| &b[..]),
-        )
+        match u16::try_from(len) {
+            Ok(len) => self.patch(mark, &len.to_be_bytes()),
+            Err(_) => {
+                self.overflow = true;
+                self
+            }
+        }
     }
 
     /// Reserves a u32 size field; [`Writer::end_size32`] fills it.
@@ -87,12 +86,12 @@ impl<'a> Writer<'a> {
 
     pub(crate) fn end_size32(&mut self, mark: usize) -> &mut Self {
         let len = self.pos.saturating_sub(mark + 4) as u32;
-        self.patch(mark, Some(&len.to_be_bytes()))
+        self.patch(mark, &len.to_be_bytes())
     }
 
-    fn patch(&mut self, at: usize, bytes: Option<&[u8]>) -> &mut Self {
-        match bytes.and_then(|b| Some((b, self.buf.get_mut(at..at + b.len())?))) {
-            Some((src, dst)) => dst.copy_from_slice(src),
+    fn patch(&mut self, at: usize, bytes: &[u8]) -> &mut Self {
+        match self.buf.get_mut(at..at + bytes.len()) {
+            Some(dst) => dst.copy_from_slice(bytes),
             None => self.overflow = true,
         }
         self
@@ -106,7 +105,7 @@ impl<'a> Writer<'a> {
     /// Fills in the command size and returns the length.
     pub(crate) fn finish(mut self) -> Result<usize> {
         let len = self.pos as u32;
-        self.patch(2, Some(&len.to_be_bytes()));
+        self.patch(2, &len.to_be_bytes());
         if self.overflow {
             Err(Error::CommandTooLarge)
         } else {
@@ -135,25 +134,26 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    /// The next `N` bytes as an array, with one bound check.
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+        let (head, tail) = self
+            .buf
+            .split_first_chunk::<N>()
+            .ok_or(Error::Parse(what))?;
+        self.buf = tail;
+        Ok(*head)
+    }
+
     pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8> {
-        match self.bytes(1, what)? {
-            [a] => Ok(*a),
-            _ => Err(Error::Parse(what)),
-        }
+        self.array::<1>(what).map(|[a]| a)
     }
 
     pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16> {
-        match self.bytes(2, what)? {
-            [a, b] => Ok(u16::from_be_bytes([*a, *b])),
-            _ => Err(Error::Parse(what)),
-        }
+        self.array(what).map(u16::from_be_bytes)
     }
 
     pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32> {
-        match self.bytes(4, what)? {
-            [a, b, c, d] => Ok(u32::from_be_bytes([*a, *b, *c, *d])),
-            _ => Err(Error::Parse(what)),
-        }
+        self.array(what).map(u32::from_be_bytes)
     }
 
     /// A TPM2B's contents (without the size).
@@ -164,10 +164,12 @@ impl<'a> Reader<'a> {
 
     /// A whole TPM2B including its u16 size, as Linux stores it.
     pub(crate) fn tpm2b_with_size(&mut self, what: &'static str) -> Result<&'a [u8]> {
-        let all = self.buf;
-        let n = usize::from(self.u16(what)?);
-        self.bytes(n, what)?;
-        all.get(..n + 2).ok_or(Error::Parse(what))
+        // The size read ahead, then size and contents taken in one read.
+        let n = match self.buf {
+            [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+            _ => return Err(Error::Parse(what)),
+        };
+        self.bytes(n + 2, what)
     }
 
     pub(crate) fn rest(&self) -> &'a [u8] {
