@@ -67,30 +67,30 @@ impl<S: SpiBus, C: OutputPin> SpiTis<S, C> {
         (self.spi, self.cs)
     }
 
-    fn transaction(
-        &mut self,
-        read: bool,
-        locality: u8,
-        offset: u16,
-        data: &mut [u8],
-    ) -> Result<()> {
-        let len = data.len();
+    fn transaction(&mut self, locality: u8, offset: u16, data: Data<'_>) -> Result<()> {
+        let len = match &data {
+            Data::Read(buf) => buf.len(),
+            Data::Write(bytes) => bytes.len(),
+        };
         if len == 0 || len > SPI_MAX_FRAME {
             return Err(Error::InvalidArgument("SPI frame must be 1..=64 bytes"));
         }
         self.cs.set_low().map_err(cs_error)?;
-        let result = self.frame(read, locality, offset, data);
+        let result = self.frame(locality, offset, len, data);
         // Chip select goes high on every path, or the TPM stays mid-frame.
         let flushed = self.spi.flush().map_err(spi_error);
         let released = self.cs.set_high().map_err(cs_error);
         result.and(flushed).and(released)
     }
 
-    fn frame(&mut self, read: bool, locality: u8, offset: u16, data: &mut [u8]) -> Result<()> {
+    fn frame(&mut self, locality: u8, offset: u16, len: usize, data: Data<'_>) -> Result<()> {
         let addr = spi_address(locality, offset);
-        let size = (data.len() - 1) as u8;
+        let size = (len - 1) as u8;
         let mut header: [u8; SPI_HEADER_LEN] = [
-            if read { SPI_READ } else { SPI_WRITE } | size,
+            match data {
+                Data::Read(_) => SPI_READ,
+                Data::Write(_) => SPI_WRITE,
+            } | size,
             (addr >> 16) as u8,
             (addr >> 8) as u8,
             addr as u8,
@@ -112,31 +112,34 @@ impl<S: SpiBus, C: OutputPin> SpiTis<S, C> {
                 }
             }
         }
-        if read {
-            data.fill(0);
-            self.spi.transfer_in_place(data).map_err(spi_error)
-        } else {
-            self.spi.write(data).map_err(spi_error)
+        match data {
+            Data::Read(buf) => {
+                buf.fill(0);
+                self.spi.transfer_in_place(buf).map_err(spi_error)
+            }
+            // Written from the caller's buffer, so no copy of the command
+            // bytes (Create's inSensitive is a secret) is left to zero.
+            Data::Write(bytes) => self.spi.write(bytes).map_err(spi_error),
         }
     }
+}
+
+/// The data phase of one transaction.
+enum Data<'a> {
+    /// Bytes to clock in from the TPM.
+    Read(&'a mut [u8]),
+    /// Bytes to clock out to the TPM.
+    Write(&'a [u8]),
 }
 
 impl<S: SpiBus, C: OutputPin> TisAccess for SpiTis<S, C> {
     const MAX_TRANSFER: usize = SPI_MAX_FRAME;
 
     fn read(&mut self, locality: u8, offset: u16, buf: &mut [u8]) -> Result<()> {
-        self.transaction(true, locality, offset, buf)
+        self.transaction(locality, offset, Data::Read(buf))
     }
 
     fn write(&mut self, locality: u8, offset: u16, data: &[u8]) -> Result<()> {
-        let mut frame = [0u8; SPI_MAX_FRAME];
-        let frame = frame
-            .get_mut(..data.len())
-            .ok_or(Error::InvalidArgument("SPI frame must be 1..=64 bytes"))?;
-        frame.copy_from_slice(data);
-        let result = self.transaction(false, locality, offset, frame);
-        // Command bytes may carry secrets (Create's inSensitive).
-        zeroize::Zeroize::zeroize(frame);
-        result
+        self.transaction(locality, offset, Data::Write(data))
     }
 }
