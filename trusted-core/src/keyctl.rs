@@ -528,20 +528,25 @@ fn hex_vec<const N: usize>(value: &[u8], len: usize) -> Option<Vec<u8, N>> {
 /// Kernel `kstrtoull` limited to `max`: optional `+`, `0x` prefix for base
 /// 16, at least one digit, optional single trailing newline.
 fn kstrtoull(s: &[u8], base: u32, max: u64) -> Result<u64> {
-    parse_unsigned(s.strip_prefix(b"+").unwrap_or(s), base, max)
+    let s = match s {
+        [b'+', rest @ ..] => rest,
+        _ => s,
+    };
+    parse_unsigned(s, base, max)
 }
 
 /// Kernel `_kstrtoull`: like [`kstrtoull`] without the `+`. Bytes, as
 /// the kernel reads them: a byte of a non-ASCII character is no digit.
 fn parse_unsigned(s: &[u8], base: u32, max: u64) -> Result<u64> {
-    let s = if base == 16 {
-        s.strip_prefix(b"0x")
-            .or_else(|| s.strip_prefix(b"0X"))
-            .unwrap_or(s)
-    } else {
-        s
+    // Slice patterns, not `strip_prefix`: no slice compares linked.
+    let s = match s {
+        [b'0', b'x' | b'X', rest @ ..] if base == 16 => rest,
+        _ => s,
     };
-    let s = s.strip_suffix(b"\n").unwrap_or(s);
+    let s = match s {
+        [rest @ .., b'\n'] => rest,
+        _ => s,
+    };
     if s.is_empty() {
         return Err(Error::Payload("empty number"));
     }
