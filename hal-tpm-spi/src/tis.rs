@@ -120,13 +120,15 @@ enum Until {
 }
 
 impl Until {
-    /// Whether the register bytes `b` (one, or three for a burst) say so.
-    fn reached(self, b: [u8; 3]) -> Result<bool> {
+    /// Whether the register bytes `b` (one, or three for a burst) say so;
+    /// `None` for a bad STS (the caller's [`Error::BadStatus`], so no
+    /// error is built here).
+    fn reached(self, b: [u8; 3]) -> Option<bool> {
         let [v, lo, hi] = b;
         if v == FLOATING {
-            return Ok(false);
+            return Some(false);
         }
-        Ok(match self {
+        Some(match self {
             Until::AccessValid => v & ACCESS_VALID != 0,
             Until::Owned => {
                 v & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
@@ -135,7 +137,7 @@ impl Until {
             }
             Until::Sts { mask, burst } => {
                 if v & STS_VALID != 0 && v & STS_READ_ZERO != 0 {
-                    return Err(Error::BadStatus(v));
+                    return None;
                 }
                 let count = u16::from_le_bytes([lo, hi]);
                 let burst_ok = !burst || (count != 0 && count != u16::MAX);
@@ -242,7 +244,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         let waited = poll_until(delay, budget, Error::Timeout(what), || {
             let read = if burst { &mut last[..] } else { &mut last[..1] };
             regs.read(*locality, offset, read)?;
-            until.reached(*last)
+            until.reached(*last).ok_or(Error::BadStatus(last[0]))
         });
         if waited.is_err_and(|e| e == Error::Timeout(what)) {
             debug!("tpm tis: wait ran out");
@@ -289,7 +291,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
 
     /// Requests the locality and waits (TIMEOUT_A) until it is active.
     pub fn request_locality(&mut self) -> Result<()> {
-        if Until::Owned.reached([self.read8(TPM_ACCESS)?, 0, 0])? {
+        if Until::Owned.reached([self.read8(TPM_ACCESS)?, 0, 0]) == Some(true) {
             self.active = true;
             return Ok(());
         }
