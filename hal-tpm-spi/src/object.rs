@@ -236,7 +236,7 @@ impl<T: Transport> Tpm<T> {
     pub(crate) fn load_joined(
         &mut self,
         parent: u32,
-        mut auth: Auth<'_>,
+        auth: Auth<'_>,
         blob: Joined<'_>,
     ) -> Result<(u32, Digest)> {
         let bad_private = Error::InvalidArgument("blob: TPM2B_PRIVATE");
@@ -253,6 +253,20 @@ impl<T: Transport> Tpm<T> {
         }
         // Both TPM2Bs, whichever part of `blob` each byte is in.
         let (head, tail) = blob.prefix(total).ok_or(bad_public)?;
+        self.load_parts(parent, auth, Joined(head, tail))
+    }
+
+    /// TPM2_Load of exactly `TPM2B_PRIVATE ‖ TPM2B_PUBLIC`, split across
+    /// the two parts of `parts` and already checked (the unseal path
+    /// checks them as Linux does before anything is sent, so this does
+    /// not check them twice).
+    pub(crate) fn load_parts(
+        &mut self,
+        parent: u32,
+        mut auth: Auth<'_>,
+        parts: Joined<'_>,
+    ) -> Result<(u32, Digest)> {
+        let Joined(head, tail) = parts;
         let mut w = self.command(st::SESSIONS, cc::LOAD);
         w.u32(parent);
         auth.prepare(0);

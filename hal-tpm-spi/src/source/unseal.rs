@@ -126,7 +126,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         let auth = SessionAuth::new(hmac, key.name(), &job.opts.keyauth);
         // A PCR blob is unsealed in its own policy session.
         let auth = if pcr_blob { auth.last_use() } else { auth };
-        tpm.load_joined(job.parent, Auth::Session(auth), job.to_load)
+        tpm.load_parts(job.parent, Auth::Session(auth), job.to_load)
     }
 
     /// Unseal of the loaded `item` (Name `name`) into `data`: in `hmac`
@@ -213,7 +213,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     ) -> core::result::Result<usize, crate::Error> {
         let handle = self
             .tpm
-            .load_joined(job.parent, Auth::Password(&job.opts.keyauth), job.to_load)?
+            .load_parts(job.parent, Auth::Password(&job.opts.keyauth), job.to_load)?
             .0;
 
         let mut own_session = None;
@@ -252,7 +252,8 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
 struct LoadJob<'a> {
     parent: u32,
     opts: &'a UnsealOpts,
-    /// TPM2B_PRIVATE ‖ TPM2B_PUBLIC, as TPM2_Load takes them.
+    /// TPM2B_PRIVATE ‖ TPM2B_PUBLIC, as TPM2_Load takes them, checked
+    /// and without what follows them.
     to_load: Joined<'a>,
     /// The pre-5.13 format: the unsealed data ends in a migratable byte.
     old_format: bool,
@@ -352,17 +353,20 @@ fn to_load(sealed: &[u8], keyhandle: Option<u32>) -> Result<(u32, Joined<'_>, bo
         }
         Joined(decoded.private, decoded.public)
     };
-    check_private_public(to_load)?;
-    Ok((parent, to_load, decoded.old_format))
+    let total = check_private_public(to_load)?;
+    // Just checked to fit.
+    let (head, tail) = to_load.prefix(total).ok_or(Error::BlobLength)?;
+    Ok((parent, Joined(head, tail), decoded.old_format))
 }
 
 /// Linux `tpm2_load_cmd` checks: two BE16-sized parts that fit the blob.
-fn check_private_public(b: Joined<'_>) -> Result<()> {
+/// Returns their length together.
+fn check_private_public(b: Joined<'_>) -> Result<usize> {
     let bad = Error::BlobFormat("not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
     let private_len = b.be16(0).ok_or(bad)?;
     let public_len = b.be16(2 + private_len).ok_or(bad)?;
     if private_len + public_len + 4 > b.len() || public_len < 8 {
         return Err(bad);
     }
-    Ok(())
+    Ok(private_len + public_len + 4)
 }
