@@ -77,18 +77,6 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// Reserves a u32 size field; [`Writer::end_size32`] fills it.
-    pub(crate) fn begin_size32(&mut self) -> usize {
-        let mark = self.pos;
-        self.u32(0);
-        mark
-    }
-
-    pub(crate) fn end_size32(&mut self, mark: usize) -> &mut Self {
-        let len = self.pos.saturating_sub(mark + 4) as u32;
-        self.patch(mark, &len.to_be_bytes())
-    }
-
     fn patch(&mut self, at: usize, bytes: &[u8]) -> &mut Self {
         match self.buf.get_mut(at..at + bytes.len()) {
             Some(dst) => dst.copy_from_slice(bytes),

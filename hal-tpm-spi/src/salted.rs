@@ -239,16 +239,20 @@ impl<'a> SessionAuth<'a> {
     /// The authorization area with a zero placeholder for the HMAC.
     pub(crate) fn marshal(&self, w: &mut Writer<'_>) {
         let state = &self.session.state;
-        let mark = w.begin_size32();
+        let nonce = state.nonce_caller();
+        // The area's size, known up front: the policy session's 9 bytes,
+        // then handle, nonce, attributes and hmac (an overlong nonce fails
+        // the command at `finish`).
+        let policy_len = if self.policy.is_some() { 9 } else { 0 };
+        w.u32((policy_len + 4 + 2 + nonce.len() + 1 + 2 + DIGEST_SIZE) as u32);
         if let Some(policy) = self.policy {
             // sessionHandle, empty nonceCaller, attributes 0, empty hmac.
             w.u32(policy).u16(0).u8(0).u16(0);
         }
         w.u32(state.handle())
-            .tpm2b(state.nonce_caller())
+            .tpm2b(nonce)
             .u8(state.attributes())
             .tpm2b(&[0; DIGEST_SIZE]);
-        w.end_size32(mark);
     }
 
     /// Encrypts the first parameter (decrypt) and fills in the HMAC of the

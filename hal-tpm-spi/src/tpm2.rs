@@ -109,10 +109,11 @@ impl Auth<'_> {
                 return;
             }
         };
-        let mark = w.begin_size32();
+        // The area's size, known up front (4 + 2 + 1 + 2 + hmac; a hmac
+        // too long for its TPM2B fails the command at `finish`), then
         // sessionHandle, empty nonceCaller, attributes 0, hmac.
-        w.u32(handle).u16(0).u8(0).tpm2b(hmac);
-        w.end_size32(mark);
+        let size = (9 + hmac.len()) as u32;
+        w.u32(size).u32(handle).u16(0).u8(0).tpm2b(hmac);
     }
 }
 
