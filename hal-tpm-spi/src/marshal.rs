@@ -50,8 +50,13 @@ impl<'a> Writer<'a> {
 
     /// A TPM2B: u16 size, then the bytes.
     pub(crate) fn tpm2b(&mut self, data: &[u8]) -> &mut Self {
-        match u16::try_from(data.len()) {
-            Ok(n) => self.u16(n).bytes(data),
+        self.size16(data.len()).bytes(data)
+    }
+
+    /// A u16 size field of `n` (a size that does not fit is an overflow).
+    pub(crate) fn size16(&mut self, n: usize) -> &mut Self {
+        match u16::try_from(n) {
+            Ok(n) => self.u16(n),
             Err(_) => {
                 self.overflow = true;
                 self

@@ -176,17 +176,18 @@ impl<T: Transport> Tpm<T> {
         parent_auth.prepare(sa::DECRYPT);
         parent_auth.marshal(&mut w);
         let params = w.pos();
-        let sensitive = w.begin_size16();
-        w.tpm2b(user_auth).tpm2b(data);
-        w.end_size16(sensitive);
-        let public = w.begin_size16();
-        w.u16(alg::KEYEDHASH)
+        // Both sizes are known up front: inSensitive holds two TPM2Bs, the
+        // public area 14 fixed bytes and the policy.
+        w.size16(4 + user_auth.len() + data.len())
+            .tpm2b(user_auth)
+            .tpm2b(data);
+        w.size16(14 + policy.len())
+            .u16(alg::KEYEDHASH)
             .u16(name_alg)
             .u32(attributes)
             .tpm2b(policy)
             .u16(alg::NULL)
             .u16(0);
-        w.end_size16(public);
         w.u16(0).u32(0);
         let len = w.finish()?;
         let len = self.authorize(&mut parent_auth, cc::CREATE, params, len)?;
