@@ -82,9 +82,10 @@ pub fn encode(
 
 /// The `TPMKey` SEQUENCE into `out`: its fields first, from the start of
 /// `out`, then moved up behind the SEQUENCE header once their length is
-/// known (so no length is computed twice). Every length and the INTEGER's
-/// value are der's, the identifier octets der's as computed by [`id`]; the
-/// fields are written by one path, [`put`]. `None` if
+/// known (so no length is computed twice). The lengths (but the
+/// BOOLEAN's one octet) and the INTEGER's value are der's, the identifier
+/// octets der's as computed by [`id`]; the fields are written by one
+/// path, [`put`]. `None` if
 /// `out` is too small (the one way this fails).
 #[inline(never)]
 fn encode_der(
@@ -97,11 +98,9 @@ fn encode_der(
     let mut w = SliceWriter::new(out);
     put(&mut w, OID, TPM_SEALED_DATA_OID.as_bytes())?;
     if empty_auth {
-        // [0] EXPLICIT BOOLEAN TRUE, written 0x01 as Linux writes it.
-        let mut boolean = [0u8; 3];
-        let mut b = SliceWriter::new(&mut boolean);
-        put(&mut b, BOOLEAN, &[1])?;
-        put(&mut w, EMPTY_AUTH, b.finish().ok()?)?;
+        // [0] EXPLICIT BOOLEAN TRUE, written 0x01 as Linux writes it (the
+        // BOOLEAN's length octet 1 is the short form of X.690 §8.1.3.4).
+        put(&mut w, EMPTY_AUTH, &[BOOLEAN, 1, 1])?;
     }
     head(&mut w, INTEGER, parent.value_len().ok()?)?;
     parent.encode_value(&mut w).ok()?;
