@@ -151,8 +151,9 @@ impl<'a> Reader<'a> {
 
     /// A TPM2B's contents (without the size).
     pub(crate) fn tpm2b(&mut self, what: &'static str) -> Result<&'a [u8]> {
-        let n = self.u16(what)?;
-        self.bytes(usize::from(n), what)
+        // The whole TPM2B (same checks, same error), without its size.
+        let whole = self.tpm2b_with_size(what)?;
+        Ok(whole.get(2..).unwrap_or_default())
     }
 
     /// A whole TPM2B including its u16 size, as Linux stores it.
