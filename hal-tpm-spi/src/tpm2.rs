@@ -278,9 +278,13 @@ impl<T: Transport> Tpm<T> {
     /// Splits a successful response into `handles` handles and parameters.
     pub(crate) fn response(&self, n: usize, handles: usize) -> Result<Response<'_>> {
         let rsp = self.rsp.get(..n).ok_or(Error::ResponseTooLarge)?;
-        let mut r = Reader::new(rsp);
-        let tag = r.u16("response tag")?;
-        r.bytes(HEADER_LEN - 2, "response header")?;
+        // `exchange` checked the header (so this never fails): only the
+        // tag is needed from it.
+        let (&[t0, t1, ..], rest) = rsp
+            .split_first_chunk::<HEADER_LEN>()
+            .ok_or(Error::Parse("response header"))?;
+        let tag = u16::from_be_bytes([t0, t1]);
+        let mut r = Reader::new(rest);
         let h = r.bytes(4 * handles, "response handles")?;
         let params = if tag == st::SESSIONS {
             let size = r.u32("parameterSize")? as usize;
