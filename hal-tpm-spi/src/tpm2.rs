@@ -211,10 +211,19 @@ impl<T: Transport> Tpm<T> {
 
     fn check_header(&self, n: usize) -> Result<usize> {
         let rsp = self.rsp.get(..n).ok_or(Error::ResponseTooLarge)?;
-        let mut r = Reader::new(rsp);
-        let tag = r.u16("response tag")?;
-        let size = r.u32("response size")?;
-        let rc = ResponseCode(r.u32("response code")?);
+        // The header as one array; a short one fails on the first field
+        // it lacks, as reading field by field would.
+        let Some(&[t0, t1, s0, s1, s2, s3, c0, c1, c2, c3]) = rsp.first_chunk::<HEADER_LEN>()
+        else {
+            return Err(Error::Parse(match n {
+                0 | 1 => "response tag",
+                2..=5 => "response size",
+                _ => "response code",
+            }));
+        };
+        let tag = u16::from_be_bytes([t0, t1]);
+        let size = u32::from_be_bytes([s0, s1, s2, s3]);
+        let rc = ResponseCode(u32::from_be_bytes([c0, c1, c2, c3]));
         if size as usize != n {
             return Err(Error::Parse("response size field"));
         }
