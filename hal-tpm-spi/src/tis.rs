@@ -216,6 +216,8 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         Ok(b[0])
     }
 
+    // Inlined, as `read8`.
+    #[inline(always)]
     fn read32(&mut self, offset: u16) -> Result<u32> {
         let mut b = [0u8; 4];
         self.regs.read(self.locality, offset, &mut b)?;
