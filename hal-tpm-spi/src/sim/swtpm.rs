@@ -69,11 +69,24 @@ pub struct SwtpmProcess {
     state_dir: PathBuf,
 }
 
+/// Ports this process has handed to a swtpm. `bind(0)` may return a port
+/// again once its listener is dropped, and two tests starting swtpm at the
+/// same time must not share a pair: the second's probe would reach the
+/// first's swtpm (its own one having failed to bind), and find nothing
+/// once that test ends ("connection refused", seen on a loaded machine).
+static GIVEN: std::sync::Mutex<vec::Vec<u16>> = std::sync::Mutex::new(vec::Vec::new());
+
+/// A port P with P+1 free too, neither next to a pair handed out before.
 fn free_port_pair() -> Option<u16> {
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for _ in 0..50 {
         let l = TcpListener::bind("127.0.0.1:0").ok()?;
         let port = l.local_addr().ok()?.port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+        let near_given = given.iter().any(|&g| g.abs_diff(port) <= 1);
+        if !near_given && port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            given.push(port);
             return Some(port);
         }
     }
@@ -85,6 +98,13 @@ impl SwtpmProcess {
     /// pair P (TPM commands) and P+1 (control) and waits until it accepts.
     /// A missing swtpm binary is an error whose text says what to install.
     pub fn start() -> Result<Self, String> {
+        Self::start_with_state(None)
+    }
+
+    /// [`SwtpmProcess::start`] on a saved TPM state: `permall` is the
+    /// `tpm2-00.permall` file swtpm keeps in its state directory (a TPM
+    /// whose storage key sealed a test vector), or `None` for a fresh TPM.
+    pub fn start_with_state(permall: Option<&[u8]>) -> Result<Self, String> {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let mut last_err = String::new();
         for _ in 0..5 {
@@ -93,6 +113,10 @@ impl SwtpmProcess {
             let state_dir =
                 std::env::temp_dir().join(format!("hal-tpm-spi-swtpm-{}-{n}", std::process::id()));
             std::fs::create_dir_all(&state_dir).map_err(|e| e.to_string())?;
+            if let Some(state) = permall {
+                std::fs::write(state_dir.join("tpm2-00.permall"), state)
+                    .map_err(|e| e.to_string())?;
+            }
             let spawned = Command::new("swtpm")
                 .arg("socket")
                 .arg("--tpm2")
@@ -121,24 +145,41 @@ impl SwtpmProcess {
                 port,
                 state_dir,
             };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                if let Ok(Some(status)) = p.child.try_wait() {
-                    last_err = format!("swtpm exited early ({status}); port {port} taken?");
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Ok(p);
-                }
-                if Instant::now() > deadline {
-                    last_err = "swtpm did not accept connections within 10 s".to_string();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(2));
+            match p.wait_until_serving() {
+                Ok(()) => return Ok(p),
+                Err(e) => last_err = e,
             }
             drop(p);
         }
         Err(last_err)
+    }
+
+    /// Waits (10 s at most) until both of the swtpm's ports accept, then
+    /// checks it is still running: a swtpm that could not bind one of
+    /// them exits, and whatever accepted is not it.
+    fn wait_until_serving(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let accepts = |port: u16| TcpStream::connect(("127.0.0.1", port)).is_ok();
+        loop {
+            match self.child.try_wait() {
+                Ok(None) => {}
+                Ok(Some(status)) => {
+                    let port = self.port;
+                    return Err(format!("swtpm exited early ({status}); port {port} taken?"));
+                }
+                Err(e) => return Err(format!("cannot watch swtpm: {e}")),
+            }
+            if accepts(self.port) && accepts(self.port + 1) {
+                std::thread::sleep(Duration::from_millis(20));
+                if matches!(self.child.try_wait(), Ok(None)) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err("swtpm did not accept connections within 10 s".to_string());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// The TPM command port.
