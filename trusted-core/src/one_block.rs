@@ -19,11 +19,14 @@
 //! speed on long messages, which does not matter for a 32..128-byte key and
 //! a few blocks of GCM per boot, and an indirect call per block.
 
+use core::cell::Cell;
+
 use aes_gcm::aead::array::typenum::{U1, U16};
 use cipher::{
     BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, InOut,
     ParBlocksSizeUser,
 };
+use zeroize::Zeroize;
 
 /// A 16-byte block, as the cipher traits hand it over.
 pub type Block16 = cipher::Array<u8, U16>;
@@ -95,6 +98,78 @@ impl ParBlocksSizeUser for Backend<'_> {
 impl BlockCipherEncBackend for Backend<'_> {
     fn encrypt_block(&self, block: InOut<'_, '_, Block16>) {
         self.0.encrypt_one(block);
+    }
+}
+
+/// AES in a hardware engine, one block per call: what lets a mode built on
+/// [`DynBlock`] (the TEE sealer's GCM) run on a crypto engine the firmware
+/// already drives (the CAAM) instead of linking software AES beside it.
+pub trait AesEngine {
+    /// Encrypts `block` in place (ECB, one block) under `key` (16, 24 or
+    /// 32 bytes). On error `block` holds nothing of a result.
+    fn encrypt_block(&mut self, key: &[u8], block: &mut [u8; 16]) -> crate::Result<()>;
+}
+
+impl<E: AesEngine + ?Sized> AesEngine for &mut E {
+    fn encrypt_block(&mut self, key: &[u8], block: &mut [u8; 16]) -> crate::Result<()> {
+        (**self).encrypt_block(key, block)
+    }
+}
+
+/// An [`AesEngine`] keyed with `key`, as an [`EncryptBlock`] for
+/// [`DynBlock`]. The block traits cannot fail, so the first engine error
+/// is kept (see [`EngineBlock::finish`]), its block and every later one
+/// come out as zeros, and the engine is not asked again: one timeout, not
+/// one per block.
+pub struct EngineBlock<'a, E> {
+    engine: Cell<Option<&'a mut E>>,
+    key: &'a [u8],
+    failed: Cell<Option<crate::Error>>,
+}
+
+impl<'a, E: AesEngine> EngineBlock<'a, E> {
+    /// Borrows `engine` and `key` for the blocks to come.
+    pub fn new(engine: &'a mut E, key: &'a [u8]) -> Self {
+        Self {
+            engine: Cell::new(Some(engine)),
+            key,
+            failed: Cell::new(None),
+        }
+    }
+
+    /// The first engine error, if any block failed. Whatever the mode
+    /// computed from this cipher is then wrong and must be discarded.
+    pub fn finish(self) -> crate::Result<()> {
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<E: AesEngine> EncryptBlock for EngineBlock<'_, E> {
+    fn encrypt_one(&self, mut block: InOut<'_, '_, Block16>) {
+        let mut data: [u8; 16] = (*block.get_in()).into();
+        // Taken out while in use and put back after: `&self` gives no
+        // `&mut` otherwise, and a `RefCell` would add a panic path.
+        let result = match self.engine.take() {
+            Some(engine) => {
+                let result = engine.encrypt_block(self.key, &mut data);
+                if result.is_ok() {
+                    self.engine.set(Some(engine));
+                }
+                result
+            }
+            // An earlier block failed: the engine was not put back.
+            None => Err(crate::Error::Unsupported("AES engine after a failed block")),
+        };
+        if let Err(e) = result {
+            data.zeroize();
+            let first = self.failed.take().unwrap_or(e);
+            self.failed.set(Some(first));
+        }
+        block.get_out().copy_from_slice(&data);
+        data.zeroize();
     }
 }
 

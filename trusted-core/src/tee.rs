@@ -17,6 +17,8 @@
 //! that is HMAC-SHA256(HUK, LE32(3) ‖ TA UUID) ([`crate::huk::ta_unique_key`]);
 //! on an STM32MP13 it is the SAES DHUK KDF.
 
+use core::marker::PhantomData;
+
 use aes::Aes256;
 use aes_gcm::aead::array::typenum::U16;
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -28,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::fih;
 use crate::huk::{HUK_SUBKEY_MAX_LEN, HukSubkeyUsage, SubkeyDerive, TRUSTED_KEYS_TA_UUID};
 use crate::key::{Key, MAX_BLOB_SIZE, SealedBlob};
-use crate::one_block::DynBlock;
+use crate::one_block::{AesEngine, DynBlock, EngineBlock};
 use crate::source::TrustSource;
 
 /// Header bytes before the ciphertext.
@@ -62,19 +64,84 @@ type TeeGcm<'a> = AesGcm<DynBlock<'a>, U16>;
 /// assert_eq!(blob.len(), 32 + 33);
 /// assert_eq!(tee.unseal(blob.as_bytes(), "").unwrap(), key);
 /// ```
-pub struct TeeSealer<K, R> {
+pub struct TeeSealer<K, R, A = SoftAes> {
     kdf: K,
     rng: R,
+    aes: PhantomData<A>,
+}
+
+/// Where the TEE sealer's AES-256 runs: [`SoftAes`] (RustCrypto's `aes`,
+/// the default) or [`EngineAes`] (the RNG's own engine, an [`AesEngine`]).
+pub trait TaCipher<R> {
+    /// Runs `f` on AES-256 under `ta_key`, one block per call. An engine
+    /// error wins over what `f` returns (its output is then wrong).
+    fn run<T>(
+        rng: &mut R,
+        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
+        f: impl FnOnce(DynBlock<'_>) -> Result<T>,
+    ) -> Result<T>;
+}
+
+/// RustCrypto's software AES-256 (`aes`): [`TeeSealer::new`].
+pub enum SoftAes {}
+
+/// AES-256 in the engine that is also the sealer's RNG (the CAAM):
+/// [`TeeSealer::with_engine_aes`]. Same blobs, no software AES linked.
+pub enum EngineAes {}
+
+impl<R> TaCipher<R> for SoftAes {
+    fn run<T>(
+        _rng: &mut R,
+        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
+        f: impl FnOnce(DynBlock<'_>) -> Result<T>,
+    ) -> Result<T> {
+        // The cipher wipes its round keys when dropped.
+        let aes = Aes256::new_from_slice(ta_key).map_err(|_| Error::KeyLength)?;
+        f(DynBlock::new(&aes))
+    }
+}
+
+impl<R: AesEngine> TaCipher<R> for EngineAes {
+    fn run<T>(
+        rng: &mut R,
+        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
+        f: impl FnOnce(DynBlock<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let engine = EngineBlock::new(rng, ta_key);
+        let result = f(DynBlock::new(&engine));
+        engine.finish()?;
+        result
+    }
 }
 
 impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
     /// A sealer over the subkey provider `kdf` (a HUK provider such as
     /// `StaticHuk`, `DcpHuk`, `CaamHuk`, `Stm32mp15Huk`, or a hardware KDF
-    /// such as the STM32MP13 `SaesKdf`) and the RNG `rng`.
+    /// such as the STM32MP13 `SaesKdf`) and the RNG `rng`, with software
+    /// AES-256.
     pub fn new(kdf: K, rng: R) -> Self {
-        Self { kdf, rng }
+        Self {
+            kdf,
+            rng,
+            aes: PhantomData,
+        }
     }
+}
 
+impl<K: SubkeyDerive, R: TryCryptoRng + AesEngine> TeeSealer<K, R, EngineAes> {
+    /// [`TeeSealer::new`] with AES-256 run by `engine`, which is also the
+    /// RNG (a CAAM job ring): the same blobs, and no software AES in the
+    /// image beside the engine's.
+    pub fn with_engine_aes(kdf: K, engine: R) -> Self {
+        Self {
+            kdf,
+            rng: engine,
+            aes: PhantomData,
+        }
+    }
+}
+
+impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TeeSealer<K, R, A> {
     /// The subkey provider and RNG back.
     pub fn into_inner(self) -> (K, R) {
         (self.kdf, self.rng)
@@ -86,17 +153,17 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
         &mut self.kdf
     }
 
-    /// AES-256 under the trusted_keys TA key, derived afresh for every
-    /// operation (OP-TEE derives it per call too) and zeroed once the
-    /// cipher is keyed; the cipher wipes its round keys when dropped.
-    fn cipher(&mut self) -> Result<Aes256> {
+    /// Runs `f` on AES-256 under the trusted_keys TA key, derived afresh
+    /// for every operation (OP-TEE derives it per call too) and zeroed
+    /// when `f` is done.
+    fn with_cipher<T>(&mut self, f: impl FnOnce(DynBlock<'_>) -> Result<T>) -> Result<T> {
         let mut ta_key = Zeroizing::new([0u8; HUK_SUBKEY_MAX_LEN]);
         self.kdf.derive_subkey(
             HukSubkeyUsage::UniqueTa,
             &TRUSTED_KEYS_TA_UUID,
             ta_key.as_mut(),
         )?;
-        Aes256::new_from_slice(ta_key.as_ref()).map_err(|_| Error::KeyLength)
+        A::run(&mut self.rng, &ta_key, f)
     }
 
     /// Unseals `blob` into `out` and returns the key length. On any error
@@ -123,8 +190,7 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
         // Decrypted in the caller's buffer; the tag is checked, then checked
         // again by encrypting the plaintext back, before it is released
         // (a glitch on one tag comparison meets the other).
-        let aes = self.cipher()?;
-        fih::aead_open_checked(&TeeGcm::from(DynBlock::new(&aes)), nonce, ct, tag, out)?;
+        self.with_cipher(|aes| fih::aead_open_checked(&TeeGcm::from(aes), nonce, ct, tag, out))?;
         Ok(n)
     }
 }
@@ -143,7 +209,7 @@ fn key_len_of(blob_len: usize) -> Result<usize> {
     Ok(n)
 }
 
-impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
+impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TrustSource for TeeSealer<K, R, A> {
     fn name(&self) -> &'static str {
         "tee"
     }
@@ -161,28 +227,26 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TrustSource for TeeSealer<K, R> {
         let mut blob = SealedBlob::zeroed(key.len() + TEE_BLOB_OVERHEAD)?;
         let mut iv = [0u8; 16];
         self.rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
-        let aes = self.cipher()?;
-        let cipher = TeeGcm::from(DynBlock::new(&aes));
         let bytes = blob.as_mut_bytes();
         let (header, body) = bytes
             .split_at_mut_checked(TEE_BLOB_OVERHEAD)
             .ok_or(Error::BlobLength)?;
-        body.copy_from_slice(key.as_bytes());
-        let sealed =
-            cipher.encrypt_inout_detached(<&Nonce<U16>>::from(&iv), &[], (&mut *body).into());
-        // The tag is read where it lies, not moved out (see `unseal_inner`).
-        let tag = match &sealed {
-            Ok(tag) => tag,
-            Err(_) => {
-                // The body still holds the plaintext key: wipe it.
-                body.zeroize();
-                return Err(Error::BlobLength);
-            }
-        };
         let (_reserved, iv_and_tag) = header.split_at_mut(IV.start);
         let (h_iv, h_tag) = iv_and_tag.split_at_mut(IV.len());
+        body.copy_from_slice(key.as_bytes());
+        let sealed = self.with_cipher(|aes| {
+            let tag = TeeGcm::from(aes)
+                .encrypt_inout_detached(<&Nonce<U16>>::from(&iv), &[], (&mut *body).into())
+                .map_err(|_| Error::BlobLength)?;
+            h_tag.copy_from_slice(&tag);
+            Ok(())
+        });
+        if let Err(e) = sealed {
+            // The body may still hold the plaintext key: wipe it.
+            body.zeroize();
+            return Err(e);
+        }
         h_iv.copy_from_slice(&iv);
-        h_tag.copy_from_slice(tag);
         Ok(blob)
     }
 

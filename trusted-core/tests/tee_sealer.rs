@@ -2,7 +2,8 @@
 //! (vectors/make_vectors.py), tamper and length rejection, zeroing.
 
 use trusted_core::huk::HukSubkeyUsage;
-use trusted_core::tee::{TEE_BLOB_OVERHEAD, TeeSealer};
+use trusted_core::one_block::AesEngine;
+use trusted_core::tee::{EngineAes, TEE_BLOB_OVERHEAD, TeeSealer};
 use trusted_core::test_util::{BrokenRng, ScriptRng, hex, section, sections_with, unhex, vectors};
 use trusted_core::{
     Error, Key, StaticHuk, StaticSubkey, SubkeyDerive, TrustSource, huk, ta_unique_key,
@@ -321,4 +322,101 @@ fn static_subkey_answers_only_the_request_it_was_made_for() {
         StaticSubkey::new(HukSubkeyUsage::DieId, &[0; 65], &[1; 16]),
         Err(Error::InvalidArgument(_))
     ));
+}
+
+/// An AES engine in software for the engine path: the IVs of a
+/// [`ScriptRng`], AES-256 from RustCrypto's `aes`, and a failure on
+/// block `fail_at` (counting from 0) with every call counted.
+struct TestEngine {
+    rng: ScriptRng,
+    calls: usize,
+    fail_at: Option<usize>,
+}
+
+impl TestEngine {
+    fn new(iv: &[u8], fail_at: Option<usize>) -> Self {
+        Self {
+            rng: ScriptRng::new(iv),
+            calls: 0,
+            fail_at,
+        }
+    }
+}
+
+impl rand_core::TryRng for TestEngine {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        self.rng.try_next_u32()
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.rng.try_next_u64()
+    }
+    fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Self::Error> {
+        self.rng.try_fill_bytes(d)
+    }
+}
+
+impl rand_core::TryCryptoRng for TestEngine {}
+
+impl AesEngine for TestEngine {
+    fn encrypt_block(&mut self, key: &[u8], block: &mut [u8; 16]) -> Result<(), Error> {
+        use aes::cipher::{BlockCipherEncrypt, KeyInit};
+        let n = self.calls;
+        self.calls += 1;
+        if self.fail_at == Some(n) {
+            return Err(Error::Timeout);
+        }
+        let aes = aes::Aes256::new_from_slice(key).map_err(|_| Error::KeyLength)?;
+        aes.encrypt_block(block.into());
+        Ok(())
+    }
+}
+
+fn engine_sealer(
+    huk: [u8; 16],
+    iv: &[u8],
+    fail_at: Option<usize>,
+) -> TeeSealer<StaticHuk, TestEngine, EngineAes> {
+    TeeSealer::with_engine_aes(StaticHuk::new(huk), TestEngine::new(iv, fail_at))
+}
+
+#[test]
+fn engine_aes_seals_and_unseals_the_independent_vectors() {
+    for v in sections_with(&vectors(VECTORS), "tee-") {
+        let huk = v.array("huk");
+        let key = Key::from_slice(&v.bytes("key")).unwrap();
+        let mut tee = engine_sealer(huk, &v.bytes("iv"), None);
+        let blob = tee.seal(&key, "").unwrap();
+        assert_eq!(blob.to_string(), v.get("blob"));
+        // H, J0 for the tag, one block per 16 bytes of key.
+        assert_eq!(tee.into_inner().1.calls, 2 + key.len().div_ceil(16));
+        let back = engine_sealer(huk, &[], None)
+            .unseal(&v.bytes("blob"), "")
+            .unwrap();
+        assert_eq!(back, key);
+    }
+}
+
+#[test]
+fn a_failing_engine_fails_seal_and_unseal_once_and_leaves_no_plaintext() {
+    let key = Key::from_slice(&[0x5c; 64]).unwrap();
+    let blob = engine_sealer([3; 16], &[], None).seal(&key, "").unwrap();
+    // Block 0 is GCM's H, 1 is J0, 2.. the key's keystream.
+    for fail_at in [0, 1, 2, 4] {
+        let mut tee = engine_sealer([3; 16], &[], Some(fail_at));
+        assert_eq!(tee.seal(&key, "").err(), Some(Error::Timeout));
+        assert_eq!(tee.into_inner().1.calls, fail_at + 1, "asked again");
+
+        let mut tee = engine_sealer([3; 16], &[], Some(fail_at));
+        let mut out = [0xAAu8; 64];
+        assert_eq!(
+            tee.unseal_into(blob.as_bytes(), &mut out),
+            Err(Error::Timeout)
+        );
+        assert!(
+            out.iter().all(|&b| b == 0),
+            "plaintext left after block {fail_at}"
+        );
+        assert_eq!(tee.into_inner().1.calls, fail_at + 1, "asked again");
+    }
 }
