@@ -24,11 +24,14 @@
 //! ```
 
 use heapless::Vec;
+use zeroize::Zeroize;
 
 use crate::regs::cmd;
 
 mod jobs;
-pub use jobs::{KeyModifier, blob, master_key_verification_blob, rng_generate, rng_instantiate};
+pub use jobs::{
+    KeyModifier, aes_ecb_encrypt, blob, master_key_verification_blob, rng_generate, rng_instantiate,
+};
 pub(crate) use jobs::{blob_into, rng_instantiate_into};
 
 /// Width of DMA addresses in descriptors and ring entries.
@@ -183,6 +186,10 @@ pub enum Operation {
         /// Generate the secure keys (JDKEK, TDKEK, TDSK): AAI SK.
         secure_keys: bool,
     },
+    /// Class-1 AES, ECB, encrypt, initialize and finalize in one job
+    /// (`OP_ALG_ALGSEL_AES | OP_ALG_AAI_ECB | OP_ALG_AS_INITFINAL |
+    /// OP_ALG_ENCRYPT`).
+    AesEcbEncrypt,
     /// Blob protocol.
     Blob {
         /// Encapsulate or decapsulate.
@@ -223,6 +230,13 @@ impl Operation {
                     | (aai << cmd::OP_ALG_AAI_SHIFT)
                     | (as_field << cmd::OP_ALG_AS_SHIFT)
                     | pr
+            }
+            Operation::AesEcbEncrypt => {
+                base | (cmd::OP_TYPE_CLASS1_ALG << cmd::OP_TYPE_SHIFT)
+                    | (cmd::OP_ALG_ALGSEL_AES << cmd::OP_ALG_ALGSEL_SHIFT)
+                    | (cmd::OP_ALG_AAI_ECB << cmd::OP_ALG_AAI_SHIFT)
+                    | (cmd::OP_ALG_AS_INITFINAL << cmd::OP_ALG_AS_SHIFT)
+                    | cmd::OP_ALG_ENCRYPT
             }
             Operation::Blob { direction, format } => {
                 let op_type = match direction {
@@ -294,6 +308,12 @@ impl Descriptor {
     pub(crate) fn is_complete(&self) -> bool {
         let header_len = self.words.first().map(|h| h & cmd::HDR_LEN_MASK);
         self.fault.is_none() && header_len == Some(self.words.len() as u32)
+    }
+
+    /// Zeroes every word (a descriptor that carried a key inline), header
+    /// included, so it can no longer run.
+    pub(crate) fn wipe(&mut self) {
+        self.words.as_mut_slice().zeroize();
     }
 
     /// Records `error` unless an earlier one is pending.
@@ -434,6 +454,42 @@ impl Descriptor {
         self.push(
             (cmd::FIFO_STORE << cmd::TYPE_SHIFT)
                 | (cmd::FIFOST_TYPE_RNGSTORE << cmd::FIFOST_TYPE_SHIFT)
+                | u32::from(len),
+        )
+        .push_ptr(address)
+    }
+
+    /// `append_fifo_load_as_imm(desc, data, len, FIFOLD_CLASS_CLASS1 |
+    /// FIFOLD_TYPE_MSG | FIFOLD_TYPE_LAST1)`: the message for a class-1
+    /// cipher, inline.
+    pub(crate) fn add_fifo_load_message(&mut self, data: &[u8]) -> &mut Self {
+        match u32::try_from(data.len())
+            .ok()
+            .filter(|&l| l <= cmd::FIFOLD_LEN_MASK)
+        {
+            Some(len) => self
+                .push(
+                    (cmd::FIFO_LOAD << cmd::TYPE_SHIFT)
+                        | Class::Class1.field()
+                        | cmd::IMMEDIATE
+                        | ((cmd::FIFOLD_TYPE_MSG | cmd::FIFOLD_TYPE_LAST1)
+                            << cmd::FIFOLD_TYPE_SHIFT)
+                        | len,
+                )
+                .push_bytes(data),
+            None => {
+                self.fail(DescError::LengthRange);
+                self
+            }
+        }
+    }
+
+    /// `append_fifo_store(desc, address, len, FIFOST_TYPE_MESSAGE_DATA)`:
+    /// a class-1 cipher's output to memory.
+    pub(crate) fn add_fifo_store_message(&mut self, address: u64, len: u16) -> &mut Self {
+        self.push(
+            (cmd::FIFO_STORE << cmd::TYPE_SHIFT)
+                | (cmd::FIFOST_TYPE_MESSAGE_DATA << cmd::FIFOST_TYPE_SHIFT)
                 | u32::from(len),
         )
         .push_ptr(address)

@@ -2,6 +2,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
+pub mod aes;
 pub mod blob;
 pub mod desc;
 pub mod error;

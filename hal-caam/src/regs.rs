@@ -239,6 +239,8 @@ pub mod status {
     pub const DECO_LOAD: u32 = 0x07;
     /// DECO error: OPERATION command.
     pub const DECO_OPERATION: u32 = 0x09;
+    /// DECO error: FIFO LOAD command.
+    pub const DECO_FIFO_LOAD: u32 = 0x0A;
     /// DECO error: FIFO STORE command.
     pub const DECO_FIFO_STORE: u32 = 0x0B;
     /// DECO error: JUMP command.

@@ -246,10 +246,31 @@ fn the_sim_answers_invalid_descriptors_with_caam_errors() {
         run_raw(&mut caam, &bus, &[0xB080_0002, 0x7800_0000]),
         0x4000_0104
     );
-    // KEY into class 1: KEY command error.
+    // KEY into both classes at once: KEY command error.
     assert_eq!(
-        run_raw(&mut caam, &bus, &[0xB080_0003, 0x0280_0004, 0]),
+        run_raw(&mut caam, &bus, &[0xB080_0003, 0x0680_0004, 0]),
         0x4000_0106
+    );
+    // FIFO LOAD of a message with no AES OPERATION before it.
+    assert_eq!(
+        run_raw(&mut caam, &bus, &[0xB080_0003, 0x2292_0004, 0]),
+        0x4000_010A
+    );
+    // AES OPERATION after a 20-byte class-1 key: CCB AES key size error.
+    let key20 = [0xB080_0008, 0x0280_0014, 0, 0, 0, 0, 0, 0x8210_020D];
+    assert_eq!(run_raw(&mut caam, &bus, &key20), 0x2000_0713);
+    // AES in CBC mode (not what the driver asks for): CCB AES mode error.
+    let cbc = [0xB080_0007, 0x0280_0010, 0, 0, 0, 0, 0x8210_010D];
+    assert_eq!(run_raw(&mut caam, &bus, &cbc), 0x2000_0611);
+    // AES-ECB over 32 bytes: the sim models one block, data size error.
+    let mut two_blocks = vec![0xB080_0010, 0x0280_0010, 0, 0, 0, 0, 0x8210_020D];
+    two_blocks.push(0x2292_0020);
+    two_blocks.extend([0u32; 8]);
+    assert_eq!(run_raw(&mut caam, &bus, &two_blocks), 0x2000_0712);
+    // FIFO STORE of message data with nothing encrypted before it.
+    assert_eq!(
+        run_raw(&mut caam, &bus, &[0xB080_0003, 0x6030_0010, out]),
+        0x4000_010B
     );
     // Encapsulation with protocol id 0x01 (not BLOB): undefined protocol.
     assert_eq!(

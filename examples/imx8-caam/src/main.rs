@@ -124,14 +124,15 @@ extern "C" fn main() -> ! {
         Err(_) => finish("imx8-caam", caam_result),
     }
 
-    step!("== TEE blob over OP-TEE's CAAM MKVB HUK (TeeSealer<CaamHuk, CAAM RNG4>) ==");
+    step!("== TEE blob over OP-TEE's CAAM MKVB HUK (TeeSealer<CaamHuk, CAAM RNG4 and AES>) ==");
     let tee_result = boot_flow(
         || {
             let mut caam = caam()?;
             caam.init()?;
             caam.rng_instantiate()?;
             let huk = CaamHuk::new(&mut caam, HukOptions::default())?;
-            Ok(TeeSealer::new(huk, caam))
+            // The CAAM runs the sealer's AES-256 too: no software AES.
+            Ok(TeeSealer::with_engine_aes(huk, caam))
         },
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),

@@ -154,3 +154,33 @@ pub fn rng_generate(
     .finish()?;
     Ok(d)
 }
+
+/// One AES block, ECB, encrypted under `key` (16, 24 or 32 bytes, inline):
+/// KEY (class 1), OPERATION AES-ECB encrypt, FIFO LOAD of `block` (inline,
+/// last), FIFO STORE of the 16-byte result to `output`. The descriptor
+/// Linux's `caam` skcipher builds, with immediate data instead of
+/// sequences.
+pub fn aes_ecb_encrypt(
+    key: &[u8],
+    block: &[u8; 16],
+    output: u64,
+    ptr: PointerSize,
+) -> Result<Descriptor, DescError> {
+    if !matches!(key.len(), 16 | 24 | 32) {
+        return Err(DescError::LengthRange);
+    }
+    let mut d = Descriptor::job(ptr);
+    let built = d
+        .add_key_immediate(Class::Class1, key)
+        .add_operation(Operation::AesEcbEncrypt)
+        .add_fifo_load_message(block)
+        .add_fifo_store_message(output, 16)
+        .finish()
+        .map(|_| ());
+    if let Err(e) = built {
+        // Not returned, so wiped here: the key is inline.
+        d.wipe();
+        return Err(e);
+    }
+    Ok(d)
+}

@@ -9,6 +9,8 @@ pub const TYPE_MASK: u32 = 0x1F;
 pub const KEY: u32 = 0x00;
 /// LOAD command type.
 pub const LOAD: u32 = 0x02;
+/// FIFO LOAD command type.
+pub const FIFO_LOAD: u32 = 0x04;
 /// FIFO STORE command type.
 pub const FIFO_STORE: u32 = 0x0C;
 /// OPERATION command type.
@@ -75,6 +77,17 @@ pub const LOAD_LEN_MASK: u32 = 0xFF;
 /// Clear-written value that clears the class-1 "done" state.
 pub const CLRW_CLR_C1MODE: u32 = 0x1;
 
+/// FIFO LOAD: input type shift (bits 21:16).
+pub const FIFOLD_TYPE_SHIFT: u32 = 16;
+/// FIFO LOAD: input type mask (after shifting down).
+pub const FIFOLD_TYPE_MASK: u32 = 0x3F;
+/// FIFO LOAD input type: message data.
+pub const FIFOLD_TYPE_MSG: u32 = 0x10;
+/// FIFO LOAD action: last data for class 1.
+pub const FIFOLD_TYPE_LAST1: u32 = 0x02;
+/// FIFO LOAD: length mask (bits 15:0).
+pub const FIFOLD_LEN_MASK: u32 = 0xFFFF;
+
 /// FIFO STORE: extended length word follows the pointer.
 pub const FIFOST_EXT: u32 = 1 << 22;
 /// FIFO STORE: output type shift (bits 21:16).
@@ -83,6 +96,8 @@ pub const FIFOST_TYPE_SHIFT: u32 = 16;
 pub const FIFOST_TYPE_MASK: u32 = 0x3F;
 /// FIFO STORE output type: RNG data to memory.
 pub const FIFOST_TYPE_RNGSTORE: u32 = 0x34;
+/// FIFO STORE output type: message data (a class-1 cipher's output).
+pub const FIFOST_TYPE_MESSAGE_DATA: u32 = 0x30;
 /// FIFO STORE: length mask (bits 15:0).
 pub const FIFOST_LEN_MASK: u32 = 0xFFFF;
 
@@ -116,12 +131,16 @@ pub const BLOB_FMT_TEST: u32 = 3;
 pub const OP_ALG_ALGSEL_SHIFT: u32 = 16;
 /// OPERATION algorithm: ALGSEL mask (after shifting down).
 pub const OP_ALG_ALGSEL_MASK: u32 = 0xFF;
+/// ALGSEL: AES.
+pub const OP_ALG_ALGSEL_AES: u32 = 0x10;
 /// ALGSEL: RNG.
 pub const OP_ALG_ALGSEL_RNG: u32 = 0x50;
 /// OPERATION algorithm: AAI shift (bits 12:4).
 pub const OP_ALG_AAI_SHIFT: u32 = 4;
 /// OPERATION algorithm: AAI mask (after shifting down).
 pub const OP_ALG_AAI_MASK: u32 = 0x1FF;
+/// AES AAI: electronic codebook.
+pub const OP_ALG_AAI_ECB: u32 = 0x20;
 /// RNG AAI: state handle field (bits 1:0 of AAI).
 pub const OP_ALG_AAI_RNG4_SH_MASK: u32 = 0x3;
 /// RNG AAI: generate secure keys (JDKEK, TDKEK, TDSK).

@@ -49,6 +49,19 @@ fn aes(key: &[u8; 32]) -> Aes256 {
     Aes256::new(key.into())
 }
 
+/// One AES-ECB encryption of `block` under `key` (16, 24 or 32 bytes), as
+/// the class-1 AESA does; `false` for any other key length.
+pub(crate) fn aes_ecb_block(key: &[u8], block: &mut [u8; 16]) -> bool {
+    let block: &mut Array<u8, _> = block.into();
+    match key.len() {
+        16 => aes::Aes128::new_from_slice(key).map(|c| c.encrypt_block(block)),
+        24 => aes::Aes192::new_from_slice(key).map(|c| c.encrypt_block(block)),
+        32 => Aes256::new_from_slice(key).map(|c| c.encrypt_block(block)),
+        _ => return false,
+    }
+    .is_ok()
+}
+
 /// KDF(MK, label, context) → 32 bytes.
 #[inline(never)]
 pub(crate) fn derive(key: &[u8; 32], label: &[u8], context: &[u8]) -> Zeroizing<[u8; 32]> {

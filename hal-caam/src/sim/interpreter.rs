@@ -1,8 +1,8 @@
 //! The sim's descriptor interpreter: fetches a job descriptor by bus
 //! address and runs every command the driver emits (header, KEY, LOAD
-//! clear-written, local JUMP, SEQ IN/OUT PTR, FIFO STORE of RNG data, RNG
-//! and blob OPERATIONs), answering anything else with the DECO or CCB
-//! status a CAAM reports.
+//! clear-written, local JUMP, SEQ IN/OUT PTR, FIFO LOAD of a message,
+//! FIFO STORE of RNG or message data, RNG, AES-ECB and blob OPERATIONs),
+//! answering anything else with the DECO or CCB status a CAAM reports.
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -14,8 +14,15 @@ use super::crypto::{self, CryptoError, Drbg};
 /// What a descriptor has set up so far.
 #[derive(Default)]
 struct JobState {
+    class1_key: Zeroizing<[u8; 32]>,
+    class1_key_len: Option<usize>,
     class2_key: Zeroizing<[u8; 32]>,
     class2_key_len: Option<usize>,
+    /// OPERATION AES-ECB encrypt has run: a FIFO LOAD of a message
+    /// goes through the class-1 AESA.
+    aes_ready: bool,
+    /// The AESA's output, until a FIFO STORE of message data takes it.
+    class1_out: Option<Zeroizing<[u8; 16]>>,
     seq_in: Option<(u64, u32)>,
     seq_out: Option<(u64, u32)>,
     rng_ready: bool,
@@ -109,17 +116,18 @@ impl CaamSim {
             cmd::KEY => {
                 let len = (word & cmd::KEY_LEN_MASK) as usize;
                 let dest = (word >> cmd::KEY_DEST_SHIFT) & cmd::KEY_DEST_MASK;
-                if class != 2
-                    || dest != cmd::KEY_DEST_CLASS_REG
+                let (slot, slot_len) = match class {
+                    1 => (&mut job.class1_key, &mut job.class1_key_len),
+                    2 => (&mut job.class2_key, &mut job.class2_key_len),
+                    _ => return Err(deco(idx, st::DECO_KEY)),
+                };
+                if dest != cmd::KEY_DEST_CLASS_REG
                     || word & (cmd::KEY_SGF | cmd::KEY_ENC) != 0
-                    || len > job.class2_key.len()
+                    || len > slot.len()
                 {
                     return Err(deco(idx, st::DECO_KEY));
                 }
-                let key = job
-                    .class2_key
-                    .get_mut(..len)
-                    .ok_or(deco(idx, st::DECO_KEY))?;
+                let key = slot.get_mut(..len).ok_or(deco(idx, st::DECO_KEY))?;
                 if word & cmd::IMMEDIATE != 0 {
                     let n = len.div_ceil(4);
                     let data = self
@@ -140,7 +148,7 @@ impl CaamSim {
                         .read(addr, key)
                         .map_err(|_| deco(idx, st::DECO_DMA))?;
                 }
-                job.class2_key_len = Some(len);
+                *slot_len = Some(len);
                 Ok(())
             }
             cmd::LOAD => {
@@ -196,6 +204,24 @@ impl CaamSim {
                 }
                 Ok(())
             }
+            cmd::FIFO_LOAD => self.fifo_load_message(idx, i, word, job),
+            cmd::FIFO_STORE
+                if (word >> cmd::FIFOST_TYPE_SHIFT) & cmd::FIFOST_TYPE_MASK
+                    == cmd::FIFOST_TYPE_MESSAGE_DATA =>
+            {
+                let out = job.class1_out.take();
+                let addr = self.take_ptr(i).ok_or(deco(idx, st::DECO_FIFO_STORE))?;
+                match out {
+                    Some(out)
+                        if word & cmd::FIFOST_LEN_MASK == 16 && word & cmd::FIFOST_EXT == 0 =>
+                    {
+                        self.bus
+                            .write(addr, out.as_ref())
+                            .map_err(|_| deco(idx, st::DECO_DMA))
+                    }
+                    _ => Err(deco(idx, st::DECO_FIFO_STORE)),
+                }
+            }
             cmd::FIFO_STORE => {
                 let fifo_type = (word >> cmd::FIFOST_TYPE_SHIFT) & cmd::FIFOST_TYPE_MASK;
                 if fifo_type != cmd::FIFOST_TYPE_RNGSTORE
@@ -233,6 +259,25 @@ impl CaamSim {
     fn operation(&mut self, idx: usize, word: u32, job: &mut JobState) -> Result<(), Status> {
         let op_type = (word >> cmd::OP_TYPE_SHIFT) & cmd::OP_TYPE_MASK;
         match op_type {
+            cmd::OP_TYPE_CLASS1_ALG
+                if (word >> cmd::OP_ALG_ALGSEL_SHIFT) & cmd::OP_ALG_ALGSEL_MASK
+                    == cmd::OP_ALG_ALGSEL_AES =>
+            {
+                let aai = (word >> cmd::OP_ALG_AAI_SHIFT) & cmd::OP_ALG_AAI_MASK;
+                let state = (word >> cmd::OP_ALG_AS_SHIFT) & cmd::OP_ALG_AS_MASK;
+                // Only what the driver asks for: one-shot ECB encryption.
+                if aai != cmd::OP_ALG_AAI_ECB
+                    || state != cmd::OP_ALG_AS_INITFINAL
+                    || word & cmd::OP_ALG_ENCRYPT == 0
+                {
+                    return Err(ccb(idx, st::CHAID_AES, st::ERRID_MODE));
+                }
+                if !matches!(job.class1_key_len, Some(16 | 24 | 32)) {
+                    return Err(ccb(idx, st::CHAID_AES, st::ERRID_KEY_SIZE));
+                }
+                job.aes_ready = true;
+                Ok(())
+            }
             cmd::OP_TYPE_CLASS1_ALG => self.rng_operation(idx, word, job),
             cmd::OP_TYPE_ENCAP_PROTOCOL | cmd::OP_TYPE_DECAP_PROTOCOL => {
                 if (word >> cmd::OP_PCLID_SHIFT) & cmd::OP_PCLID_MASK != cmd::OP_PCLID_BLOB {
@@ -248,6 +293,47 @@ impl CaamSim {
             }
             _ => Err(deco(idx, st::DECO_OPERATION)),
         }
+    }
+
+    /// FIFO LOAD of one inline message block into the class-1 AESA (the
+    /// only FIFO LOAD the driver emits), encrypted at once.
+    fn fifo_load_message(
+        &mut self,
+        idx: usize,
+        i: &mut usize,
+        word: u32,
+        job: &mut JobState,
+    ) -> Result<(), Status> {
+        let class = (word >> cmd::CLASS_SHIFT) & cmd::CLASS_MASK;
+        let fifo_type = (word >> cmd::FIFOLD_TYPE_SHIFT) & cmd::FIFOLD_TYPE_MASK;
+        let len = (word & cmd::FIFOLD_LEN_MASK) as usize;
+        if class != 1
+            || word & cmd::IMMEDIATE == 0
+            || fifo_type != cmd::FIFOLD_TYPE_MSG | cmd::FIFOLD_TYPE_LAST1
+            || !job.aes_ready
+        {
+            return Err(deco(idx, st::DECO_FIFO_LOAD));
+        }
+        let n = len.div_ceil(4);
+        let data = self
+            .last_descriptor
+            .get(*i..*i + n)
+            .ok_or(deco(idx, st::DECO_FIFO_LOAD))?;
+        *i += n;
+        if len != 16 {
+            return Err(ccb(idx, st::CHAID_AES, st::ERRID_DATA_SIZE));
+        }
+        let mut block = Zeroizing::new([0u8; 16]);
+        for (chunk, w) in block.chunks_mut(4).zip(data) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        let key_len = job.class1_key_len.unwrap_or(0);
+        let key = job.class1_key.get(..key_len).unwrap_or(&[]);
+        if !crypto::aes_ecb_block(key, &mut block) {
+            return Err(ccb(idx, st::CHAID_AES, st::ERRID_KEY_SIZE));
+        }
+        job.class1_out = Some(block);
+        Ok(())
     }
 
     fn trng_ready(&self) -> bool {
