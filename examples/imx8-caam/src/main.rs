@@ -8,7 +8,8 @@
 //!    (`CaamSource::with_rng4`, `RngChoice::Source`).
 //! 2. Linux `trusted.source=tee` blob over OP-TEE's CAAM HUK (the first 16
 //!    bytes of the master key verification blob, `CaamHuk`), with the CAAM's
-//!    RNG4 as the sealer's RNG (key and IV).
+//!    RNG4 as the sealer's RNG (key and IV) and the CAAM's AES under its
+//!    AES-256-GCM (`TeeSealer::with_engine_aes`: no software AES linked).
 //!
 //! Feature `sim` (default, for QEMU `virt` with `-cpu cortex-a53`, which has
 //! no CAAM): the CAAM model from `hal_caam::sim` is the `Mmio`, secure state
