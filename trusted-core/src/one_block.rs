@@ -26,7 +26,7 @@ use cipher::{
     BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, InOut,
     ParBlocksSizeUser,
 };
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A 16-byte block, as the cipher traits hand it over.
 pub type Block16 = cipher::Array<u8, U16>;
@@ -116,25 +116,34 @@ impl<E: AesEngine + ?Sized> AesEngine for &mut E {
     }
 }
 
-/// An [`AesEngine`] keyed with `key`, as an [`EncryptBlock`] for
-/// [`DynBlock`]. The block traits cannot fail, so the first engine error
-/// is kept (see [`EngineBlock::finish`]), its block and every later one
-/// come out as zeros, and the engine is not asked again: one timeout, not
-/// one per block.
+/// An [`AesEngine`] keyed with a copy of `key` (zeroed on drop), as an
+/// [`EncryptBlock`] for [`DynBlock`]. The block traits cannot fail, so the
+/// first engine error is kept (see [`EngineBlock::finish`]), its block and
+/// every later one come out as zeros, and the engine is not asked again:
+/// one timeout, not one per block.
 pub struct EngineBlock<'a, E> {
     engine: Cell<Option<&'a mut E>>,
-    key: &'a [u8],
+    key: Zeroizing<[u8; 32]>,
+    key_len: usize,
     failed: Cell<Option<crate::Error>>,
 }
 
 impl<'a, E: AesEngine> EngineBlock<'a, E> {
-    /// Borrows `engine` and `key` for the blocks to come.
-    pub fn new(engine: &'a mut E, key: &'a [u8]) -> Self {
-        Self {
-            engine: Cell::new(Some(engine)),
-            key,
-            failed: Cell::new(None),
+    /// Borrows `engine` for the blocks to come, under a copy of `key` (16,
+    /// 24 or 32 bytes; [`Error::KeyLength`](crate::Error::KeyLength)
+    /// otherwise).
+    pub fn new(engine: &'a mut E, key: &[u8]) -> crate::Result<Self> {
+        let mut copy = Zeroizing::new([0u8; 32]);
+        match copy.get_mut(..key.len()) {
+            Some(head) if matches!(key.len(), 16 | 24 | 32) => head.copy_from_slice(key),
+            _ => return Err(crate::Error::KeyLength),
         }
+        Ok(Self {
+            engine: Cell::new(Some(engine)),
+            key: copy,
+            key_len: key.len(),
+            failed: Cell::new(None),
+        })
     }
 
     /// The first engine error, if any block failed. Whatever the mode
@@ -154,7 +163,8 @@ impl<E: AesEngine> EncryptBlock for EngineBlock<'_, E> {
         // `&mut` otherwise, and a `RefCell` would add a panic path.
         let result = match self.engine.take() {
             Some(engine) => {
-                let result = engine.encrypt_block(self.key, &mut data);
+                let key = self.key.get(..self.key_len).unwrap_or(&[]);
+                let result = engine.encrypt_block(key, &mut data);
                 if result.is_ok() {
                     self.engine.set(Some(engine));
                 }

@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::fih;
 use crate::huk::{HUK_SUBKEY_MAX_LEN, HukSubkeyUsage, SubkeyDerive, TRUSTED_KEYS_TA_UUID};
 use crate::key::{Key, MAX_BLOB_SIZE, SealedBlob};
-use crate::one_block::{AesEngine, DynBlock, EngineBlock};
+use crate::one_block::{AesEngine, DynBlock, EncryptBlock, EngineBlock};
 use crate::source::TrustSource;
 
 /// Header bytes before the ciphertext.
@@ -73,13 +73,17 @@ pub struct TeeSealer<K, R, A = SoftAes> {
 /// Where the TEE sealer's AES-256 runs: [`SoftAes`] (RustCrypto's `aes`,
 /// the default) or [`EngineAes`] (the RNG's own engine, an [`AesEngine`]).
 pub trait TaCipher<R> {
-    /// Runs `f` on AES-256 under `ta_key`, one block per call. An engine
-    /// error wins over what `f` returns (its output is then wrong).
-    fn run<T>(
-        rng: &mut R,
-        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
-        f: impl FnOnce(DynBlock<'_>) -> Result<T>,
-    ) -> Result<T>;
+    /// AES-256 under the TA key, one block per call.
+    type Cipher<'a>: EncryptBlock
+    where
+        R: 'a;
+
+    /// The cipher under `ta_key`, which the caller wipes once this returns.
+    fn cipher<'a>(rng: &'a mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<Self::Cipher<'a>>;
+
+    /// Whether every block of `cipher` was computed: an engine error wins
+    /// over the mode's result (its output is then wrong).
+    fn finish(cipher: Self::Cipher<'_>) -> Result<()>;
 }
 
 /// RustCrypto's software AES-256 (`aes`): [`TeeSealer::new`].
@@ -90,27 +94,33 @@ pub enum SoftAes {}
 pub enum EngineAes {}
 
 impl<R> TaCipher<R> for SoftAes {
-    fn run<T>(
-        _rng: &mut R,
-        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
-        f: impl FnOnce(DynBlock<'_>) -> Result<T>,
-    ) -> Result<T> {
-        // The cipher wipes its round keys when dropped.
-        let aes = Aes256::new_from_slice(ta_key).map_err(|_| Error::KeyLength)?;
-        f(DynBlock::new(&aes))
+    type Cipher<'a>
+        = Aes256
+    where
+        R: 'a;
+
+    /// The cipher wipes its round keys when dropped.
+    fn cipher<'a>(_rng: &'a mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<Aes256> {
+        Aes256::new_from_slice(ta_key).map_err(|_| Error::KeyLength)
+    }
+
+    fn finish(_cipher: Aes256) -> Result<()> {
+        Ok(())
     }
 }
 
 impl<R: AesEngine> TaCipher<R> for EngineAes {
-    fn run<T>(
-        rng: &mut R,
-        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
-        f: impl FnOnce(DynBlock<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let engine = EngineBlock::new(rng, ta_key);
-        let result = f(DynBlock::new(&engine));
-        engine.finish()?;
-        result
+    type Cipher<'a>
+        = EngineBlock<'a, R>
+    where
+        R: 'a;
+
+    fn cipher<'a>(rng: &'a mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<EngineBlock<'a, R>> {
+        EngineBlock::new(rng, ta_key)
+    }
+
+    fn finish(cipher: EngineBlock<'_, R>) -> Result<()> {
+        cipher.finish()
     }
 }
 
@@ -153,17 +163,17 @@ impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TeeSealer<K, R, A> {
         &mut self.kdf
     }
 
-    /// Runs `f` on AES-256 under the trusted_keys TA key, derived afresh
-    /// for every operation (OP-TEE derives it per call too) and zeroed
-    /// when `f` is done.
-    fn with_cipher<T>(&mut self, f: impl FnOnce(DynBlock<'_>) -> Result<T>) -> Result<T> {
+    /// AES-256 under the trusted_keys TA key, derived afresh for every
+    /// operation (OP-TEE derives it per call too) and zeroed once the
+    /// cipher is keyed.
+    fn cipher(&mut self) -> Result<A::Cipher<'_>> {
         let mut ta_key = Zeroizing::new([0u8; HUK_SUBKEY_MAX_LEN]);
         self.kdf.derive_subkey(
             HukSubkeyUsage::UniqueTa,
             &TRUSTED_KEYS_TA_UUID,
             ta_key.as_mut(),
         )?;
-        A::run(&mut self.rng, &ta_key, f)
+        A::cipher(&mut self.rng, &ta_key)
     }
 
     /// Unseals `blob` into `out` and returns the key length. On any error
@@ -190,7 +200,11 @@ impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TeeSealer<K, R, A> {
         // Decrypted in the caller's buffer; the tag is checked, then checked
         // again by encrypting the plaintext back, before it is released
         // (a glitch on one tag comparison meets the other).
-        self.with_cipher(|aes| fih::aead_open_checked(&TeeGcm::from(aes), nonce, ct, tag, out))?;
+        let aes = self.cipher()?;
+        let opened =
+            fih::aead_open_checked(&TeeGcm::from(DynBlock::new(&aes)), nonce, ct, tag, out);
+        A::finish(aes)?;
+        opened?;
         Ok(n)
     }
 }
@@ -227,26 +241,29 @@ impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TrustSource for TeeSealer
         let mut blob = SealedBlob::zeroed(key.len() + TEE_BLOB_OVERHEAD)?;
         let mut iv = [0u8; 16];
         self.rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
+        let aes = self.cipher()?;
+        let cipher = TeeGcm::from(DynBlock::new(&aes));
         let bytes = blob.as_mut_bytes();
         let (header, body) = bytes
             .split_at_mut_checked(TEE_BLOB_OVERHEAD)
             .ok_or(Error::BlobLength)?;
+        body.copy_from_slice(key.as_bytes());
+        let sealed =
+            cipher.encrypt_inout_detached(<&Nonce<U16>>::from(&iv), &[], (&mut *body).into());
+        let computed = A::finish(aes);
+        // The tag is read where it lies, not moved out (see `unseal_inner`).
+        let tag = match (&sealed, computed) {
+            (Ok(tag), Ok(())) => tag,
+            (_, failed) => {
+                // The body still holds the plaintext key: wipe it.
+                body.zeroize();
+                return Err(failed.err().unwrap_or(Error::BlobLength));
+            }
+        };
         let (_reserved, iv_and_tag) = header.split_at_mut(IV.start);
         let (h_iv, h_tag) = iv_and_tag.split_at_mut(IV.len());
-        body.copy_from_slice(key.as_bytes());
-        let sealed = self.with_cipher(|aes| {
-            let tag = TeeGcm::from(aes)
-                .encrypt_inout_detached(<&Nonce<U16>>::from(&iv), &[], (&mut *body).into())
-                .map_err(|_| Error::BlobLength)?;
-            h_tag.copy_from_slice(&tag);
-            Ok(())
-        });
-        if let Err(e) = sealed {
-            // The body may still hold the plaintext key: wipe it.
-            body.zeroize();
-            return Err(e);
-        }
         h_iv.copy_from_slice(&iv);
+        h_tag.copy_from_slice(tag);
         Ok(blob)
     }
 
