@@ -100,7 +100,7 @@ impl<R> TaCipher<R> for SoftAes {
         R: 'a;
 
     /// The cipher wipes its round keys when dropped.
-    fn cipher<'a>(_rng: &'a mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<Aes256> {
+    fn cipher(_rng: &mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<Aes256> {
         Aes256::new_from_slice(ta_key).map_err(|_| Error::KeyLength)
     }
 
