@@ -1,5 +1,5 @@
 //! AES in the CAAM, one block per job: what lets the TEE sealer
-//! (`TeeSealer::with_engine_aes`) run its AES-256-GCM on the CAAM that is
+//! (`TeeSealer::with_rng_aes`) run its AES-256-GCM on the CAAM that is
 //! already its RNG and HUK, instead of linking software AES beside it.
 
 use embedded_hal::delay::DelayNs;

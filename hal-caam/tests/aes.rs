@@ -121,7 +121,7 @@ fn tee_sealer_on_caam_aes_and_on_software_aes_open_each_others_blobs() {
     let key = Key::from_slice(&(0..48).collect::<Vec<u8>>()).unwrap();
 
     let before = c.regs().jobs_completed();
-    let mut on_caam = TeeSealer::with_engine_aes(huk, &mut c);
+    let mut on_caam = TeeSealer::with_rng_aes(huk, &mut c);
     let blob = on_caam.seal(&key, "").unwrap();
     let mut soft = TeeSealer::new(
         StaticHuk::new(huk_bytes),
@@ -187,7 +187,7 @@ fn a_caam_job_failing_mid_gcm_fails_seal_and_unseal_and_leaves_no_plaintext() {
             n: 0,
             fail_at,
         };
-        let mut tee = TeeSealer::with_engine_aes(StaticHuk::new(huk_bytes), engine);
+        let mut tee = TeeSealer::with_rng_aes(StaticHuk::new(huk_bytes), engine);
         // The DECO DMA error the sim answered, as the job status.
         let failed = Some(Error::Hardware(0x4000_0016));
         assert_eq!(tee.seal(&key, "").err(), failed);
@@ -198,7 +198,7 @@ fn a_caam_job_failing_mid_gcm_fails_seal_and_unseal_and_leaves_no_plaintext() {
             fail_at,
             ..engine
         };
-        let mut tee = TeeSealer::with_engine_aes(StaticHuk::new(huk_bytes), engine);
+        let mut tee = TeeSealer::with_rng_aes(StaticHuk::new(huk_bytes), engine);
         let mut out = [0xAA; 32];
         assert_eq!(tee.unseal_into(blob.as_bytes(), &mut out).err(), failed);
         assert_eq!(out, [0; 32], "plaintext left after block {fail_at}");

@@ -71,15 +71,21 @@ pub struct TeeSealer<K, R, A = SoftAes> {
 }
 
 /// Where the TEE sealer's AES-256 runs: [`SoftAes`] (RustCrypto's `aes`,
-/// the default) or [`EngineAes`] (the RNG's own engine, an [`AesEngine`]).
-pub trait TaCipher<R> {
+/// the default), [`RngAes`] (an engine that is also the RNG) or [`KdfAes`]
+/// (an engine that is also the subkey provider), each an [`AesEngine`].
+pub trait TaCipher<K, R> {
     /// AES-256 under the TA key, one block per call.
     type Cipher<'a>: EncryptBlock
     where
+        K: 'a,
         R: 'a;
 
     /// The cipher under `ta_key`, which the caller wipes once this returns.
-    fn cipher<'a>(rng: &'a mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<Self::Cipher<'a>>;
+    fn cipher<'a>(
+        kdf: &'a mut K,
+        rng: &'a mut R,
+        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
+    ) -> Result<Self::Cipher<'a>>;
 
     /// Whether every block of `cipher` was computed: an engine error wins
     /// over the mode's result (its output is then wrong).
@@ -90,17 +96,22 @@ pub trait TaCipher<R> {
 pub enum SoftAes {}
 
 /// AES-256 in the engine that is also the sealer's RNG (the CAAM):
-/// [`TeeSealer::with_engine_aes`]. Same blobs, no software AES linked.
-pub enum EngineAes {}
+/// [`TeeSealer::with_rng_aes`]. Same blobs, no software AES linked.
+pub enum RngAes {}
 
-impl<R> TaCipher<R> for SoftAes {
+/// AES-256 in the engine that is also the subkey provider (the STM32MP13
+/// SAES): [`TeeSealer::with_kdf_aes`]. Same blobs, no software AES linked.
+pub enum KdfAes {}
+
+impl<K, R> TaCipher<K, R> for SoftAes {
     type Cipher<'a>
         = Aes256
     where
+        K: 'a,
         R: 'a;
 
     /// The cipher wipes its round keys when dropped.
-    fn cipher(_rng: &mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<Aes256> {
+    fn cipher(_kdf: &mut K, _rng: &mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<Aes256> {
         Aes256::new_from_slice(ta_key).map_err(|_| Error::KeyLength)
     }
 
@@ -109,17 +120,42 @@ impl<R> TaCipher<R> for SoftAes {
     }
 }
 
-impl<R: AesEngine> TaCipher<R> for EngineAes {
+impl<K, R: AesEngine> TaCipher<K, R> for RngAes {
     type Cipher<'a>
         = EngineBlock<'a, R>
     where
+        K: 'a,
         R: 'a;
 
-    fn cipher<'a>(rng: &'a mut R, ta_key: &[u8; HUK_SUBKEY_MAX_LEN]) -> Result<EngineBlock<'a, R>> {
+    fn cipher<'a>(
+        _kdf: &'a mut K,
+        rng: &'a mut R,
+        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
+    ) -> Result<EngineBlock<'a, R>> {
         EngineBlock::new(rng, ta_key)
     }
 
     fn finish(cipher: EngineBlock<'_, R>) -> Result<()> {
+        cipher.finish()
+    }
+}
+
+impl<K: AesEngine, R> TaCipher<K, R> for KdfAes {
+    type Cipher<'a>
+        = EngineBlock<'a, K>
+    where
+        K: 'a,
+        R: 'a;
+
+    fn cipher<'a>(
+        kdf: &'a mut K,
+        _rng: &'a mut R,
+        ta_key: &[u8; HUK_SUBKEY_MAX_LEN],
+    ) -> Result<EngineBlock<'a, K>> {
+        EngineBlock::new(kdf, ta_key)
+    }
+
+    fn finish(cipher: EngineBlock<'_, K>) -> Result<()> {
         cipher.finish()
     }
 }
@@ -130,28 +166,37 @@ impl<K: SubkeyDerive, R: TryCryptoRng> TeeSealer<K, R> {
     /// such as the STM32MP13 `SaesKdf`) and the RNG `rng`, with software
     /// AES-256.
     pub fn new(kdf: K, rng: R) -> Self {
+        Self::with(kdf, rng)
+    }
+}
+
+impl<K: SubkeyDerive, R: TryCryptoRng + AesEngine> TeeSealer<K, R, RngAes> {
+    /// [`TeeSealer::new`] with AES-256 run by `engine`, which is also the
+    /// RNG (a CAAM job ring): the same blobs, and no software AES in the
+    /// image beside the engine's.
+    pub fn with_rng_aes(kdf: K, engine: R) -> Self {
+        Self::with(kdf, engine)
+    }
+}
+
+impl<K: SubkeyDerive + AesEngine, R: TryCryptoRng> TeeSealer<K, R, KdfAes> {
+    /// [`TeeSealer::new`] with AES-256 run by `engine`, which is also the
+    /// subkey provider (the STM32MP13 SAES, `SaesKdf`): the same blobs, and
+    /// no software AES in the image beside the engine's.
+    pub fn with_kdf_aes(engine: K, rng: R) -> Self {
+        Self::with(engine, rng)
+    }
+}
+
+impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<K, R>> TeeSealer<K, R, A> {
+    fn with(kdf: K, rng: R) -> Self {
         Self {
             kdf,
             rng,
             aes: PhantomData,
         }
     }
-}
 
-impl<K: SubkeyDerive, R: TryCryptoRng + AesEngine> TeeSealer<K, R, EngineAes> {
-    /// [`TeeSealer::new`] with AES-256 run by `engine`, which is also the
-    /// RNG (a CAAM job ring): the same blobs, and no software AES in the
-    /// image beside the engine's.
-    pub fn with_engine_aes(kdf: K, engine: R) -> Self {
-        Self {
-            kdf,
-            rng: engine,
-            aes: PhantomData,
-        }
-    }
-}
-
-impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TeeSealer<K, R, A> {
     /// The subkey provider and RNG back.
     pub fn into_inner(self) -> (K, R) {
         (self.kdf, self.rng)
@@ -173,7 +218,7 @@ impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TeeSealer<K, R, A> {
             &TRUSTED_KEYS_TA_UUID,
             ta_key.as_mut(),
         )?;
-        A::cipher(&mut self.rng, &ta_key)
+        A::cipher(&mut self.kdf, &mut self.rng, &ta_key)
     }
 
     /// Unseals `blob` into `out` and returns the key length. On any error
@@ -223,7 +268,7 @@ fn key_len_of(blob_len: usize) -> Result<usize> {
     Ok(n)
 }
 
-impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<R>> TrustSource for TeeSealer<K, R, A> {
+impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<K, R>> TrustSource for TeeSealer<K, R, A> {
     fn name(&self) -> &'static str {
         "tee"
     }

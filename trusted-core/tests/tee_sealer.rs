@@ -3,7 +3,7 @@
 
 use trusted_core::huk::HukSubkeyUsage;
 use trusted_core::one_block::AesEngine;
-use trusted_core::tee::{EngineAes, TEE_BLOB_OVERHEAD, TeeSealer};
+use trusted_core::tee::{RngAes, TEE_BLOB_OVERHEAD, TeeSealer};
 use trusted_core::test_util::{BrokenRng, ScriptRng, hex, section, sections_with, unhex, vectors};
 use trusted_core::{
     Error, Key, StaticHuk, StaticSubkey, SubkeyDerive, TrustSource, huk, ta_unique_key,
@@ -376,8 +376,8 @@ fn engine_sealer(
     huk: [u8; 16],
     iv: &[u8],
     fail_at: Option<usize>,
-) -> TeeSealer<StaticHuk, TestEngine, EngineAes> {
-    TeeSealer::with_engine_aes(StaticHuk::new(huk), TestEngine::new(iv, fail_at))
+) -> TeeSealer<StaticHuk, TestEngine, RngAes> {
+    TeeSealer::with_rng_aes(StaticHuk::new(huk), TestEngine::new(iv, fail_at))
 }
 
 #[test]
@@ -418,5 +418,53 @@ fn a_failing_engine_fails_seal_and_unseal_once_and_leaves_no_plaintext() {
             "plaintext left after block {fail_at}"
         );
         assert_eq!(tee.into_inner().1.calls, fail_at + 1, "asked again");
+    }
+}
+
+/// A subkey provider that is also the AES engine (as the STM32MP13 SAES
+/// is): the HMAC derivation of a [`StaticHuk`] and the [`TestEngine`].
+struct KdfEngine {
+    huk: StaticHuk,
+    engine: TestEngine,
+}
+
+impl SubkeyDerive for KdfEngine {
+    fn derive_subkey(
+        &mut self,
+        usage: HukSubkeyUsage,
+        const_data: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        self.huk.derive_subkey(usage, const_data, out)
+    }
+}
+
+impl AesEngine for KdfEngine {
+    fn encrypt_block(&mut self, key: &[u8], block: &mut [u8; 16]) -> Result<(), Error> {
+        self.engine.encrypt_block(key, block)
+    }
+}
+
+#[test]
+fn kdf_aes_seals_and_unseals_the_independent_vectors_and_fails_with_its_engine() {
+    let kdf = |huk, fail_at| KdfEngine {
+        huk: StaticHuk::new(huk),
+        engine: TestEngine::new(&[], fail_at),
+    };
+    for v in sections_with(&vectors(VECTORS), "tee-") {
+        let huk = v.array("huk");
+        let key = Key::from_slice(&v.bytes("key")).unwrap();
+        let mut tee = TeeSealer::with_kdf_aes(kdf(huk, None), ScriptRng::new(&v.bytes("iv")));
+        let blob = tee.seal(&key, "").unwrap();
+        assert_eq!(blob.to_string(), v.get("blob"));
+        assert_eq!(tee.unseal(blob.as_bytes(), "").unwrap(), key);
+        let mut tee = TeeSealer::with_kdf_aes(kdf(huk, Some(2)), ScriptRng::new(&[]));
+        let mut out = [0xAAu8; 128];
+        assert_eq!(
+            tee.unseal_into(blob.as_bytes(), &mut out),
+            Err(Error::Timeout)
+        );
+        assert!(out.iter().all(|&b| b == 0));
+        assert_eq!(tee.into_inner().0.engine.calls, 3);
     }
 }

@@ -9,7 +9,7 @@
 //! 2. Linux `trusted.source=tee` blob over OP-TEE's CAAM HUK (the first 16
 //!    bytes of the master key verification blob, `CaamHuk`), with the CAAM's
 //!    RNG4 as the sealer's RNG (key and IV) and the CAAM's AES under its
-//!    AES-256-GCM (`TeeSealer::with_engine_aes`: no software AES linked).
+//!    AES-256-GCM (`TeeSealer::with_rng_aes`: no software AES linked).
 //!
 //! Feature `sim` (default, for QEMU `virt` with `-cpu cortex-a53`, which has
 //! no CAAM): the CAAM model from `hal_caam::sim` is the `Mmio`, secure state
@@ -133,7 +133,7 @@ extern "C" fn main() -> ! {
             caam.rng_instantiate()?;
             let huk = CaamHuk::new(&mut caam, HukOptions::default())?;
             // The CAAM runs the sealer's AES-256 too: no software AES.
-            Ok(TeeSealer::with_engine_aes(huk, caam))
+            Ok(TeeSealer::with_rng_aes(huk, caam))
         },
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),
