@@ -280,6 +280,10 @@ pub mod saes {
     pub const CR_CHMOD_CBC: u32 = 1 << 5;
     /// `CR.KEYPROT`: key protection against other security contexts.
     pub const CR_KEYPROT: u32 = 1 << 19;
+    /// `CR.KEYSIZE` = 256-bit key (KEYR0..7): bit 18 on the MP13 and MP25
+    /// (a one-bit field) and on the MP21 (field 18:17 = `0b10`), OP-TEE's
+    /// `_SAES_CR_KEYSIZE` / `_SAES_CR_KEYSIZE_256`.
+    pub const CR_KEYSIZE_256: u32 = 1 << 18;
     /// `CR.KEYSEL` (30:28): key source.
     pub const CR_KEYSEL_MASK: u32 = 0b111 << 28;
     /// `CR.KEYSEL` = software key in `SAES_KEYRx`.

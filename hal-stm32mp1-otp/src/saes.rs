@@ -11,10 +11,11 @@
 //!
 //! Two layers, as in the other drivers of this crate:
 //!
-//! - [`Stm32Saes`], the protocol: reset, key selection (DHUK, or a software
-//!   key for the self test), KEYVALID, BUSY and CCF waits (each bounded),
-//!   the error flags (`RDERR`, `WRERR` in SR; `KEIF`, `RNGEIF` in ISR) as
-//!   errors, AES-128 ECB and CBC encryption, and after every operation an
+//! - [`Stm32Saes`], the protocol: reset, key selection (DHUK, or a 128- or
+//!   256-bit software key for the self test and [`Stm32Saes::encrypt_block`]),
+//!   KEYVALID, BUSY and CCF waits (each bounded), the error flags (`RDERR`,
+//!   `WRERR` in SR; `KEIF`, `RNGEIF` in ISR) as errors, ECB and CBC
+//!   encryption, and after every operation an
 //!   `IPRST` pulse that wipes the key, IV (the CBC chaining value, i.e. the
 //!   last output block) and data registers;
 //! - [`SaesKdf`], the policy: OP-TEE's input layout (32- or 64-bit `size_t`),
@@ -25,6 +26,7 @@ use dbl::Dbl;
 use embedded_hal::delay::DelayNs;
 use subtle::ConstantTimeEq;
 use trusted_core::huk::{HUK_SUBKEY_MAX_LEN, HukSubkeyUsage};
+use trusted_core::one_block::AesEngine;
 use trusted_core::poll::{Budget, poll_until};
 use trusted_core::tee::TeeSealer;
 use trusted_core::{Mmio, SubkeyDerive, trace};
@@ -67,8 +69,9 @@ pub enum Chaining {
 enum KeySel<'a> {
     /// The DHUK (`KEYSEL = 001`), AES-128.
     Dhuk,
-    /// A public software key (the self test only).
-    Soft(&'a Block),
+    /// A software key of 16 or 32 bytes (the self test, and
+    /// [`Stm32Saes::encrypt_block`]).
+    Soft(&'a [u8]),
 }
 
 /// The CMAC subkeys K1 = dbl(L), K2 = dbl(K1) with L = AES(DHUK, 0¹²⁸)
@@ -208,6 +211,26 @@ impl<M: Mmio, D: DelayNs> Stm32Saes<M, D> {
         Ok(())
     }
 
+    /// Encrypts `block` in place, AES-ECB under the software `key` (16 or
+    /// 32 bytes; [`SaesFault::BadLength`] otherwise): what lets the TEE
+    /// sealer run its AES-256-GCM here (`TeeSealer::with_kdf_aes`) instead
+    /// of linking software AES. The key registers are wiped after the
+    /// block (`IPRST`), and `block` is zeroed on error.
+    pub fn encrypt_block(&mut self, key: &[u8], block: &mut Block) -> Result<()> {
+        let input = Zeroizing::new(*block);
+        let result = if matches!(key.len(), 16 | 32) {
+            self.session(KeySel::Soft(key), Chaining::Ecb)
+                .and_then(|()| self.block(&input, block))
+        } else {
+            Err(fault(SaesFault::BadLength))
+        };
+        self.wipe();
+        if result.is_err() {
+            block.zeroize();
+        }
+        result
+    }
+
     /// The CMAC subkeys of the DHUK: one ECB block of zeros, as OP-TEE's
     /// `stm32_saes_cmac_prf_128` computes L.
     pub fn dhuk_cmac_subkeys(&mut self) -> Result<CmacSubkeys> {
@@ -335,18 +358,27 @@ impl<M: Mmio, D: DelayNs> Stm32Saes<M, D> {
             Chaining::Cbc => regs::CR_CHMOD_CBC,
         };
         // KEYSIZE = 0 (AES-128) and MODE = encryption are all-zero fields.
-        let cr = keysel | chmod | regs::CR_MODE_ENCRYPT | regs::CR_DATATYPE_BYTE;
+        let keysize = match key {
+            KeySel::Soft(key) if key.len() == 32 => regs::CR_KEYSIZE_256,
+            _ => 0,
+        };
+        let cr = keysel | keysize | chmod | regs::CR_MODE_ENCRYPT | regs::CR_DATATYPE_BYTE;
         self.configure(cr)?;
         trace!("saes: key load, cr {}", cr);
         if let KeySel::Soft(key) = key {
             // KEYR0 holds KEY[31:0] (the key's last four bytes, big-endian);
-            // written in ascending order as RM0456 §50.4.12 requires.
+            // written in ascending order as RM0456 §50.4.12 requires, KEYR0..3
+            // then KEYR4..7 for a 256-bit key (OP-TEE `saes_write_key`).
             for (i, word) in key.rchunks_exact(4).enumerate() {
                 let value = word
                     .try_into()
                     .map(u32::from_be_bytes)
                     .map_err(|_| fault(SaesFault::BadLength))?;
-                self.mmio.write32(self.layout.keyr0 + 4 * i, value);
+                let reg = match i {
+                    0..4 => self.layout.keyr0 + 4 * i,
+                    _ => self.layout.keyr4 + 4 * (i - 4),
+                };
+                self.mmio.write32(reg, value);
             }
         }
         self.wait(Wait::SaesKeyValid, |l, sr, _| sr & l.sr_keyvalid != 0)?;
@@ -540,6 +572,21 @@ impl<M: Mmio, D: DelayNs> SaesKdf<M, D> {
         // Decided twice, as a `Verdict` (`trusted_core::fih`): one skipped
         // comparison cannot release a subkey the two runs disagree on.
         trusted_core::fih::ct_eq(again, out).ok_or(fault(SaesFault::Unstable))
+    }
+}
+
+/// The SAES's AES for `trusted_core`'s one-block modes.
+impl<M: Mmio, D: DelayNs> AesEngine for Stm32Saes<M, D> {
+    fn encrypt_block(&mut self, key: &[u8], block: &mut Block) -> trusted_core::Result<()> {
+        Stm32Saes::encrypt_block(self, key, block).map_err(Into::into)
+    }
+}
+
+/// The SAES under the KDF, so the TEE sealer's AES runs there too
+/// (`TeeSealer::with_kdf_aes`).
+impl<M: Mmio, D: DelayNs> AesEngine for SaesKdf<M, D> {
+    fn encrypt_block(&mut self, key: &[u8], block: &mut Block) -> trusted_core::Result<()> {
+        self.saes.encrypt_block(key, block).map_err(Into::into)
     }
 }
 

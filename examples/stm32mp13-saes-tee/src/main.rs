@@ -7,7 +7,9 @@
 //! (`hal_stm32mp1_otp::SaesKdf`) and so seals and unseals the blobs Linux
 //! gets from OP-TEE's trusted_keys TA. Each boot makes the drivers again;
 //! the blob survives in the (RAM-backed) flash, through `trusted_core::flow`.
-//! The sealer's key and IV come from RNG1 (`hal_stm32mp1_otp::Stm32Rng`).
+//! The sealer's key and IV come from RNG1 (`hal_stm32mp1_otp::Stm32Rng`),
+//! and its AES-256-GCM runs on the SAES too, with the TA key as a software
+//! key (`TeeSealer::with_kdf_aes`: no software AES linked).
 //!
 //! Feature `sim` (default; QEMU has no STM32MP13 machine, so the Cortex-A7
 //! `mcimx7d-sabre` runs it with its DDR at 0xC000_0000): the SAES model,
@@ -172,7 +174,8 @@ extern "C" fn main() -> ! {
                 boot,
                 ": SAES driver made, TA key from the DHUK (arm32 layout)"
             );
-            Ok(TeeSealer::new(SaesKdf::stm32mp13(saes), rng))
+            // The SAES runs the sealer's AES-256 too: no software AES.
+            Ok(TeeSealer::with_kdf_aes(SaesKdf::stm32mp13(saes), rng))
         },
         &mut NoCallerRng,
         &FlowOptions::new(RngChoice::Source),

@@ -12,9 +12,10 @@
 //!   key selection; KEYVALID at the end of a load, KEIF instead when the
 //!   DHUK is not available; writes to the configuration fields ignored while
 //!   BUSY or while EN stays set; EN writable only with a valid key;
-//! - a software key loaded by writing KEYR0..3 in ascending or descending
-//!   order (KEIF otherwise); a key selection change erasing the key;
-//! - AES-128 encryption in ECB and CBC (IVR is the chaining value and reads
+//! - a software key loaded by writing KEYR0..3 (KEYR0..7 with
+//!   `CR.KEYSIZE` = 256) in ascending or descending order (KEIF otherwise);
+//!   a key selection change erasing the key;
+//! - AES-128 and (software key) AES-256 encryption in ECB and CBC (IVR is the chaining value and reads
 //!   back the last output block, as for suspend/resume), with the four
 //!   DATATYPE swaps; CCF after the fourth DINR write; RDERR (reads zero) for
 //!   a DOUTR read without output, WRERR (ignored) for a DINR write while
@@ -26,8 +27,8 @@
 //!   view ([`SaesSim::non_secure`]) that reads zero unless opened, and an
 //!   SAES key loaded in one world raising KEIF when touched from the other.
 //!
-//! Not modelled (the model computes nothing, so CCF never rises): 256-bit
-//! keys, decryption and key preparation (MODE 2/3), CTR/GCM/CCM, wrapped and
+//! Not modelled (the model computes nothing, so CCF never rises): a
+//! 256-bit DHUK, 192-bit keys (MP21), decryption and key preparation (MODE 2/3), CTR/GCM/CCM, wrapped and
 //! shared keys, BHK and the test key (KEIF), DMA, interrupts.
 //!
 //! Faults ([`SaesSim::inject`]): BUSY stuck, a key error, a read error, a
@@ -35,8 +36,8 @@
 //! error, and one flipped bit of one register read (a glitch).
 
 use super::ReadGlitch;
-use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
+use aes::{Aes128, Aes256};
 use trusted_core::Mmio;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -112,10 +113,13 @@ pub struct SaesSim {
     wrerr: bool,
     busy_left: u32,
     pending_load: Option<World>,
-    key: Zeroizing<[u8; 16]>,
+    /// The key registers' key: 16 bytes (DHUK or a 128-bit software key)
+    /// or 32 (a 256-bit software key), `key_len` of them.
+    key: Zeroizing<[u8; 32]>,
+    key_len: usize,
     keyvalid: bool,
     key_world: World,
-    key_words: [u32; 4],
+    key_words: [u32; 8],
     key_order: KeyOrder,
     chain: Zeroizing<[u8; 16]>,
     din: Zeroizing<[u32; 4]>,
@@ -184,10 +188,11 @@ impl SaesSim {
             wrerr: false,
             busy_left: 0,
             pending_load: None,
-            key: Zeroizing::new([0; 16]),
+            key: Zeroizing::new([0; 32]),
+            key_len: 0,
             keyvalid: false,
             key_world: World::Secure,
-            key_words: [0; 4],
+            key_words: [0; 8],
             key_order: KeyOrder::None,
             chain: Zeroizing::new([0; 16]),
             din: Zeroizing::new([0; 4]),
@@ -337,6 +342,7 @@ impl SaesSim {
 
     fn erase_key(&mut self) {
         self.key.zeroize();
+        self.key_len = 0;
         self.key_words.zeroize();
         self.keyvalid = false;
         self.key_order = KeyOrder::None;
@@ -377,10 +383,14 @@ impl SaesSim {
             && self.dhuk_available
             && !core::mem::take(&mut self.faults.key_error);
         if usable {
-            *self.key = match world {
-                World::Secure => *self.dhuk,
-                World::NonSecure => *self.dhuk_ns,
+            let dhuk = match world {
+                World::Secure => &self.dhuk,
+                World::NonSecure => &self.dhuk_ns,
             };
+            if let Some(key) = self.key.get_mut(..16) {
+                key.copy_from_slice(dhuk.as_slice());
+            }
+            self.key_len = 16;
             self.keyvalid = true;
             self.key_world = world;
         } else {
@@ -467,6 +477,9 @@ impl SaesSim {
             regs::ICR => self.write_icr(value, world),
             regs::DINR => self.write_din(value),
             o if (l.keyr0..l.keyr0 + 16).contains(&o) => self.write_key((o - l.keyr0) / 4, value),
+            o if (l.keyr4..l.keyr4 + 16).contains(&o) => {
+                self.write_key(4 + (o - l.keyr4) / 4, value)
+            }
             // IV writes have no effect while the SAES is enabled.
             o if (l.ivr0..l.ivr0 + 16).contains(&o) && self.cr & regs::CR_EN == 0 => {
                 let i = 3 - (o - l.ivr0) / 4;
@@ -552,11 +565,20 @@ impl SaesSim {
         if self.keysel() != regs::CR_KEYSEL_SOFT || self.cr & regs::CR_EN != 0 {
             return;
         }
+        // KEYR4..7 take part only in a 256-bit key.
+        let words = if self.cr & self.layout.cr_keysize_mask == regs::CR_KEYSIZE_256 {
+            8
+        } else {
+            4
+        };
+        if index >= words {
+            return;
+        }
         let next = match self.key_order {
             KeyOrder::None if index == 0 => KeyOrder::Ascending(1),
-            KeyOrder::None if index == 3 => KeyOrder::Descending(1),
+            KeyOrder::None if index == words - 1 => KeyOrder::Descending(1),
             KeyOrder::Ascending(n) if index == n => KeyOrder::Ascending(n + 1),
-            KeyOrder::Descending(n) if index == 3 - n => KeyOrder::Descending(n + 1),
+            KeyOrder::Descending(n) if index + n == words - 1 => KeyOrder::Descending(n + 1),
             _ => {
                 // "Key writing sequence error".
                 self.erase_key();
@@ -568,16 +590,18 @@ impl SaesSim {
             *w = value;
         }
         self.key_order = next;
-        if matches!(next, KeyOrder::Ascending(4) | KeyOrder::Descending(4)) {
+        if matches!(next, KeyOrder::Ascending(n) | KeyOrder::Descending(n) if n == words) {
             self.key_loads = self.key_loads.saturating_add(1);
             // KEYR0 holds KEY[31:0]: the last four key bytes.
-            for (i, word) in self.key_words.iter().enumerate() {
-                let at = 12 - 4 * i;
+            let len = 4 * words;
+            for (i, word) in self.key_words.iter().take(words).enumerate() {
+                let at = len - 4 - 4 * i;
                 if let Some(bytes) = self.key.get_mut(at..at + 4) {
                     bytes.copy_from_slice(&word.to_be_bytes());
                 }
             }
             self.key_words.zeroize();
+            self.key_len = len;
             self.keyvalid = true;
             self.key_order = KeyOrder::None;
         }
@@ -605,8 +629,12 @@ impl SaesSim {
     /// One block, once the fourth input word is in.
     fn compute(&mut self) {
         let l = self.layout;
+        let keysize = self.cr & l.cr_keysize_mask;
         let supported = self.keyvalid
-            && self.cr & l.cr_keysize_mask == 0
+            && matches!(
+                (keysize, self.key_len),
+                (0, 16) | (regs::CR_KEYSIZE_256, 32)
+            )
             && self.cr & regs::CR_MODE_MASK == regs::CR_MODE_ENCRYPT
             && matches!(
                 self.cr & l.cr_chmod_mask,
@@ -628,7 +656,7 @@ impl SaesSim {
                 .zip(self.chain.iter())
                 .for_each(|(b, c)| *b ^= c);
         }
-        aes128(&self.key, &mut block);
+        aes(self.key.get(..self.key_len).unwrap_or(&[]), &mut block);
         if cbc {
             self.chain.copy_from_slice(&*block);
         }
@@ -648,6 +676,18 @@ impl SaesSim {
 /// One AES-128 encryption of `block` in place.
 fn aes128(key: &[u8; 16], block: &mut [u8; 16]) {
     Aes128::new(key.into()).encrypt_block(block.into());
+}
+
+/// One AES-128 or AES-256 encryption of `block` in place, by key length.
+fn aes(key: &[u8], block: &mut [u8; 16]) {
+    match key.len() {
+        32 => {
+            let _ = Aes256::new_from_slice(key).map(|c| c.encrypt_block(block.into()));
+        }
+        _ => {
+            let _ = Aes128::new_from_slice(key).map(|c| c.encrypt_block(block.into()));
+        }
+    }
 }
 
 /// Bytes `4i..4i+4` of `block` as a big-endian word.
