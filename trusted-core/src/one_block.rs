@@ -148,7 +148,7 @@ impl<'a, E: AesEngine> EngineBlock<'a, E> {
 
     /// The first engine error, if any block failed. Whatever the mode
     /// computed from this cipher is then wrong and must be discarded.
-    pub fn finish(self) -> crate::Result<()> {
+    pub fn finish(&self) -> crate::Result<()> {
         match self.failed.take() {
             Some(e) => Err(e),
             None => Ok(()),

@@ -89,7 +89,7 @@ pub trait TaCipher<K, R> {
 
     /// Whether every block of `cipher` was computed: an engine error wins
     /// over the mode's result (its output is then wrong).
-    fn finish(cipher: Self::Cipher<'_>) -> Result<()>;
+    fn finish(cipher: &Self::Cipher<'_>) -> Result<()>;
 }
 
 /// RustCrypto's software AES-256 (`aes`): [`TeeSealer::new`].
@@ -115,7 +115,7 @@ impl<K, R> TaCipher<K, R> for SoftAes {
         Aes256::new_from_slice(ta_key).map_err(|_| Error::KeyLength)
     }
 
-    fn finish(_cipher: Aes256) -> Result<()> {
+    fn finish(_cipher: &Aes256) -> Result<()> {
         Ok(())
     }
 }
@@ -135,7 +135,7 @@ impl<K, R: AesEngine> TaCipher<K, R> for RngAes {
         EngineBlock::new(rng, ta_key)
     }
 
-    fn finish(cipher: EngineBlock<'_, R>) -> Result<()> {
+    fn finish(cipher: &EngineBlock<'_, R>) -> Result<()> {
         cipher.finish()
     }
 }
@@ -155,7 +155,7 @@ impl<K: AesEngine, R> TaCipher<K, R> for KdfAes {
         EngineBlock::new(kdf, ta_key)
     }
 
-    fn finish(cipher: EngineBlock<'_, K>) -> Result<()> {
+    fn finish(cipher: &EngineBlock<'_, K>) -> Result<()> {
         cipher.finish()
     }
 }
@@ -248,7 +248,7 @@ impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<K, R>> TeeSealer<K, R, A> {
         let aes = self.cipher()?;
         let opened =
             fih::aead_open_checked(&TeeGcm::from(DynBlock::new(&aes)), nonce, ct, tag, out);
-        A::finish(aes)?;
+        A::finish(&aes)?;
         opened?;
         Ok(n)
     }
@@ -295,16 +295,21 @@ impl<K: SubkeyDerive, R: TryCryptoRng, A: TaCipher<K, R>> TrustSource for TeeSea
         body.copy_from_slice(key.as_bytes());
         let sealed =
             cipher.encrypt_inout_detached(<&Nonce<U16>>::from(&iv), &[], (&mut *body).into());
-        let computed = A::finish(aes);
         // The tag is read where it lies, not moved out (see `unseal_inner`).
-        let tag = match (&sealed, computed) {
-            (Ok(tag), Ok(())) => tag,
-            (_, failed) => {
+        let tag = match &sealed {
+            Ok(tag) => tag,
+            Err(_) => {
                 // The body still holds the plaintext key: wipe it.
                 body.zeroize();
-                return Err(failed.err().unwrap_or(Error::BlobLength));
+                return Err(Error::BlobLength);
             }
         };
+        // An engine that failed a block made a wrong ciphertext and tag
+        // (nothing to check for software AES).
+        if let Err(e) = A::finish(&aes) {
+            body.zeroize();
+            return Err(e);
+        }
         let (_reserved, iv_and_tag) = header.split_at_mut(IV.start);
         let (h_iv, h_tag) = iv_and_tag.split_at_mut(IV.len());
         h_iv.copy_from_slice(&iv);
