@@ -149,7 +149,7 @@ impl<'a, E: AesEngine> EngineBlock<'a, E> {
     /// The first engine error, if any block failed. Whatever the mode
     /// computed from this cipher is then wrong and must be discarded.
     pub fn finish(&self) -> crate::Result<()> {
-        match self.failed.take() {
+        match self.failed.get() {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -175,8 +175,9 @@ impl<E: AesEngine> EncryptBlock for EngineBlock<'_, E> {
         };
         if let Err(e) = result {
             data.zeroize();
-            let first = self.failed.take().unwrap_or(e);
-            self.failed.set(Some(first));
+            if self.failed.get().is_none() {
+                self.failed.set(Some(e));
+            }
         }
         block.get_out().copy_from_slice(&data);
         data.zeroize();
