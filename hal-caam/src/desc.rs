@@ -29,7 +29,9 @@ use crate::regs::cmd;
 
 mod jobs;
 pub use jobs::{KeyModifier, blob, master_key_verification_blob, rng_generate, rng_instantiate};
-pub(crate) use jobs::{blob_into, rng_instantiate_into};
+pub(crate) use jobs::{
+    blob_into, master_key_verification_blob_into, rng_generate_into, rng_instantiate_into,
+};
 
 /// Width of DMA addresses in descriptors and ring entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -83,13 +83,23 @@ pub fn master_key_verification_blob(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
+    master_key_verification_blob_into(&mut d, output)?;
+    Ok(d)
+}
+
+/// [`master_key_verification_blob`] appended to `d` (a fresh job
+/// descriptor), as [`blob_into`].
+pub(crate) fn master_key_verification_blob_into(
+    d: &mut Descriptor,
+    output: u64,
+) -> Result<(), DescError> {
     d.add_seq_out_ptr(output, blobsz::MKVB_LEN as u32, LengthForm::Internal)
         .add_operation(Operation::Blob {
             direction: BlobDirection::Encapsulate,
             format: BlobFormat::MasterKeyVerification,
         })
         .finish()?;
-    Ok(d)
+    Ok(())
 }
 
 /// OP-TEE `prepare_inst_desc`: for each handle in `handles`, instantiate
@@ -144,6 +154,18 @@ pub fn rng_generate(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
+    rng_generate_into(&mut d, output, len, prediction_resistance)?;
+    Ok(d)
+}
+
+/// [`rng_generate`] appended to `d` (a fresh job descriptor), as
+/// [`blob_into`].
+pub(crate) fn rng_generate_into(
+    d: &mut Descriptor,
+    output: u64,
+    len: u16,
+    prediction_resistance: bool,
+) -> Result<(), DescError> {
     d.add_operation(Operation::Rng {
         handle: StateHandle::Sh0,
         state: RngState::Generate,
@@ -152,5 +174,5 @@ pub fn rng_generate(
     })
     .add_fifo_store_rng(output, len)
     .finish()?;
-    Ok(d)
+    Ok(())
 }
