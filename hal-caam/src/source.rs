@@ -17,7 +17,9 @@ use crate::regs::blob as blobsz;
 
 /// Linux `trusted_caam.c` `KEYMOD`: the ASCII bytes `SECURE_KEY`, 10 bytes,
 /// no terminator, passed inline in the descriptor.
-pub const LINUX_KEYMOD: &[u8] = b"SECURE_KEY";
+pub const LINUX_KEYMOD: &[u8] = &LINUX_KEYMOD_BYTES;
+
+const LINUX_KEYMOD_BYTES: [u8; 10] = *b"SECURE_KEY";
 
 fn refusal(state: SecurityState) -> Error {
     match state {
@@ -91,12 +93,12 @@ pub struct CaamSource<M, D, T> {
 impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
     /// Linux's source over `caam`: key modifier `SECURE_KEY`, test key refused.
     pub fn new(caam: Caam<M, D, T>) -> Self {
-        let mut keymod = Vec::new();
-        // Cannot fail: 10 <= 16.
-        let _ = keymod.extend_from_slice(LINUX_KEYMOD);
+        // A constant, not a copy loop at run time (10 <= 16 is checked
+        // at compile time).
+        const KEYMOD: Vec<u8, { blobsz::KEYMOD_MAX }> = Vec::from_array(LINUX_KEYMOD_BYTES);
         Self {
             caam,
-            keymod,
+            keymod: KEYMOD,
             insecure_allowed: Verdict::FAILURE,
             rng4: false,
             ready: false,
