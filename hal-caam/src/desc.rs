@@ -74,6 +74,9 @@ impl PointerSize {
 /// Why a descriptor could not be built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+// A word, as the other payloads at that place in `Error` (`JobRing`,
+// `Job`): a move of an `Error` then copies a word there, not a byte.
+#[repr(u32)]
 pub enum DescError {
     /// More than 64 words (`MAX_CAAM_DESCSIZE`).
     TooLong,
