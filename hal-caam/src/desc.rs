@@ -36,6 +36,10 @@ pub(crate) use jobs::{
 /// Width of DMA addresses in descriptors and ring entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+// A word: it is read from `Config` and each `Descriptor` on every job,
+// and compared and selected on as one (`.text` of the Armv7E-M size
+// probe -34 B, of the i.MX8 image -124 B).
+#[repr(u32)]
 pub enum PointerSize {
     /// 32-bit pointers: one word (every i.MX under OP-TEE and U-Boot).
     Bits32,
