@@ -145,6 +145,8 @@ impl fmt::Display for JobStatus {
 /// Which bounded wait on the CAAM ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+// A word, as `DescError`, at the same place in `Error`.
+#[repr(u32)]
 pub enum Wait {
     /// JRINTR.HALT to leave "flush in progress" after the first JRCR.RESET
     /// write (Linux `caam_reset_hw_jr`).

@@ -78,6 +78,8 @@ impl Config {
 /// CAAM mode of operation (CSTA.MOO).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+// A word: compared as one in the security-state check.
+#[repr(u32)]
 pub enum SecurityState {
     /// Non-secure: blobs use the common test key.
     NonSecure,
