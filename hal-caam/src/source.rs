@@ -45,20 +45,20 @@ fn check_state<M: Mmio, D: DmaRegion, T: DelayNs>(
 ) -> Result<()> {
     let mut seen = SecurityState::NonSecure;
     let device_key = fih::check_twice(|| {
-        let state = caam.security_state() as u8;
-        if state != SecurityState::Secure as u8 && state != SecurityState::Trusted as u8 {
+        let state = caam.security_state() as u32;
+        if state != SecurityState::Secure as u32 && state != SecurityState::Trusted as u32 {
             seen = caam_state(state);
         }
         Verdict::from_choice(
-            state.ct_eq(&(SecurityState::Secure as u8))
-                | state.ct_eq(&(SecurityState::Trusted as u8)),
+            state.ct_eq(&(SecurityState::Secure as u32))
+                | state.ct_eq(&(SecurityState::Trusted as u32)),
         )
     });
     device_key.or(insecure_allowed).ok_or(refusal(seen))
 }
 
-fn caam_state(code: u8) -> SecurityState {
-    if code == SecurityState::Fail as u8 {
+fn caam_state(code: u32) -> SecurityState {
+    if code == SecurityState::Fail as u32 {
         SecurityState::Fail
     } else {
         SecurityState::NonSecure
