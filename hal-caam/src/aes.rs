@@ -24,13 +24,11 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
             let mut input = [0u8; 16];
             input.copy_from_slice(out);
             caam.expect_output(16);
-            let mut d = desc::aes_ecb_encrypt(
-                key,
-                &input,
-                caam.data_addr(layout::OUTPUT),
-                caam.config().pointer_size,
-            )?;
-            let ran = caam.run(&d);
+            let mut d = desc::Descriptor::job(caam.config().pointer_size);
+            let output = caam.data_addr(layout::OUTPUT);
+            let ran = desc::aes_ecb_encrypt_into(&mut d, key, &input, output)
+                .map_err(Error::from)
+                .and_then(|()| caam.run(&d));
             // The key was inline.
             d.wipe();
             input.zeroize();

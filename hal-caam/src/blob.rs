@@ -121,10 +121,9 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     ) -> Result<(), Error> {
         self.scrubbed_into(out, |caam, out| {
             caam.expect_output(blobsz::MKVB_LEN);
-            let d = desc::master_key_verification_blob(
-                caam.data_addr(layout::OUTPUT),
-                caam.config().pointer_size,
-            )?;
+            // Built in place, as in `random`.
+            let mut d = Descriptor::job(caam.config().pointer_size);
+            desc::master_key_verification_blob_into(&mut d, caam.data_addr(layout::OUTPUT))?;
             caam.run(&d)?;
             caam.copy_output(out)
         })

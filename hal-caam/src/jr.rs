@@ -78,6 +78,8 @@ impl Config {
 /// CAAM mode of operation (CSTA.MOO).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+// A word: compared as one in the security-state check.
+#[repr(u32)]
 pub enum SecurityState {
     /// Non-secure: blobs use the common test key.
     NonSecure,
@@ -447,10 +449,12 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         f: impl FnOnce(&mut Self) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let result = f(self);
-        let wiped = self.dma.zero().map_err(|_| Error::DmaRegion);
-        let value = result?;
-        wiped?;
-        Ok(value)
+        // `f`'s error first, then the wipe's; `result` is returned as it
+        // is, not taken apart and rebuilt (a copy of each half).
+        if self.dma.zero().is_err() && result.is_ok() {
+            return Err(Error::DmaRegion);
+        }
+        result
     }
 
     /// [`Self::scrubbed`] for a job that fills `out`: `out` is zeroed too

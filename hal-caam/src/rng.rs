@@ -57,11 +57,14 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         self.scrubbed_into(out, |caam, out| {
             for chunk in out.chunks_mut(layout::DATA_LEN) {
                 caam.expect_output(chunk.len());
-                let d = desc::rng_generate(
+                // Built in place: a `Descriptor` returned in a `Result` is
+                // moved (copied) out of it.
+                let mut d = desc::Descriptor::job(caam.config().pointer_size);
+                desc::rng_generate_into(
+                    &mut d,
                     caam.data_addr(layout::OUTPUT),
                     chunk.len() as u16,
                     false,
-                    caam.config().pointer_size,
                 )?;
                 caam.run(&d)?;
                 caam.copy_output(chunk)?;

@@ -17,7 +17,9 @@ use crate::regs::blob as blobsz;
 
 /// Linux `trusted_caam.c` `KEYMOD`: the ASCII bytes `SECURE_KEY`, 10 bytes,
 /// no terminator, passed inline in the descriptor.
-pub const LINUX_KEYMOD: &[u8] = b"SECURE_KEY";
+pub const LINUX_KEYMOD: &[u8] = &LINUX_KEYMOD_BYTES;
+
+const LINUX_KEYMOD_BYTES: [u8; 10] = *b"SECURE_KEY";
 
 fn refusal(state: SecurityState) -> Error {
     match state {
@@ -43,20 +45,20 @@ fn check_state<M: Mmio, D: DmaRegion, T: DelayNs>(
 ) -> Result<()> {
     let mut seen = SecurityState::NonSecure;
     let device_key = fih::check_twice(|| {
-        let state = caam.security_state() as u8;
-        if state != SecurityState::Secure as u8 && state != SecurityState::Trusted as u8 {
+        let state = caam.security_state() as u32;
+        if state != SecurityState::Secure as u32 && state != SecurityState::Trusted as u32 {
             seen = caam_state(state);
         }
         Verdict::from_choice(
-            state.ct_eq(&(SecurityState::Secure as u8))
-                | state.ct_eq(&(SecurityState::Trusted as u8)),
+            state.ct_eq(&(SecurityState::Secure as u32))
+                | state.ct_eq(&(SecurityState::Trusted as u32)),
         )
     });
     device_key.or(insecure_allowed).ok_or(refusal(seen))
 }
 
-fn caam_state(code: u8) -> SecurityState {
-    if code == SecurityState::Fail as u8 {
+fn caam_state(code: u32) -> SecurityState {
+    if code == SecurityState::Fail as u32 {
         SecurityState::Fail
     } else {
         SecurityState::NonSecure
@@ -91,12 +93,12 @@ pub struct CaamSource<M, D, T> {
 impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
     /// Linux's source over `caam`: key modifier `SECURE_KEY`, test key refused.
     pub fn new(caam: Caam<M, D, T>) -> Self {
-        let mut keymod = Vec::new();
-        // Cannot fail: 10 <= 16.
-        let _ = keymod.extend_from_slice(LINUX_KEYMOD);
+        // A constant, not a copy loop at run time (10 <= 16 is checked
+        // at compile time).
+        const KEYMOD: Vec<u8, { blobsz::KEYMOD_MAX }> = Vec::from_array(LINUX_KEYMOD_BYTES);
         Self {
             caam,
-            keymod,
+            keymod: KEYMOD,
             insecure_allowed: Verdict::FAILURE,
             rng4: false,
             ready: false,

@@ -30,7 +30,11 @@ pub const MAX_BLOB_SIZE: usize = 512;
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Key {
     bytes: [u8; MAX_KEY_SIZE],
-    len: u8,
+    /// A `u32`, not a `u8`: it makes the key word-aligned with no padding
+    /// (so the zeroization on drop covers every byte), and a move of a
+    /// `Key`, or of a `Result` holding one, word copies instead of byte
+    /// loads and shifts on strict-alignment targets (aarch64-unknown-none).
+    len: u32,
 }
 
 impl Key {
@@ -49,7 +53,7 @@ impl Key {
         }
         Ok(Self {
             bytes: [0; MAX_KEY_SIZE],
-            len: len as u8,
+            len: len as u32,
         })
     }
 
@@ -66,7 +70,7 @@ impl Key {
     /// Key length in bytes (32..=128).
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
-        usize::from(self.len)
+        self.len as usize
     }
 
     /// The key bytes.

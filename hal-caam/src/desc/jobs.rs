@@ -83,13 +83,23 @@ pub fn master_key_verification_blob(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
+    master_key_verification_blob_into(&mut d, output)?;
+    Ok(d)
+}
+
+/// [`master_key_verification_blob`] appended to `d` (a fresh job
+/// descriptor), as [`blob_into`].
+pub(crate) fn master_key_verification_blob_into(
+    d: &mut Descriptor,
+    output: u64,
+) -> Result<(), DescError> {
     d.add_seq_out_ptr(output, blobsz::MKVB_LEN as u32, LengthForm::Internal)
         .add_operation(Operation::Blob {
             direction: BlobDirection::Encapsulate,
             format: BlobFormat::MasterKeyVerification,
         })
         .finish()?;
-    Ok(d)
+    Ok(())
 }
 
 /// OP-TEE `prepare_inst_desc`: for each handle in `handles`, instantiate
@@ -144,6 +154,18 @@ pub fn rng_generate(
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
     let mut d = Descriptor::job(ptr);
+    rng_generate_into(&mut d, output, len, prediction_resistance)?;
+    Ok(d)
+}
+
+/// [`rng_generate`] appended to `d` (a fresh job descriptor), as
+/// [`blob_into`].
+pub(crate) fn rng_generate_into(
+    d: &mut Descriptor,
+    output: u64,
+    len: u16,
+    prediction_resistance: bool,
+) -> Result<(), DescError> {
     d.add_operation(Operation::Rng {
         handle: StateHandle::Sh0,
         state: RngState::Generate,
@@ -152,7 +174,7 @@ pub fn rng_generate(
     })
     .add_fifo_store_rng(output, len)
     .finish()?;
-    Ok(d)
+    Ok(())
 }
 
 /// One AES block, ECB, encrypted under `key` (16, 24 or 32 bytes, inline):
@@ -166,10 +188,24 @@ pub fn aes_ecb_encrypt(
     output: u64,
     ptr: PointerSize,
 ) -> Result<Descriptor, DescError> {
+    let mut d = Descriptor::job(ptr);
+    aes_ecb_encrypt_into(&mut d, key, block, output)?;
+    Ok(d)
+}
+
+/// [`aes_ecb_encrypt`] appended to `d` (a fresh job descriptor), so the
+/// driver builds it where it runs and wipes it there: a descriptor moved
+/// out of a `Result` could leave a copy of the inline key on the stack.
+/// On error `d` is wiped here.
+pub(crate) fn aes_ecb_encrypt_into(
+    d: &mut Descriptor,
+    key: &[u8],
+    block: &[u8; 16],
+    output: u64,
+) -> Result<(), DescError> {
     if !matches!(key.len(), 16 | 24 | 32) {
         return Err(DescError::LengthRange);
     }
-    let mut d = Descriptor::job(ptr);
     let built = d
         .add_key_immediate(Class::Class1, key)
         .add_operation(Operation::AesEcbEncrypt)
@@ -177,10 +213,8 @@ pub fn aes_ecb_encrypt(
         .add_fifo_store_message(output, 16)
         .finish()
         .map(|_| ());
-    if let Err(e) = built {
-        // Not returned, so wiped here: the key is inline.
+    if built.is_err() {
         d.wipe();
-        return Err(e);
     }
-    Ok(d)
+    built
 }
