@@ -173,13 +173,20 @@ impl<M: Mmio, D: DelayNs> Stm32Saes<M, D> {
     /// is trusted. A stuck data bit would otherwise give a wrong but stable
     /// subkey, and blobs sealed with it would be lost.
     pub fn self_test(&mut self) -> Result<()> {
-        let mut out = Zeroizing::new([0u8; 16]);
-        let result = self
-            .session(KeySel::Soft(&regs::FIPS197_KEY), Chaining::Ecb)
-            .and_then(|()| self.block(&regs::FIPS197_PLAINTEXT, &mut out));
-        self.wipe();
-        result?;
-        if bool::from(out.ct_eq(&regs::FIPS197_CIPHERTEXT)) {
+        self.known_answer(&regs::FIPS197_KEY, &regs::FIPS197_CIPHERTEXT)
+    }
+
+    /// FIPS-197 appendix C.3: the same proof for the 256-bit software-key
+    /// path (KEYR4..7, `CR.KEYSIZE`), before the SAES runs the TEE sealer's
+    /// AES-256 (`SaesKdf` as an `AesEngine` runs it once).
+    pub fn self_test_aes256(&mut self) -> Result<()> {
+        self.known_answer(&regs::FIPS197_KEY_256, &regs::FIPS197_CIPHERTEXT_256)
+    }
+
+    fn known_answer(&mut self, key: &[u8], expected: &Block) -> Result<()> {
+        let mut out = regs::FIPS197_PLAINTEXT;
+        self.encrypt_block(key, &mut out)?;
+        if bool::from(out.ct_eq(expected)) {
             Ok(())
         } else {
             Err(fault(SaesFault::SelfTestFailed))
@@ -465,6 +472,7 @@ pub struct SaesKdf<M, D> {
     saes: Stm32Saes<M, D>,
     size_t: SizeT,
     self_tested: bool,
+    aes256_tested: bool,
 }
 
 /// A TEE sealer (OP-TEE trusted_keys TA blobs, Linux `trusted.source=tee`)
@@ -478,6 +486,7 @@ impl<M: Mmio, D: DelayNs> SaesKdf<M, D> {
             saes,
             size_t,
             self_tested: false,
+            aes256_tested: false,
         }
     }
 
@@ -575,17 +584,18 @@ impl<M: Mmio, D: DelayNs> SaesKdf<M, D> {
     }
 }
 
-/// The SAES's AES for `trusted_core`'s one-block modes.
-impl<M: Mmio, D: DelayNs> AesEngine for Stm32Saes<M, D> {
-    fn encrypt_block(&mut self, key: &[u8], block: &mut Block) -> trusted_core::Result<()> {
-        Stm32Saes::encrypt_block(self, key, block).map_err(Into::into)
-    }
-}
-
 /// The SAES under the KDF, so the TEE sealer's AES runs there too
-/// (`TeeSealer::with_kdf_aes`).
+/// (`TeeSealer::with_kdf_aes`), after a one-time AES-256 known-answer test
+/// ([`Stm32Saes::self_test_aes256`]).
 impl<M: Mmio, D: DelayNs> AesEngine for SaesKdf<M, D> {
     fn encrypt_block(&mut self, key: &[u8], block: &mut Block) -> trusted_core::Result<()> {
+        if !self.aes256_tested {
+            if let Err(e) = self.saes.self_test_aes256() {
+                block.zeroize();
+                return Err(e.into());
+            }
+            self.aes256_tested = true;
+        }
         self.saes.encrypt_block(key, block).map_err(Into::into)
     }
 }

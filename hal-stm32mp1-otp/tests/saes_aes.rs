@@ -171,3 +171,29 @@ fn an_saes_block_failing_mid_gcm_fails_seal_and_unseal_and_leaves_no_plaintext()
         }
     }
 }
+
+/// Before its first block as the sealer's engine, `SaesKdf` proves the
+/// 256-bit path with FIPS-197 C.3: a corrupted output block there is
+/// `SelfTestFailed`, and no block is handed out.
+#[test]
+fn the_engine_runs_an_aes256_known_answer_test_before_its_first_block() {
+    let mut sim = sim_layout(regs::MP13);
+    let mut kdf = SaesKdf::new(
+        Stm32Saes::new(&mut sim, CountingDelay::default(), regs::MP13),
+        SizeT::Bytes4,
+    );
+    kdf.driver_mut().regs_mut().inject(Fault::CorruptOutputOnce);
+    let mut b = [0x11; 16];
+    let failed = AesEngine::encrypt_block(&mut kdf, &[4; 32], &mut b);
+    assert_eq!(failed, Err(Error::Saes(SaesFault::SelfTestFailed).into()));
+    assert_eq!(b, [0; 16]);
+    // The test passes now, once; the block is computed.
+    let blocks = kdf.driver_mut().blocks();
+    let mut b = [0x11; 16];
+    AesEngine::encrypt_block(&mut kdf, &[4; 32], &mut b).unwrap();
+    assert_eq!(kdf.driver_mut().blocks() - blocks, 2, "KAT, then the block");
+    let mut c = [0x11; 16];
+    AesEngine::encrypt_block(&mut kdf, &[4; 32], &mut c).unwrap();
+    assert_eq!(kdf.driver_mut().blocks() - blocks, 3, "no second KAT");
+    assert_eq!(b, c);
+}
