@@ -95,10 +95,9 @@ impl<'a> Writer<'a> {
         self.u16(tag).u32(0).u32(cc)
     }
 
-    /// Fills in the command size and returns the length.
-    pub(crate) fn finish(mut self) -> Result<usize> {
-        let len = self.pos as u32;
-        self.patch(2, &len.to_be_bytes());
+    /// The command's length, or [`Error::CommandTooLarge`] if it ran out
+    /// of room; [`crate::Tpm`]'s one command path fills in the size field.
+    pub(crate) fn finish(self) -> Result<usize> {
         if self.overflow {
             Err(Error::CommandTooLarge)
         } else {

@@ -62,16 +62,8 @@ impl<T: Transport> Tpm<T> {
         }
         let params = w.pos();
         w.u16(want);
-        let len = w.finish()?;
-        let len = match auth.as_deref_mut() {
-            Some(a) => self.authorize(a, cc::GET_RANDOM, params, len)?,
-            None => len,
-        };
-        let n = self.exchange(len)?;
-        let mut resp = match auth {
-            Some(a) => self.response_for(a, cc::GET_RANDOM, n, 0)?,
-            None => self.response(n, 0)?,
-        };
+        let written = w.finish();
+        let mut resp = self.run(written, auth, params, 0)?;
         let bytes = resp.params.tpm2b("randomBytes")?;
         if bytes.is_empty() || bytes.len() > dst.len() {
             return Err(Error::Parse("randomBytes size"));
@@ -116,9 +108,8 @@ impl<T: Transport> Tpm<T> {
             .u16(0); // unique.y
         w.end_size16(public);
         w.u16(0).u32(0); // outsideInfo, creationPCR
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        self.response(n, 1)?.handles.u32("objectHandle")
+        let written = w.finish();
+        self.run(written, None, 0, 1)?.handles.u32("objectHandle")
     }
 
     /// TPM2_EvictControl under the owner: makes `object` persistent at
@@ -128,8 +119,8 @@ impl<T: Transport> Tpm<T> {
         w.u32(rh::OWNER).u32(object);
         auth.marshal(&mut w);
         w.u32(persistent);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_ReadPublic: copies the TPM2B_PUBLIC (with its size) into
@@ -137,9 +128,8 @@ impl<T: Transport> Tpm<T> {
     pub fn read_public(&mut self, handle: u32, public: &mut [u8]) -> Result<(usize, Digest)> {
         let mut w = self.command(st::NO_SESSIONS, cc::READ_PUBLIC);
         w.u32(handle);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
         let out_public = p.tpm2b_with_size("outPublic")?;
         let name = p.tpm2b("name")?;
         let _qualified = p.tpm2b("qualifiedName")?;
@@ -189,12 +179,8 @@ impl<T: Transport> Tpm<T> {
             .u16(alg::NULL)
             .u16(0);
         w.u16(0).u32(0);
-        let len = w.finish()?;
-        let len = self.authorize(&mut parent_auth, cc::CREATE, params, len)?;
-        let n = self.exchange(len)?;
-        let mut p = self
-            .response_for(&mut parent_auth, cc::CREATE, n, 0)?
-            .params;
+        let written = w.finish();
+        let mut p = self.run(written, Some(&mut parent_auth), params, 0)?.params;
         let private = p.tpm2b_with_size("outPrivate")?;
         let public = p.tpm2b_with_size("outPublic")?;
         // Checked sum and split: with a plain `+` and `split_at_mut` the
@@ -274,10 +260,8 @@ impl<T: Transport> Tpm<T> {
         auth.marshal(&mut w);
         let params = w.pos();
         w.bytes(head).bytes(tail);
-        let len = w.finish()?;
-        let len = self.authorize(&mut auth, cc::LOAD, params, len)?;
-        let n = self.exchange(len)?;
-        let mut resp = self.response_for(&mut auth, cc::LOAD, n, 1)?;
+        let written = w.finish();
+        let mut resp = self.run(written, Some(&mut auth), params, 1)?;
         let handle = resp.handles.u32("objectHandle")?;
         let name = resp.params.tpm2b("name")?;
         let name = Vec::from_slice(name).map_err(|_| Error::Parse("name too long"))?;
@@ -301,10 +285,8 @@ impl<T: Transport> Tpm<T> {
         auth.prepare(sa::ENCRYPT);
         auth.marshal(&mut w);
         let params = w.pos();
-        let len = w.finish()?;
-        let len = self.authorize(&mut auth, cc::UNSEAL, params, len)?;
-        let n = self.exchange(len)?;
-        let mut p = self.response_for(&mut auth, cc::UNSEAL, n, 0)?.params;
+        let written = w.finish();
+        let mut p = self.run(written, Some(&mut auth), params, 0)?.params;
         let data = p.tpm2b("outData")?;
         let dst = out.get_mut(..data.len()).ok_or(Error::BufferTooSmall)?;
         dst.copy_from_slice(data);
@@ -315,7 +297,7 @@ impl<T: Transport> Tpm<T> {
     pub fn flush_context(&mut self, handle: u32) -> Result<()> {
         let mut w = self.command(st::NO_SESSIONS, cc::FLUSH_CONTEXT);
         w.u32(handle);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 }

@@ -86,9 +86,8 @@ impl<T: Transport> Tpm<T> {
                 mask: remaining,
             }
             .marshal(&mut w);
-            let len = w.finish()?;
-            let n = self.exchange(len)?;
-            let mut p = self.response(n, 0)?.params;
+            let written = w.finish();
+            let mut p = self.run(written, None, 0, 0)?.params;
             let _counter = p.u32("pcrUpdateCounter")?;
             let count = p.u32("pcrSelectionOut count")?;
             let mut got = 0u32;
@@ -145,8 +144,8 @@ impl<T: Transport> Tpm<T> {
         w.u32(u32::from(pcr));
         Auth::Password(&[]).marshal(&mut w);
         w.u32(1).u16(alg::SHA256).bytes(digest);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_StartAuthSession of an unsalted, unbound SHA-256 policy (or
@@ -162,9 +161,8 @@ impl<T: Transport> Tpm<T> {
             .u8(if trial { se::TRIAL } else { se::POLICY })
             .u16(alg::NULL) // symmetric: no parameter encryption
             .u16(alg::SHA256);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut resp = self.response(n, 1)?;
+        let written = w.finish();
+        let mut resp = self.run(written, None, 0, 1)?;
         let _nonce_tpm = resp.params.tpm2b("nonceTPM")?;
         resp.handles.u32("sessionHandle")
     }
@@ -180,17 +178,16 @@ impl<T: Transport> Tpm<T> {
         let mut w = self.command(st::NO_SESSIONS, cc::POLICY_PCR);
         w.u32(session).tpm2b(pcr_digest);
         sel.marshal(&mut w);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_PolicyGetDigest.
     pub fn policy_get_digest(&mut self, session: u32) -> Result<Digest> {
         let mut w = self.command(st::NO_SESSIONS, cc::POLICY_GET_DIGEST);
         w.u32(session);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
         Vec::from_slice(p.tpm2b("policyDigest")?).map_err(|_| Error::Parse("policyDigest size"))
     }
 

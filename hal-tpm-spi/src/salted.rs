@@ -362,9 +362,8 @@ impl<T: Transport> Tpm<T> {
     pub fn read_salt_key(&mut self, handle: u32) -> Result<SaltKey> {
         let mut w = self.command(st::NO_SESSIONS, cc::READ_PUBLIC);
         w.u32(handle);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
         let public = p.tpm2b("outPublic")?;
         let name = p.tpm2b("name")?;
         let _qualified = p.tpm2b("qualifiedName")?;
@@ -436,10 +435,9 @@ impl<T: Transport> Tpm<T> {
             .u8(session_type)
             .bytes(&SYMMETRIC_AES_128_CFB)
             .u16(alg::SHA256);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
+        let written = w.finish();
         let opened = {
-            let mut resp = self.response(n, 1)?;
+            let mut resp = self.run(written, None, 0, 1)?;
             let handle = resp.handles.u32("sessionHandle")?;
             let nonce_tpm = resp.params.tpm2b("nonceTPM");
             (handle, nonce_tpm.map(<[u8; NONCE_SIZE]>::try_from))

@@ -170,7 +170,7 @@ impl<T: Transport> Tpm<T> {
     }
 
     /// Starts a command in the command buffer: header with `tag` and
-    /// `code`; [`Writer::finish`] gives the length for [`Tpm::exchange`].
+    /// `code` (the size field is filled in by [`Tpm::run`]).
     pub(crate) fn command(&mut self, tag: u16, code: u32) -> Writer<'_> {
         let mut w = Writer::new(&mut self.cmd);
         w.header(tag, code);
@@ -202,6 +202,42 @@ impl<T: Transport> Tpm<T> {
             self.rsp.zeroize();
         }
         checked
+    }
+
+    /// The rest of every command once its bytes are written: `written`
+    /// is [`Writer::finish`]'s answer; then [`Tpm::authorize`] (with
+    /// `auth`, whose parameters start at `params`), [`Tpm::exchange`] and
+    /// [`Tpm::response_for`] (or [`Tpm::response`] without `auth`) with
+    /// `handles` response handles. One out-of-line path, so no command
+    /// inlines the sequence and its error hops into its caller.
+    #[inline(never)]
+    pub(crate) fn run(
+        &mut self,
+        written: Result<usize>,
+        auth: Option<&mut Auth<'_>>,
+        params: usize,
+        handles: usize,
+    ) -> Result<Response<'_>> {
+        let len = written?;
+        // The header `command` wrote: the size field is filled in here,
+        // the command code read back.
+        let code = match self.cmd.get_mut(2..HEADER_LEN) {
+            Some([s0, s1, s2, s3, c0, c1, c2, c3]) => {
+                [*s0, *s1, *s2, *s3] = (len as u32).to_be_bytes();
+                u32::from_be_bytes([*c0, *c1, *c2, *c3])
+            }
+            _ => 0,
+        };
+        let mut auth = auth;
+        let len = match auth.as_deref_mut() {
+            Some(auth) => self.authorize(auth, code, params, len)?,
+            None => len,
+        };
+        let n = self.exchange(len)?;
+        match auth {
+            Some(auth) => self.response_for(auth, code, n, handles),
+            None => self.response(n, handles),
+        }
     }
 
     /// Zeroes the response buffer (after a response that carried a secret).
@@ -325,8 +361,8 @@ impl<T: Transport> Tpm<T> {
     pub fn startup(&mut self) -> Result<()> {
         let mut w = self.command(st::NO_SESSIONS, cc::STARTUP);
         w.u16(su::CLEAR);
-        let len = w.finish()?;
-        match self.exchange(len) {
+        let written = w.finish();
+        match self.run(written, None, 0, 0) {
             Ok(_) | Err(Error::Rc(ResponseCode::INITIALIZE)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -336,8 +372,8 @@ impl<T: Transport> Tpm<T> {
     pub fn self_test(&mut self, full: bool) -> Result<()> {
         let mut w = self.command(st::NO_SESSIONS, cc::SELF_TEST);
         w.u8(u8::from(full));
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_GetCapability(TPM_PROPERTIES, `property`, 1): the property's
@@ -345,9 +381,8 @@ impl<T: Transport> Tpm<T> {
     pub fn tpm_property(&mut self, property: u32) -> Result<u32> {
         let mut w = self.command(st::NO_SESSIONS, cc::GET_CAPABILITY);
         w.u32(cap::TPM_PROPERTIES).u32(property).u32(1);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
         let _more = p.u8("moreData")?;
         if p.u32("capability")? != cap::TPM_PROPERTIES {
             return Err(Error::Parse("capability"));
