@@ -120,7 +120,7 @@ impl<'a> Reader<'a> {
     /// Inlined: every read goes through it, and with `n` known at most
     /// call sites the check folds (smaller, by measure, than one copy).
     #[inline(always)]
-    pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn bytes(&mut self, n: usize, what: &'static &'static str) -> Result<&'a [u8]> {
         if n > self.buf.len() {
             return Err(Error::Parse(what));
         }
@@ -130,7 +130,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `N` bytes as an array, with one bound check.
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+    fn array<const N: usize>(&mut self, what: &'static &'static str) -> Result<[u8; N]> {
         let (head, tail) = self
             .buf
             .split_first_chunk::<N>()
@@ -139,27 +139,27 @@ impl<'a> Reader<'a> {
         Ok(*head)
     }
 
-    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8> {
+    pub(crate) fn u8(&mut self, what: &'static &'static str) -> Result<u8> {
         self.array::<1>(what).map(|[a]| a)
     }
 
-    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16> {
+    pub(crate) fn u16(&mut self, what: &'static &'static str) -> Result<u16> {
         self.array(what).map(u16::from_be_bytes)
     }
 
-    pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32> {
+    pub(crate) fn u32(&mut self, what: &'static &'static str) -> Result<u32> {
         self.array(what).map(u32::from_be_bytes)
     }
 
     /// A TPM2B's contents (without the size).
-    pub(crate) fn tpm2b(&mut self, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn tpm2b(&mut self, what: &'static &'static str) -> Result<&'a [u8]> {
         // The whole TPM2B (same checks, same error), without its size.
         let whole = self.tpm2b_with_size(what)?;
         Ok(whole.get(2..).unwrap_or_default())
     }
 
     /// A whole TPM2B including its u16 size, as Linux stores it.
-    pub(crate) fn tpm2b_with_size(&mut self, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn tpm2b_with_size(&mut self, what: &'static &'static str) -> Result<&'a [u8]> {
         // The size read ahead, then size and contents taken in one read.
         let n = match self.buf {
             [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),

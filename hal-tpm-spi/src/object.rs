@@ -64,12 +64,12 @@ impl<T: Transport> Tpm<T> {
         w.u16(want);
         let written = w.finish();
         let mut resp = self.run(written, auth, params, 0)?;
-        let bytes = resp.params.tpm2b("randomBytes")?;
+        let bytes = resp.params.tpm2b(&"randomBytes")?;
         if bytes.is_empty() || bytes.len() > dst.len() {
-            return Err(Error::Parse("randomBytes size"));
+            return Err(Error::Parse(&"randomBytes size"));
         }
         dst.get_mut(..bytes.len())
-            .ok_or(Error::Parse("randomBytes size"))?
+            .ok_or(Error::Parse(&"randomBytes size"))?
             .copy_from_slice(bytes);
         Ok(bytes.len())
     }
@@ -109,7 +109,7 @@ impl<T: Transport> Tpm<T> {
         w.end_size16(public);
         w.u16(0).u32(0); // outsideInfo, creationPCR
         let written = w.finish();
-        self.run(written, None, 0, 1)?.handles.u32("objectHandle")
+        self.run(written, None, 0, 1)?.handles.u32(&"objectHandle")
     }
 
     /// TPM2_EvictControl under the owner: makes `object` persistent at
@@ -130,14 +130,14 @@ impl<T: Transport> Tpm<T> {
         w.u32(handle);
         let written = w.finish();
         let mut p = self.run(written, None, 0, 0)?.params;
-        let out_public = p.tpm2b_with_size("outPublic")?;
-        let name = p.tpm2b("name")?;
-        let _qualified = p.tpm2b("qualifiedName")?;
+        let out_public = p.tpm2b_with_size(&"outPublic")?;
+        let name = p.tpm2b(&"name")?;
+        let _qualified = p.tpm2b(&"qualifiedName")?;
         let dst = public
             .get_mut(..out_public.len())
             .ok_or(Error::BufferTooSmall)?;
         dst.copy_from_slice(out_public);
-        let name = Vec::from_slice(name).map_err(|_| Error::Parse("name too long"))?;
+        let name = Vec::from_slice(name).map_err(|_| Error::Parse(&"name too long"))?;
         Ok((out_public.len(), name))
     }
 
@@ -181,8 +181,8 @@ impl<T: Transport> Tpm<T> {
         w.u16(0).u32(0);
         let written = w.finish();
         let mut p = self.run(written, Some(&mut parent_auth), params, 0)?.params;
-        let private = p.tpm2b_with_size("outPrivate")?;
-        let public = p.tpm2b_with_size("outPublic")?;
+        let private = p.tpm2b_with_size(&"outPrivate")?;
+        let public = p.tpm2b_with_size(&"outPublic")?;
         // Checked sum and split: with a plain `+` and `split_at_mut` the
         // optimizer cannot rule out a wrap, and keeps a panic path.
         let total = private
@@ -226,8 +226,8 @@ impl<T: Transport> Tpm<T> {
         auth: Auth<'_>,
         blob: Joined<'_>,
     ) -> Result<(u32, Digest)> {
-        let bad_private = Error::InvalidArgument("blob: TPM2B_PRIVATE");
-        let bad_public = Error::InvalidArgument("blob: TPM2B_PUBLIC");
+        let bad_private = Error::InvalidArgument(&"blob: TPM2B_PRIVATE");
+        let bad_public = Error::InvalidArgument(&"blob: TPM2B_PUBLIC");
         let private_len = blob.be16(0).ok_or(bad_private)?;
         let public_at = private_len + 2;
         if public_at > blob.len() {
@@ -262,9 +262,9 @@ impl<T: Transport> Tpm<T> {
         w.bytes(head).bytes(tail);
         let written = w.finish();
         let mut resp = self.run(written, Some(&mut auth), params, 1)?;
-        let handle = resp.handles.u32("objectHandle")?;
-        let name = resp.params.tpm2b("name")?;
-        let name = Vec::from_slice(name).map_err(|_| Error::Parse("name too long"))?;
+        let handle = resp.handles.u32(&"objectHandle")?;
+        let name = resp.params.tpm2b(&"name")?;
+        let name = Vec::from_slice(name).map_err(|_| Error::Parse(&"name too long"))?;
         Ok((handle, name))
     }
 
@@ -287,7 +287,7 @@ impl<T: Transport> Tpm<T> {
         let params = w.pos();
         let written = w.finish();
         let mut p = self.run(written, Some(&mut auth), params, 0)?.params;
-        let data = p.tpm2b("outData")?;
+        let data = p.tpm2b(&"outData")?;
         let dst = out.get_mut(..data.len()).ok_or(Error::BufferTooSmall)?;
         dst.copy_from_slice(data);
         Ok(data.len())

@@ -177,7 +177,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// Uses `locality` (0..=4) instead of 0.
     pub fn with_locality(mut self, locality: u8) -> Result<Self> {
         if locality >= LOCALITIES {
-            return Err(Error::InvalidArgument("locality must be 0..=4"));
+            return Err(Error::InvalidArgument(&"locality must be 0..=4"));
         }
         self.locality = locality;
         self.active = false;
@@ -373,7 +373,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// clear.
     fn send(&mut self, cmd: &[u8]) -> Result<()> {
         if cmd.len() < HEADER_LEN {
-            return Err(Error::InvalidArgument("command shorter than its header"));
+            return Err(Error::InvalidArgument(&"command shorter than its header"));
         }
         let mut b = [0u8; 3];
         self.regs.read(self.locality, TPM_STS, &mut b)?;
@@ -487,7 +487,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         }
         let command_code = match cmd.get(6..10) {
             Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-            _ => return Err(Error::InvalidArgument("command shorter than its header")),
+            _ => return Err(Error::InvalidArgument(&"command shorter than its header")),
         };
         trace!("tpm tis: command {=u32:#x}", command_code);
         let result = match self.send(cmd) {

@@ -252,22 +252,22 @@ impl<T: Transport> Tpm<T> {
         let Some(&[t0, t1, s0, s1, s2, s3, c0, c1, c2, c3]) = rsp.first_chunk::<HEADER_LEN>()
         else {
             return Err(Error::Parse(match n {
-                0 | 1 => "response tag",
-                2..=5 => "response size",
-                _ => "response code",
+                0 | 1 => &"response tag",
+                2..=5 => &"response size",
+                _ => &"response code",
             }));
         };
         let tag = u16::from_be_bytes([t0, t1]);
         let size = u32::from_be_bytes([s0, s1, s2, s3]);
         let rc = ResponseCode(u32::from_be_bytes([c0, c1, c2, c3]));
         if size as usize != n {
-            return Err(Error::Parse("response size field"));
+            return Err(Error::Parse(&"response size field"));
         }
         if rc != ResponseCode::SUCCESS {
             return Err(Error::Rc(rc));
         }
         if tag != st::NO_SESSIONS && tag != st::SESSIONS {
-            return Err(Error::Parse("response tag"));
+            return Err(Error::Parse(&"response tag"));
         }
         Ok(n)
     }
@@ -327,13 +327,13 @@ impl<T: Transport> Tpm<T> {
         // tag is needed from it.
         let (&[t0, t1, ..], rest) = rsp
             .split_first_chunk::<HEADER_LEN>()
-            .ok_or(Error::Parse("response header"))?;
+            .ok_or(Error::Parse(&"response header"))?;
         let tag = u16::from_be_bytes([t0, t1]);
         let mut r = Reader::new(rest);
-        let h = r.bytes(4 * handles, "response handles")?;
+        let h = r.bytes(4 * handles, &"response handles")?;
         let params = if tag == st::SESSIONS {
-            let size = r.u32("parameterSize")? as usize;
-            r.bytes(size, "parameter area")?
+            let size = r.u32(&"parameterSize")? as usize;
+            r.bytes(size, &"parameter area")?
         } else {
             r.rest()
         };
@@ -383,19 +383,19 @@ impl<T: Transport> Tpm<T> {
         w.u32(cap::TPM_PROPERTIES).u32(property).u32(1);
         let written = w.finish();
         let mut p = self.run(written, None, 0, 0)?.params;
-        let _more = p.u8("moreData")?;
-        if p.u32("capability")? != cap::TPM_PROPERTIES {
-            return Err(Error::Parse("capability"));
+        let _more = p.u8(&"moreData")?;
+        if p.u32(&"capability")? != cap::TPM_PROPERTIES {
+            return Err(Error::Parse(&"capability"));
         }
-        let count = p.u32("property count")?;
+        let count = p.u32(&"property count")?;
         for _ in 0..count.min(64) {
-            let tag = p.u32("property")?;
-            let value = p.u32("property value")?;
+            let tag = p.u32(&"property")?;
+            let value = p.u32(&"property value")?;
             if tag == property {
                 return Ok(value);
             }
         }
-        Err(Error::Parse("property not returned"))
+        Err(Error::Parse(&"property not returned"))
     }
 }
 

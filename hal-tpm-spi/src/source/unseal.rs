@@ -65,7 +65,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
             // Linux sends blobauth in clear in the policy session's hmac
             // field (PolicyPassword); that is what sessions rule out.
             return Err(crate::Error::Unsupported(
-                "policyhandle= with blobauth= (blobauth would cross the bus in clear)",
+                &"policyhandle= with blobauth= (blobauth would cross the bus in clear)",
             )
             .into());
         }
