@@ -161,10 +161,7 @@ impl<T: Transport> Tpm<T> {
         policy: &[u8],
         out: &mut [u8],
     ) -> Result<usize> {
-        let mut w = self.command(st::SESSIONS, cc::CREATE);
-        w.u32(parent);
-        parent_auth.prepare(sa::DECRYPT);
-        parent_auth.marshal(&mut w);
+        let mut w = self.begin(cc::CREATE, parent, &mut parent_auth, sa::DECRYPT);
         let params = w.pos();
         // Both sizes are known up front: inSensitive holds two TPM2Bs, the
         // public area 14 fixed bytes and the policy.
@@ -254,10 +251,7 @@ impl<T: Transport> Tpm<T> {
         parts: Joined<'_>,
     ) -> Result<(u32, Digest)> {
         let Joined(head, tail) = parts;
-        let mut w = self.command(st::SESSIONS, cc::LOAD);
-        w.u32(parent);
-        auth.prepare(0);
-        auth.marshal(&mut w);
+        let mut w = self.begin(cc::LOAD, parent, &mut auth, 0);
         let params = w.pos();
         w.bytes(head).bytes(tail);
         let written = w.finish();
@@ -280,10 +274,7 @@ impl<T: Transport> Tpm<T> {
     }
 
     fn unseal_inner(&mut self, item: u32, mut auth: Auth<'_>, out: &mut [u8]) -> Result<usize> {
-        let mut w = self.command(st::SESSIONS, cc::UNSEAL);
-        w.u32(item);
-        auth.prepare(sa::ENCRYPT);
-        auth.marshal(&mut w);
+        let w = self.begin(cc::UNSEAL, item, &mut auth, sa::ENCRYPT);
         let params = w.pos();
         let written = w.finish();
         let mut p = self.run(written, Some(&mut auth), params, 0)?.params;

@@ -140,9 +140,7 @@ impl<T: Transport> Tpm<T> {
         if pcr > MAX_PCR {
             return Err(Error::InvalidArgument(&"PCR index must be 0..=23"));
         }
-        let mut w = self.command(st::SESSIONS, cc::PCR_EXTEND);
-        w.u32(u32::from(pcr));
-        Auth::Password(&[]).marshal(&mut w);
+        let mut w = self.begin(cc::PCR_EXTEND, u32::from(pcr), &mut Auth::Password(&[]), 0);
         w.u32(1).u16(alg::SHA256).bytes(digest);
         let written = w.finish();
         self.run(written, None, 0, 0).map(|_| ())

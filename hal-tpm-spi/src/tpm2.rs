@@ -169,6 +169,26 @@ impl<T: Transport> Tpm<T> {
         self.transport.probe()
     }
 
+    /// Starts a command that authorizes its one handle `handle` with
+    /// `auth` (prepared for `param_enc`, see [`Auth::prepare`]): header,
+    /// handle and authorization area. Returns the writer, at the start of
+    /// the parameters. Out of line: the commands that take an
+    /// authorization share it.
+    #[inline(never)]
+    pub(crate) fn begin(
+        &mut self,
+        code: u32,
+        handle: u32,
+        auth: &mut Auth<'_>,
+        param_enc: u8,
+    ) -> Writer<'_> {
+        auth.prepare(param_enc);
+        let mut w = self.command(st::SESSIONS, code);
+        w.u32(handle);
+        auth.marshal(&mut w);
+        w
+    }
+
     /// Starts a command in the command buffer: header with `tag` and
     /// `code` (the size field is filled in by [`Tpm::run`]).
     pub(crate) fn command(&mut self, tag: u16, code: u32) -> Writer<'_> {
