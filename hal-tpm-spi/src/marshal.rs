@@ -95,14 +95,11 @@ impl<'a> Writer<'a> {
         self.u16(tag).u32(0).u32(cc)
     }
 
-    /// The command's length, or [`Error::CommandTooLarge`] if it ran out
-    /// of room; [`crate::Tpm`]'s one command path fills in the size field.
-    pub(crate) fn finish(self) -> Result<usize> {
-        if self.overflow {
-            Err(Error::CommandTooLarge)
-        } else {
-            Ok(self.pos)
-        }
+    /// The command's length, or `usize::MAX` if it ran out of room (one
+    /// word for [`crate::Tpm`]'s one command path, which refuses that with
+    /// [`Error::CommandTooLarge`] and fills in the size field).
+    pub(crate) fn finish(self) -> usize {
+        if self.overflow { usize::MAX } else { self.pos }
     }
 }
 

@@ -233,12 +233,16 @@ impl<T: Transport> Tpm<T> {
     #[inline(never)]
     pub(crate) fn run(
         &mut self,
-        written: Result<usize>,
+        written: usize,
         auth: Option<&mut Auth<'_>>,
         params: usize,
         handles: usize,
     ) -> Result<Response<'_>> {
-        let len = written?;
+        // Anything that does not fit is `Writer::finish`'s overflow mark.
+        if written > CMD_BUF {
+            return Err(Error::CommandTooLarge);
+        }
+        let len = written;
         // The header `command` wrote: the size field is filled in here,
         // the command code read back.
         let code = match self.cmd.get_mut(2..HEADER_LEN) {
