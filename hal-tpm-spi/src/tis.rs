@@ -20,20 +20,6 @@ use crate::regs::*;
 use crate::spec::{HEADER_LEN, cc, st};
 use crate::tpm2::Transport;
 
-/// `?` without the `Try` desugaring, on the FIFO path (`init`, `send`,
-/// `transmit`): LLVM tests the discriminant of a returned `Result` twice
-/// after `?` there, once after this `match`. Used where it measured
-/// smaller on every target (`send` alone: 120 B off the TPM size probe on
-/// Thumb-2); elsewhere `?` measured smaller, so it stays.
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return Err(e),
-        }
-    };
-}
-
 /// First sleep between status polls; each next one doubles, up to
 /// [`Timeouts::max_poll_step_us`].
 const FIRST_POLL_STEP_US: u32 = 10;

@@ -254,10 +254,10 @@ impl<T: Transport> Tpm<T> {
         };
         let mut auth = auth;
         let len = match auth.as_deref_mut() {
-            Some(auth) => self.authorize(auth, code, params, len)?,
+            Some(auth) => tri!(self.authorize(auth, code, params, len)),
             None => len,
         };
-        let n = self.exchange(len)?;
+        let n = tri!(self.exchange(len));
         match auth {
             Some(auth) => self.response_for(auth, code, n, handles),
             None => self.response(n, handles),

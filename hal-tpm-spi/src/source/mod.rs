@@ -348,8 +348,8 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
                 SealedBlob::from_slice(der.get(..len).ok_or(Error::BlobLength)?)
             });
         created.zeroize();
-        let sealed = result?;
-        pcrlock(&mut self.tpm, opts.pcrlock)?;
+        let sealed = tri!(result);
+        tri!(pcrlock(&mut self.tpm, opts.pcrlock));
         Ok(sealed)
     }
 
