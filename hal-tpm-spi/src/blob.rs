@@ -88,7 +88,7 @@ pub fn encode(
 /// path, [`put`]. `None` if
 /// `out` is too small (the one way this fails).
 #[inline(never)]
-fn encode_der(
+pub(crate) fn encode_der(
     parent: u32,
     empty_auth: bool,
     public: &[u8],

@@ -12,6 +12,17 @@ use crate::marshal::Joined;
 use crate::spec::{alg, attr, cc, ecc, rh, sa, st};
 use crate::tpm2::{Auth, Digest, Tpm, Transport};
 
+/// What TPM2_Create seals, besides the parent: the sealed object's
+/// authValue and data, nameAlg, attributes and authPolicy.
+#[derive(Clone, Copy)]
+pub(crate) struct SealedData<'a> {
+    pub(crate) user_auth: &'a [u8],
+    pub(crate) data: &'a [u8],
+    pub(crate) name_alg: u16,
+    pub(crate) attributes: u32,
+    pub(crate) policy: &'a [u8],
+}
+
 /// Most bytes one TPM2_GetRandom is asked for (one SHA-256 digest's worth:
 /// a TPM returns at most its largest digest per call).
 pub(crate) const RANDOM_CHUNK: usize = 32;
@@ -148,12 +159,11 @@ impl<T: Transport> Tpm<T> {
     ///
     /// Out of line: the source calls it from its salted and its password
     /// path, and inlined into seal it only adds to that frame's spills.
-    #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     pub fn create_sealed(
         &mut self,
         parent: u32,
-        mut parent_auth: Auth<'_>,
+        parent_auth: Auth<'_>,
         user_auth: &[u8],
         data: &[u8],
         name_alg: u16,
@@ -161,6 +171,35 @@ impl<T: Transport> Tpm<T> {
         policy: &[u8],
         out: &mut [u8],
     ) -> Result<usize> {
+        let sealed = SealedData {
+            user_auth,
+            data,
+            name_alg,
+            attributes,
+            policy,
+        };
+        self.create_split(parent, parent_auth, &sealed, out)
+            .map(|(_, total)| total)
+    }
+
+    /// [`Tpm::create_sealed`], also returning where TPM2B_PUBLIC starts in
+    /// `out` (the length of TPM2B_PRIVATE), so the blob encoder need not
+    /// parse `out` again. Out of line, as said there.
+    #[inline(never)]
+    pub(crate) fn create_split(
+        &mut self,
+        parent: u32,
+        mut parent_auth: Auth<'_>,
+        sealed: &SealedData<'_>,
+        out: &mut [u8],
+    ) -> Result<(usize, usize)> {
+        let SealedData {
+            user_auth,
+            data,
+            name_alg,
+            attributes,
+            policy,
+        } = *sealed;
         let mut w = self.begin(cc::CREATE, parent, &mut parent_auth, sa::DECRYPT);
         let params = w.pos();
         // Both sizes are known up front: inSensitive holds two TPM2Bs, the
@@ -192,7 +231,7 @@ impl<T: Transport> Tpm<T> {
             .ok_or(Error::BufferTooSmall)?;
         a.copy_from_slice(private);
         b.copy_from_slice(public);
-        Ok(total)
+        Ok((private.len(), total))
     }
 
     /// TPM2_Load of `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` (anything after them is
