@@ -86,39 +86,39 @@ impl fmt::Debug for SaltKey {
 /// Parses an ECC TPMT_PUBLIC (Part 2 §12.2.4) down to its P-256 point.
 fn ecc_point(public: &[u8]) -> Result<([u8; ECC_COORD_SIZE], [u8; ECC_COORD_SIZE])> {
     let mut p = Reader::new(public);
-    if p.u16(&"public type")? != alg::ECC {
+    if tri!(p.u16(&"public type")) != alg::ECC {
         return Err(Error::Unsupported(
             &"salting to a key other than ECC (RSA salt keys are not implemented)",
         ));
     }
-    if p.u16(&"nameAlg")? != alg::SHA256 {
+    if tri!(p.u16(&"nameAlg")) != alg::SHA256 {
         return Err(Error::Unsupported(
             &"salt key with a nameAlg other than SHA-256",
         ));
     }
-    let _attributes = p.u32(&"objectAttributes")?;
-    let _policy = p.tpm2b(&"authPolicy")?;
-    if p.u16(&"symmetric")? != alg::NULL {
-        let _bits = p.u16(&"symmetric keyBits")?;
-        let _mode = p.u16(&"symmetric mode")?;
+    let _attributes = tri!(p.u32(&"objectAttributes"));
+    let _policy = tri!(p.tpm2b(&"authPolicy"));
+    if tri!(p.u16(&"symmetric")) != alg::NULL {
+        let _bits = tri!(p.u16(&"symmetric keyBits"));
+        let _mode = tri!(p.u16(&"symmetric mode"));
     }
-    let scheme = p.u16(&"scheme")?;
+    let scheme = tri!(p.u16(&"scheme"));
     if scheme != alg::NULL {
-        let _hash = p.u16(&"scheme hashAlg")?;
+        let _hash = tri!(p.u16(&"scheme hashAlg"));
         if scheme == ALG_ECDAA {
-            let _count = p.u16(&"scheme count")?;
+            let _count = tri!(p.u16(&"scheme count"));
         }
     }
-    if p.u16(&"curveID")? != ecc::NIST_P256 {
+    if tri!(p.u16(&"curveID")) != ecc::NIST_P256 {
         return Err(Error::Unsupported(
             &"salt key on a curve other than NIST P-256",
         ));
     }
-    if p.u16(&"kdf")? != alg::NULL {
-        let _hash = p.u16(&"kdf hashAlg")?;
+    if tri!(p.u16(&"kdf")) != alg::NULL {
+        let _hash = tri!(p.u16(&"kdf hashAlg"));
     }
-    let x = coordinate(p.tpm2b(&"unique.x")?)?;
-    let y = coordinate(p.tpm2b(&"unique.y")?)?;
+    let x = tri!(coordinate(tri!(p.tpm2b(&"unique.x"))));
+    let y = tri!(coordinate(tri!(p.tpm2b(&"unique.y"))));
     if !p.rest().is_empty() {
         return Err(Error::Parse(&"bytes after the ECC public area"));
     }
@@ -302,7 +302,7 @@ impl<'a> SessionAuth<'a> {
         }
         let params_at = crate::spec::HEADER_LEN + 4 * handles + 4;
         let mut r = Reader::new(rsp);
-        if r.u16(&"response tag")? != st::SESSIONS {
+        if tri!(r.u16(&"response tag")) != st::SESSIONS {
             // A success without the session area is unauthenticated.
             return Err(Error::ResponseHmac);
         }
@@ -310,17 +310,17 @@ impl<'a> SessionAuth<'a> {
             crate::spec::HEADER_LEN - 2 + 4 * handles,
             &"response handles",
         )?;
-        let size = r.u32(&"parameterSize")? as usize;
+        let size = tri!(r.u32(&"parameterSize")) as usize;
         let params = r.bytes(size, &"parameter area")?;
         if self.policy.is_some() {
             // The caller's policy session: no HMAC of ours to check.
-            let _nonce = r.tpm2b(&"response session area")?;
-            let _attributes = r.u8(&"response session area")?;
-            let _hmac = r.tpm2b(&"response session area")?;
+            let _nonce = tri!(r.tpm2b(&"response session area"));
+            let _attributes = tri!(r.u8(&"response session area"));
+            let _hmac = tri!(r.tpm2b(&"response session area"));
         }
-        let nonce_tpm = r.tpm2b(&"response session area")?;
-        let attributes = r.u8(&"response session area")?;
-        let hmac = r.tpm2b(&"response session area")?;
+        let nonce_tpm = tri!(r.tpm2b(&"response session area"));
+        let attributes = tri!(r.u8(&"response session area"));
+        let hmac = tri!(r.tpm2b(&"response session area"));
         if !r.rest().is_empty() {
             return Err(Error::Parse(&"response session area"));
         }
@@ -364,9 +364,9 @@ impl<T: Transport> Tpm<T> {
         w.u32(handle);
         let written = w.finish();
         let mut p = self.run(written, None, 0, 0)?.params;
-        let public = p.tpm2b(&"outPublic")?;
-        let name = p.tpm2b(&"name")?;
-        let _qualified = p.tpm2b(&"qualifiedName")?;
+        let public = tri!(p.tpm2b(&"outPublic"));
+        let name = tri!(p.tpm2b(&"name"));
+        let _qualified = tri!(p.tpm2b(&"qualifiedName"));
         let (x, y) = ecc_point(public)?;
         let computed = object_name(public);
         let reported: &[u8; NAME_SIZE] = name.try_into().map_err(|_| Error::SrkMismatch)?;
@@ -438,7 +438,7 @@ impl<T: Transport> Tpm<T> {
         let written = w.finish();
         let opened = {
             let mut resp = self.run(written, None, 0, 1)?;
-            let handle = resp.handles.u32(&"sessionHandle")?;
+            let handle = tri!(resp.handles.u32(&"sessionHandle"));
             let nonce_tpm = resp.params.tpm2b(&"nonceTPM");
             (handle, nonce_tpm.map(<[u8; NONCE_SIZE]>::try_from))
         };

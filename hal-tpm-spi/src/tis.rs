@@ -359,7 +359,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// Aborts whatever the TPM is doing and waits (TIMEOUT_B) for
     /// commandReady.
     pub fn abort(&mut self) -> Result<()> {
-        self.write8(TPM_STS, STS_COMMAND_READY)?;
+        tri!(self.write8(TPM_STS, STS_COMMAND_READY));
         self.wait_status(STS_COMMAND_READY, self.timeouts.b_us, Wait::CommandReady)
             .map(|_| ())
     }
