@@ -426,8 +426,10 @@ impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
     /// Probes the chip (locality, TPM 2.0 family) and sends
     /// TPM2_Startup(CLEAR) (already started is fine).
     fn init(&mut self) -> Result<()> {
-        self.tpm.probe()?;
-        self.tpm.startup().map_err(Error::from)
+        match self.tpm.probe().and_then(|()| self.tpm.startup()) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// TPM2_GetRandom; with sessions its bytes come back encrypted (a
