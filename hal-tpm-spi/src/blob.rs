@@ -51,8 +51,8 @@ impl TpmKeyBlob<'_> {
     pub fn object_attributes(&self) -> Option<u32> {
         let public = if self.old_format {
             let mut r = TpmReader::new(self.private);
-            r.tpm2b("priv").ok()?;
-            r.tpm2b_with_size("pub").ok()?
+            r.tpm2b(&"priv").ok()?;
+            r.tpm2b_with_size(&"pub").ok()?
         } else {
             self.public
         };
@@ -75,8 +75,8 @@ pub fn encode(
     let bad =
         trusted_core::Error::BlobFormat("TPM2_Create output is not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
     let mut r = TpmReader::new(private_public);
-    let private = r.tpm2b_with_size("priv").map_err(|_| bad)?;
-    let public = r.tpm2b_with_size("pub").map_err(|_| bad)?;
+    let private = r.tpm2b_with_size(&"priv").map_err(|_| bad)?;
+    let public = r.tpm2b_with_size(&"pub").map_err(|_| bad)?;
     encode_der(parent, empty_auth, public, private, out).ok_or(trusted_core::Error::BlobLength)
 }
 
@@ -88,7 +88,7 @@ pub fn encode(
 /// path, [`put`]. `None` if
 /// `out` is too small (the one way this fails).
 #[inline(never)]
-fn encode_der(
+pub(crate) fn encode_der(
     parent: u32,
     empty_auth: bool,
     public: &[u8],
@@ -258,8 +258,8 @@ impl<'a> TpmKeyBlob<'a> {
     pub fn parts(&self) -> Option<BlobParts<'a>> {
         if self.old_format {
             let mut r = TpmReader::new(self.private);
-            let private = r.tpm2b_with_size("priv").ok()?;
-            let public = r.tpm2b_with_size("pub").ok()?;
+            let private = r.tpm2b_with_size(&"priv").ok()?;
+            let public = r.tpm2b_with_size(&"pub").ok()?;
             return Some(BlobParts {
                 private,
                 public,
@@ -268,7 +268,7 @@ impl<'a> TpmKeyBlob<'a> {
         }
         let whole = |bytes: &'a [u8]| {
             let mut r = TpmReader::new(bytes);
-            let tpm2b = r.tpm2b_with_size("tpm2b").ok()?;
+            let tpm2b = r.tpm2b_with_size(&"tpm2b").ok()?;
             r.rest().is_empty().then_some(tpm2b)
         };
         Some(BlobParts {
@@ -327,31 +327,31 @@ pub fn decode_public(tpm2b_public: &[u8]) -> Result<PublicArea<'_>, trusted_core
     use trusted_core::Error::BlobFormat;
     let mut outer = TpmReader::new(tpm2b_public);
     let area = outer
-        .tpm2b("")
+        .tpm2b(&"")
         .map_err(|_| BlobFormat("TPM2B_PUBLIC size exceeds the bytes present"))?;
     if !outer.rest().is_empty() {
         return Err(BlobFormat("bytes after the TPM2B_PUBLIC"));
     }
     let short = |_| BlobFormat("TPMT_PUBLIC ends early");
     let mut r = TpmReader::new(area);
-    if r.u16("").map_err(short)? != crate::spec::alg::KEYEDHASH {
+    if r.u16(&"").map_err(short)? != crate::spec::alg::KEYEDHASH {
         return Err(BlobFormat("TPMT_PUBLIC type is not keyedhash"));
     }
-    let name_alg = r.u16("").map_err(short)?;
-    let object_attributes = r.u32("").map_err(short)?;
-    let auth_policy = r.tpm2b("").map_err(short)?;
-    let scheme = match r.u16("").map_err(short)? {
+    let name_alg = r.u16(&"").map_err(short)?;
+    let object_attributes = r.u32(&"").map_err(short)?;
+    let auth_policy = r.tpm2b(&"").map_err(short)?;
+    let scheme = match r.u16(&"").map_err(short)? {
         crate::spec::alg::NULL => KeyedHashScheme::Null,
         ALG_HMAC => KeyedHashScheme::Hmac {
-            hash_alg: r.u16("").map_err(short)?,
+            hash_alg: r.u16(&"").map_err(short)?,
         },
         ALG_XOR => KeyedHashScheme::Xor {
-            hash_alg: r.u16("").map_err(short)?,
-            kdf: r.u16("").map_err(short)?,
+            hash_alg: r.u16(&"").map_err(short)?,
+            kdf: r.u16(&"").map_err(short)?,
         },
         _ => return Err(BlobFormat("keyedhash scheme is not NULL, HMAC or XOR")),
     };
-    let unique = r.tpm2b("").map_err(short)?;
+    let unique = r.tpm2b(&"").map_err(short)?;
     if !r.rest().is_empty() {
         return Err(BlobFormat("bytes after the TPMT_PUBLIC inside its TPM2B"));
     }

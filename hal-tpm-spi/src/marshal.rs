@@ -95,15 +95,11 @@ impl<'a> Writer<'a> {
         self.u16(tag).u32(0).u32(cc)
     }
 
-    /// Fills in the command size and returns the length.
-    pub(crate) fn finish(mut self) -> Result<usize> {
-        let len = self.pos as u32;
-        self.patch(2, &len.to_be_bytes());
-        if self.overflow {
-            Err(Error::CommandTooLarge)
-        } else {
-            Ok(self.pos)
-        }
+    /// The command's length, or `usize::MAX` if it ran out of room (one
+    /// word for [`crate::Tpm`]'s one command path, which refuses that with
+    /// [`Error::CommandTooLarge`] and fills in the size field).
+    pub(crate) fn finish(self) -> usize {
+        if self.overflow { usize::MAX } else { self.pos }
     }
 }
 
@@ -121,7 +117,7 @@ impl<'a> Reader<'a> {
     /// Inlined: every read goes through it, and with `n` known at most
     /// call sites the check folds (smaller, by measure, than one copy).
     #[inline(always)]
-    pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn bytes(&mut self, n: usize, what: &'static &'static str) -> Result<&'a [u8]> {
         if n > self.buf.len() {
             return Err(Error::Parse(what));
         }
@@ -131,7 +127,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `N` bytes as an array, with one bound check.
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+    fn array<const N: usize>(&mut self, what: &'static &'static str) -> Result<[u8; N]> {
         let (head, tail) = self
             .buf
             .split_first_chunk::<N>()
@@ -140,27 +136,27 @@ impl<'a> Reader<'a> {
         Ok(*head)
     }
 
-    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8> {
+    pub(crate) fn u8(&mut self, what: &'static &'static str) -> Result<u8> {
         self.array::<1>(what).map(|[a]| a)
     }
 
-    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16> {
+    pub(crate) fn u16(&mut self, what: &'static &'static str) -> Result<u16> {
         self.array(what).map(u16::from_be_bytes)
     }
 
-    pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32> {
+    pub(crate) fn u32(&mut self, what: &'static &'static str) -> Result<u32> {
         self.array(what).map(u32::from_be_bytes)
     }
 
     /// A TPM2B's contents (without the size).
-    pub(crate) fn tpm2b(&mut self, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn tpm2b(&mut self, what: &'static &'static str) -> Result<&'a [u8]> {
         // The whole TPM2B (same checks, same error), without its size.
         let whole = self.tpm2b_with_size(what)?;
         Ok(whole.get(2..).unwrap_or_default())
     }
 
     /// A whole TPM2B including its u16 size, as Linux stores it.
-    pub(crate) fn tpm2b_with_size(&mut self, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn tpm2b_with_size(&mut self, what: &'static &'static str) -> Result<&'a [u8]> {
         // The size read ahead, then size and contents taken in one read.
         let n = match self.buf {
             [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),

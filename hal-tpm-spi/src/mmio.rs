@@ -50,7 +50,7 @@ impl<M: ByteMmio> MmioTis<M> {
 fn window(locality: u8, offset: u16, len: usize) -> Result<usize> {
     let span = if is_fifo(offset) { 1 } else { len.max(1) };
     if locality >= LOCALITIES || usize::from(offset) + span > LOCALITY_WINDOW {
-        return Err(Error::InvalidArgument("TIS register outside the window"));
+        return Err(Error::InvalidArgument(&"TIS register outside the window"));
     }
     Ok(usize::from(locality) * LOCALITY_WINDOW + usize::from(offset))
 }
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn accesses_outside_the_windows_are_refused() {
         let mut tis = MmioTis::new(Model::new());
-        let bad = Err(Error::InvalidArgument("TIS register outside the window"));
+        let bad = Err(Error::InvalidArgument(&"TIS register outside the window"));
         assert_eq!(tis.read(5, TPM_ACCESS, &mut [0u8; 1]), bad);
         assert_eq!(tis.read(0, 0xFFF, &mut [0u8; 2]), bad);
         assert_eq!(tis.write(0, 0xFFE, &[0; 4]), bad);

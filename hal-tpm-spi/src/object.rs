@@ -12,6 +12,17 @@ use crate::marshal::Joined;
 use crate::spec::{alg, attr, cc, ecc, rh, sa, st};
 use crate::tpm2::{Auth, Digest, Tpm, Transport};
 
+/// What TPM2_Create seals, besides the parent: the sealed object's
+/// authValue and data, nameAlg, attributes and authPolicy.
+#[derive(Clone, Copy)]
+pub(crate) struct SealedData<'a> {
+    pub(crate) user_auth: &'a [u8],
+    pub(crate) data: &'a [u8],
+    pub(crate) name_alg: u16,
+    pub(crate) attributes: u32,
+    pub(crate) policy: &'a [u8],
+}
+
 /// Most bytes one TPM2_GetRandom is asked for (one SHA-256 digest's worth:
 /// a TPM returns at most its largest digest per call).
 pub(crate) const RANDOM_CHUNK: usize = 32;
@@ -62,22 +73,14 @@ impl<T: Transport> Tpm<T> {
         }
         let params = w.pos();
         w.u16(want);
-        let len = w.finish()?;
-        let len = match auth.as_deref_mut() {
-            Some(a) => self.authorize(a, cc::GET_RANDOM, params, len)?,
-            None => len,
-        };
-        let n = self.exchange(len)?;
-        let mut resp = match auth {
-            Some(a) => self.response_for(a, cc::GET_RANDOM, n, 0)?,
-            None => self.response(n, 0)?,
-        };
-        let bytes = resp.params.tpm2b("randomBytes")?;
+        let written = w.finish();
+        let mut resp = self.run(written, auth, params, 0)?;
+        let bytes = resp.params.tpm2b(&"randomBytes")?;
         if bytes.is_empty() || bytes.len() > dst.len() {
-            return Err(Error::Parse("randomBytes size"));
+            return Err(Error::Parse(&"randomBytes size"));
         }
         dst.get_mut(..bytes.len())
-            .ok_or(Error::Parse("randomBytes size"))?
+            .ok_or(Error::Parse(&"randomBytes size"))?
             .copy_from_slice(bytes);
         Ok(bytes.len())
     }
@@ -116,9 +119,8 @@ impl<T: Transport> Tpm<T> {
             .u16(0); // unique.y
         w.end_size16(public);
         w.u16(0).u32(0); // outsideInfo, creationPCR
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        self.response(n, 1)?.handles.u32("objectHandle")
+        let written = w.finish();
+        self.run(written, None, 0, 1)?.handles.u32(&"objectHandle")
     }
 
     /// TPM2_EvictControl under the owner: makes `object` persistent at
@@ -128,8 +130,8 @@ impl<T: Transport> Tpm<T> {
         w.u32(rh::OWNER).u32(object);
         auth.marshal(&mut w);
         w.u32(persistent);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_ReadPublic: copies the TPM2B_PUBLIC (with its size) into
@@ -137,17 +139,16 @@ impl<T: Transport> Tpm<T> {
     pub fn read_public(&mut self, handle: u32, public: &mut [u8]) -> Result<(usize, Digest)> {
         let mut w = self.command(st::NO_SESSIONS, cc::READ_PUBLIC);
         w.u32(handle);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
-        let out_public = p.tpm2b_with_size("outPublic")?;
-        let name = p.tpm2b("name")?;
-        let _qualified = p.tpm2b("qualifiedName")?;
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
+        let out_public = p.tpm2b_with_size(&"outPublic")?;
+        let name = p.tpm2b(&"name")?;
+        let _qualified = p.tpm2b(&"qualifiedName")?;
         let dst = public
             .get_mut(..out_public.len())
             .ok_or(Error::BufferTooSmall)?;
         dst.copy_from_slice(out_public);
-        let name = Vec::from_slice(name).map_err(|_| Error::Parse("name too long"))?;
+        let name = Vec::from_slice(name).map_err(|_| Error::Parse(&"name too long"))?;
         Ok((out_public.len(), name))
     }
 
@@ -158,12 +159,11 @@ impl<T: Transport> Tpm<T> {
     ///
     /// Out of line: the source calls it from its salted and its password
     /// path, and inlined into seal it only adds to that frame's spills.
-    #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     pub fn create_sealed(
         &mut self,
         parent: u32,
-        mut parent_auth: Auth<'_>,
+        parent_auth: Auth<'_>,
         user_auth: &[u8],
         data: &[u8],
         name_alg: u16,
@@ -171,10 +171,36 @@ impl<T: Transport> Tpm<T> {
         policy: &[u8],
         out: &mut [u8],
     ) -> Result<usize> {
-        let mut w = self.command(st::SESSIONS, cc::CREATE);
-        w.u32(parent);
-        parent_auth.prepare(sa::DECRYPT);
-        parent_auth.marshal(&mut w);
+        let sealed = SealedData {
+            user_auth,
+            data,
+            name_alg,
+            attributes,
+            policy,
+        };
+        self.create_split(parent, parent_auth, &sealed, out)
+            .map(|(_, total)| total)
+    }
+
+    /// [`Tpm::create_sealed`], also returning where TPM2B_PUBLIC starts in
+    /// `out` (the length of TPM2B_PRIVATE), so the blob encoder need not
+    /// parse `out` again. Out of line, as said there.
+    #[inline(never)]
+    pub(crate) fn create_split(
+        &mut self,
+        parent: u32,
+        mut parent_auth: Auth<'_>,
+        sealed: &SealedData<'_>,
+        out: &mut [u8],
+    ) -> Result<(usize, usize)> {
+        let SealedData {
+            user_auth,
+            data,
+            name_alg,
+            attributes,
+            policy,
+        } = *sealed;
+        let mut w = self.begin(cc::CREATE, parent, &mut parent_auth, sa::DECRYPT);
         let params = w.pos();
         // Both sizes are known up front: inSensitive holds two TPM2Bs, the
         // public area 14 fixed bytes and the policy.
@@ -189,14 +215,10 @@ impl<T: Transport> Tpm<T> {
             .u16(alg::NULL)
             .u16(0);
         w.u16(0).u32(0);
-        let len = w.finish()?;
-        let len = self.authorize(&mut parent_auth, cc::CREATE, params, len)?;
-        let n = self.exchange(len)?;
-        let mut p = self
-            .response_for(&mut parent_auth, cc::CREATE, n, 0)?
-            .params;
-        let private = p.tpm2b_with_size("outPrivate")?;
-        let public = p.tpm2b_with_size("outPublic")?;
+        let written = w.finish();
+        let mut p = self.run(written, Some(&mut parent_auth), params, 0)?.params;
+        let private = p.tpm2b_with_size(&"outPrivate")?;
+        let public = p.tpm2b_with_size(&"outPublic")?;
         // Checked sum and split: with a plain `+` and `split_at_mut` the
         // optimizer cannot rule out a wrap, and keeps a panic path.
         let total = private
@@ -209,7 +231,7 @@ impl<T: Transport> Tpm<T> {
             .ok_or(Error::BufferTooSmall)?;
         a.copy_from_slice(private);
         b.copy_from_slice(public);
-        Ok(total)
+        Ok((private.len(), total))
     }
 
     /// TPM2_Load of `TPM2B_PRIVATE ‖ TPM2B_PUBLIC` (anything after them is
@@ -240,8 +262,8 @@ impl<T: Transport> Tpm<T> {
         auth: Auth<'_>,
         blob: Joined<'_>,
     ) -> Result<(u32, Digest)> {
-        let bad_private = Error::InvalidArgument("blob: TPM2B_PRIVATE");
-        let bad_public = Error::InvalidArgument("blob: TPM2B_PUBLIC");
+        let bad_private = Error::InvalidArgument(&"blob: TPM2B_PRIVATE");
+        let bad_public = Error::InvalidArgument(&"blob: TPM2B_PUBLIC");
         let private_len = blob.be16(0).ok_or(bad_private)?;
         let public_at = private_len + 2;
         if public_at > blob.len() {
@@ -268,19 +290,14 @@ impl<T: Transport> Tpm<T> {
         parts: Joined<'_>,
     ) -> Result<(u32, Digest)> {
         let Joined(head, tail) = parts;
-        let mut w = self.command(st::SESSIONS, cc::LOAD);
-        w.u32(parent);
-        auth.prepare(0);
-        auth.marshal(&mut w);
+        let mut w = self.begin(cc::LOAD, parent, &mut auth, 0);
         let params = w.pos();
         w.bytes(head).bytes(tail);
-        let len = w.finish()?;
-        let len = self.authorize(&mut auth, cc::LOAD, params, len)?;
-        let n = self.exchange(len)?;
-        let mut resp = self.response_for(&mut auth, cc::LOAD, n, 1)?;
-        let handle = resp.handles.u32("objectHandle")?;
-        let name = resp.params.tpm2b("name")?;
-        let name = Vec::from_slice(name).map_err(|_| Error::Parse("name too long"))?;
+        let written = w.finish();
+        let mut resp = self.run(written, Some(&mut auth), params, 1)?;
+        let handle = resp.handles.u32(&"objectHandle")?;
+        let name = resp.params.tpm2b(&"name")?;
+        let name = Vec::from_slice(name).map_err(|_| Error::Parse(&"name too long"))?;
         Ok((handle, name))
     }
 
@@ -296,16 +313,11 @@ impl<T: Transport> Tpm<T> {
     }
 
     fn unseal_inner(&mut self, item: u32, mut auth: Auth<'_>, out: &mut [u8]) -> Result<usize> {
-        let mut w = self.command(st::SESSIONS, cc::UNSEAL);
-        w.u32(item);
-        auth.prepare(sa::ENCRYPT);
-        auth.marshal(&mut w);
+        let w = self.begin(cc::UNSEAL, item, &mut auth, sa::ENCRYPT);
         let params = w.pos();
-        let len = w.finish()?;
-        let len = self.authorize(&mut auth, cc::UNSEAL, params, len)?;
-        let n = self.exchange(len)?;
-        let mut p = self.response_for(&mut auth, cc::UNSEAL, n, 0)?.params;
-        let data = p.tpm2b("outData")?;
+        let written = w.finish();
+        let mut p = self.run(written, Some(&mut auth), params, 0)?.params;
+        let data = p.tpm2b(&"outData")?;
         let dst = out.get_mut(..data.len()).ok_or(Error::BufferTooSmall)?;
         dst.copy_from_slice(data);
         Ok(data.len())
@@ -315,7 +327,7 @@ impl<T: Transport> Tpm<T> {
     pub fn flush_context(&mut self, handle: u32) -> Result<()> {
         let mut w = self.command(st::NO_SESSIONS, cc::FLUSH_CONTEXT);
         w.u32(handle);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 }

@@ -33,7 +33,7 @@ impl PcrSelection {
         let mut mask = 0u32;
         for &p in pcrs {
             if p > MAX_PCR {
-                return Err(Error::InvalidArgument("PCR index must be 0..=23"));
+                return Err(Error::InvalidArgument(&"PCR index must be 0..=23"));
             }
             mask |= 1 << p;
         }
@@ -75,7 +75,7 @@ impl<T: Transport> Tpm<T> {
     ) -> Result<()> {
         if sel.hash != alg::SHA256 {
             return Err(Error::InvalidArgument(
-                "only the SHA-256 PCR bank is implemented",
+                &"only the SHA-256 PCR bank is implemented",
             ));
         }
         let mut remaining = sel.mask & ALL_PCRS;
@@ -86,16 +86,15 @@ impl<T: Transport> Tpm<T> {
                 mask: remaining,
             }
             .marshal(&mut w);
-            let len = w.finish()?;
-            let n = self.exchange(len)?;
-            let mut p = self.response(n, 0)?.params;
-            let _counter = p.u32("pcrUpdateCounter")?;
-            let count = p.u32("pcrSelectionOut count")?;
+            let written = w.finish();
+            let mut p = self.run(written, None, 0, 0)?.params;
+            let _counter = p.u32(&"pcrUpdateCounter")?;
+            let count = p.u32(&"pcrSelectionOut count")?;
             let mut got = 0u32;
             for _ in 0..count.min(16) {
-                let hash = p.u16("pcrSelectionOut hash")?;
-                let size = p.u8("sizeofSelect")?;
-                let bits = p.bytes(usize::from(size), "pcrSelect")?;
+                let hash = p.u16(&"pcrSelectionOut hash")?;
+                let size = p.u8(&"sizeofSelect")?;
+                let bits = p.bytes(usize::from(size), &"pcrSelect")?;
                 if hash == sel.hash {
                     for (i, b) in bits.iter().take(3).enumerate() {
                         got |= u32::from(*b) << (8 * i);
@@ -103,14 +102,14 @@ impl<T: Transport> Tpm<T> {
                 }
             }
             got &= remaining;
-            let digests = p.u32("pcrValues count")?;
+            let digests = p.u32(&"pcrValues count")?;
             if got == 0 || digests != got.count_ones() {
-                return Err(Error::Parse("PCR_Read returned no or mismatched PCRs"));
+                return Err(Error::Parse(&"PCR_Read returned no or mismatched PCRs"));
             }
             for pcr in 0..=MAX_PCR {
                 if got & (1 << pcr) != 0 {
-                    let d = p.tpm2b("pcr value")?;
-                    let d: &[u8; 32] = d.try_into().map_err(|_| Error::Parse("pcr value size"))?;
+                    let d = p.tpm2b(&"pcr value")?;
+                    let d: &[u8; 32] = d.try_into().map_err(|_| Error::Parse(&"pcr value size"))?;
                     each(pcr, d);
                 }
             }
@@ -131,7 +130,7 @@ impl<T: Transport> Tpm<T> {
             h.update(v);
         })?;
         if !ordered {
-            return Err(Error::Parse("PCR_Read out of order"));
+            return Err(Error::Parse(&"PCR_Read out of order"));
         }
         Ok(h.finalize().into())
     }
@@ -139,14 +138,12 @@ impl<T: Transport> Tpm<T> {
     /// TPM2_PCR_Extend of one SHA-256 bank PCR (password auth, empty).
     pub fn pcr_extend(&mut self, pcr: u8, digest: &[u8; 32]) -> Result<()> {
         if pcr > MAX_PCR {
-            return Err(Error::InvalidArgument("PCR index must be 0..=23"));
+            return Err(Error::InvalidArgument(&"PCR index must be 0..=23"));
         }
-        let mut w = self.command(st::SESSIONS, cc::PCR_EXTEND);
-        w.u32(u32::from(pcr));
-        Auth::Password(&[]).marshal(&mut w);
+        let mut w = self.begin(cc::PCR_EXTEND, u32::from(pcr), &mut Auth::Password(&[]), 0);
         w.u32(1).u16(alg::SHA256).bytes(digest);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_StartAuthSession of an unsalted, unbound SHA-256 policy (or
@@ -162,11 +159,10 @@ impl<T: Transport> Tpm<T> {
             .u8(if trial { se::TRIAL } else { se::POLICY })
             .u16(alg::NULL) // symmetric: no parameter encryption
             .u16(alg::SHA256);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut resp = self.response(n, 1)?;
-        let _nonce_tpm = resp.params.tpm2b("nonceTPM")?;
-        resp.handles.u32("sessionHandle")
+        let written = w.finish();
+        let mut resp = self.run(written, None, 0, 1)?;
+        let _nonce_tpm = resp.params.tpm2b(&"nonceTPM")?;
+        resp.handles.u32(&"sessionHandle")
     }
 
     /// TPM2_PolicyPCR with an empty pcrDigest (the TPM uses the current
@@ -180,18 +176,17 @@ impl<T: Transport> Tpm<T> {
         let mut w = self.command(st::NO_SESSIONS, cc::POLICY_PCR);
         w.u32(session).tpm2b(pcr_digest);
         sel.marshal(&mut w);
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_PolicyGetDigest.
     pub fn policy_get_digest(&mut self, session: u32) -> Result<Digest> {
         let mut w = self.command(st::NO_SESSIONS, cc::POLICY_GET_DIGEST);
         w.u32(session);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
-        Vec::from_slice(p.tpm2b("policyDigest")?).map_err(|_| Error::Parse("policyDigest size"))
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
+        Vec::from_slice(p.tpm2b(&"policyDigest")?).map_err(|_| Error::Parse(&"policyDigest size"))
     }
 
     /// The SHA-256 PolicyPCR digest for the current values of `sel`,

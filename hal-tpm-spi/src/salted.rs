@@ -86,41 +86,41 @@ impl fmt::Debug for SaltKey {
 /// Parses an ECC TPMT_PUBLIC (Part 2 §12.2.4) down to its P-256 point.
 fn ecc_point(public: &[u8]) -> Result<([u8; ECC_COORD_SIZE], [u8; ECC_COORD_SIZE])> {
     let mut p = Reader::new(public);
-    if p.u16("public type")? != alg::ECC {
+    if tri!(p.u16(&"public type")) != alg::ECC {
         return Err(Error::Unsupported(
-            "salting to a key other than ECC (RSA salt keys are not implemented)",
+            &"salting to a key other than ECC (RSA salt keys are not implemented)",
         ));
     }
-    if p.u16("nameAlg")? != alg::SHA256 {
+    if tri!(p.u16(&"nameAlg")) != alg::SHA256 {
         return Err(Error::Unsupported(
-            "salt key with a nameAlg other than SHA-256",
+            &"salt key with a nameAlg other than SHA-256",
         ));
     }
-    let _attributes = p.u32("objectAttributes")?;
-    let _policy = p.tpm2b("authPolicy")?;
-    if p.u16("symmetric")? != alg::NULL {
-        let _bits = p.u16("symmetric keyBits")?;
-        let _mode = p.u16("symmetric mode")?;
+    let _attributes = tri!(p.u32(&"objectAttributes"));
+    let _policy = tri!(p.tpm2b(&"authPolicy"));
+    if tri!(p.u16(&"symmetric")) != alg::NULL {
+        let _bits = tri!(p.u16(&"symmetric keyBits"));
+        let _mode = tri!(p.u16(&"symmetric mode"));
     }
-    let scheme = p.u16("scheme")?;
+    let scheme = tri!(p.u16(&"scheme"));
     if scheme != alg::NULL {
-        let _hash = p.u16("scheme hashAlg")?;
+        let _hash = tri!(p.u16(&"scheme hashAlg"));
         if scheme == ALG_ECDAA {
-            let _count = p.u16("scheme count")?;
+            let _count = tri!(p.u16(&"scheme count"));
         }
     }
-    if p.u16("curveID")? != ecc::NIST_P256 {
+    if tri!(p.u16(&"curveID")) != ecc::NIST_P256 {
         return Err(Error::Unsupported(
-            "salt key on a curve other than NIST P-256",
+            &"salt key on a curve other than NIST P-256",
         ));
     }
-    if p.u16("kdf")? != alg::NULL {
-        let _hash = p.u16("kdf hashAlg")?;
+    if tri!(p.u16(&"kdf")) != alg::NULL {
+        let _hash = tri!(p.u16(&"kdf hashAlg"));
     }
-    let x = coordinate(p.tpm2b("unique.x")?)?;
-    let y = coordinate(p.tpm2b("unique.y")?)?;
+    let x = tri!(coordinate(tri!(p.tpm2b(&"unique.x"))));
+    let y = tri!(coordinate(tri!(p.tpm2b(&"unique.y"))));
     if !p.rest().is_empty() {
-        return Err(Error::Parse("bytes after the ECC public area"));
+        return Err(Error::Parse(&"bytes after the ECC public area"));
     }
     Ok((x, y))
 }
@@ -130,9 +130,9 @@ fn coordinate(b: &[u8]) -> Result<[u8; ECC_COORD_SIZE]> {
     let mut out = [0u8; ECC_COORD_SIZE];
     let at = ECC_COORD_SIZE
         .checked_sub(b.len())
-        .ok_or(Error::Parse("ECC coordinate longer than 32 bytes"))?;
+        .ok_or(Error::Parse(&"ECC coordinate longer than 32 bytes"))?;
     out.get_mut(at..)
-        .ok_or(Error::Parse("ECC coordinate"))?
+        .ok_or(Error::Parse(&"ECC coordinate"))?
         .copy_from_slice(b);
     Ok(out)
 }
@@ -260,14 +260,14 @@ impl<'a> SessionAuth<'a> {
     /// session's area.
     pub(crate) fn authorize(&mut self, cmd: &mut [u8], code: u32, params: usize) -> Result<()> {
         if !self.session.open {
-            return Err(Error::InvalidArgument("session already ended"));
+            return Err(Error::InvalidArgument(&"session already ended"));
         }
         if !self.session.fresh {
-            return Err(Error::InvalidArgument("session nonce not refreshed"));
+            return Err(Error::InvalidArgument(&"session nonce not refreshed"));
         }
         let state = &self.session.state;
         if params < SESSION_AREA_LEN || params > cmd.len() {
-            return Err(Error::InvalidArgument("session area"));
+            return Err(Error::InvalidArgument(&"session area"));
         }
         let (head, param_bytes) = cmd.split_at_mut(params);
         // One exchange for both: the parameter key and the HMAC.
@@ -279,7 +279,7 @@ impl<'a> SessionAuth<'a> {
         let cp = cp_hash(code, &[self.name], param_bytes);
         let hmac = command_hmac(&exchange, &cp, state.attributes())?;
         head.get_mut(params - DIGEST_SIZE..)
-            .ok_or(Error::InvalidArgument("session area"))?
+            .ok_or(Error::InvalidArgument(&"session area"))?
             .copy_from_slice(&hmac);
         self.session.fresh = false;
         Ok(())
@@ -302,27 +302,27 @@ impl<'a> SessionAuth<'a> {
         }
         let params_at = crate::spec::HEADER_LEN + 4 * handles + 4;
         let mut r = Reader::new(rsp);
-        if r.u16("response tag")? != st::SESSIONS {
+        if tri!(r.u16(&"response tag")) != st::SESSIONS {
             // A success without the session area is unauthenticated.
             return Err(Error::ResponseHmac);
         }
         r.bytes(
             crate::spec::HEADER_LEN - 2 + 4 * handles,
-            "response handles",
+            &"response handles",
         )?;
-        let size = r.u32("parameterSize")? as usize;
-        let params = r.bytes(size, "parameter area")?;
+        let size = tri!(r.u32(&"parameterSize")) as usize;
+        let params = r.bytes(size, &"parameter area")?;
         if self.policy.is_some() {
             // The caller's policy session: no HMAC of ours to check.
-            let _nonce = r.tpm2b("response session area")?;
-            let _attributes = r.u8("response session area")?;
-            let _hmac = r.tpm2b("response session area")?;
+            let _nonce = tri!(r.tpm2b(&"response session area"));
+            let _attributes = tri!(r.u8(&"response session area"));
+            let _hmac = tri!(r.tpm2b(&"response session area"));
         }
-        let nonce_tpm = r.tpm2b("response session area")?;
-        let attributes = r.u8("response session area")?;
-        let hmac = r.tpm2b("response session area")?;
+        let nonce_tpm = tri!(r.tpm2b(&"response session area"));
+        let attributes = tri!(r.u8(&"response session area"));
+        let hmac = tri!(r.tpm2b(&"response session area"));
         if !r.rest().is_empty() {
-            return Err(Error::Parse("response session area"));
+            return Err(Error::Parse(&"response session area"));
         }
         let rp = rp_hash(code, params);
         self.session
@@ -332,7 +332,7 @@ impl<'a> SessionAuth<'a> {
             let end = params_at + size;
             let param = rsp
                 .get_mut(params_at..end)
-                .ok_or(Error::Parse("parameter area"))?;
+                .ok_or(Error::Parse(&"parameter area"))?;
             let body = tpm2b_body(param)?;
             self.session
                 .state
@@ -346,11 +346,11 @@ impl<'a> SessionAuth<'a> {
 fn tpm2b_body(bytes: &mut [u8]) -> Result<&mut [u8]> {
     let size = match bytes.get(..2) {
         Some(&[h, l]) => usize::from(u16::from_be_bytes([h, l])),
-        _ => return Err(Error::Parse("first parameter is not a TPM2B")),
+        _ => return Err(Error::Parse(&"first parameter is not a TPM2B")),
     };
     bytes
         .get_mut(2..2 + size)
-        .ok_or(Error::Parse("first parameter is not a TPM2B"))
+        .ok_or(Error::Parse(&"first parameter is not a TPM2B"))
 }
 
 impl<T: Transport> Tpm<T> {
@@ -362,12 +362,11 @@ impl<T: Transport> Tpm<T> {
     pub fn read_salt_key(&mut self, handle: u32) -> Result<SaltKey> {
         let mut w = self.command(st::NO_SESSIONS, cc::READ_PUBLIC);
         w.u32(handle);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
-        let public = p.tpm2b("outPublic")?;
-        let name = p.tpm2b("name")?;
-        let _qualified = p.tpm2b("qualifiedName")?;
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
+        let public = tri!(p.tpm2b(&"outPublic"));
+        let name = tri!(p.tpm2b(&"name"));
+        let _qualified = tri!(p.tpm2b(&"qualifiedName"));
         let (x, y) = ecc_point(public)?;
         let computed = object_name(public);
         let reported: &[u8; NAME_SIZE] = name.try_into().map_err(|_| Error::SrkMismatch)?;
@@ -397,7 +396,7 @@ impl<T: Transport> Tpm<T> {
     ) -> Result<Session> {
         if session_type != se::HMAC && session_type != se::POLICY {
             return Err(Error::InvalidArgument(
-                "session type must be HMAC or POLICY",
+                &"session type must be HMAC or POLICY",
             ));
         }
         let nonce_caller = random_nonce(rng)?;
@@ -436,12 +435,11 @@ impl<T: Transport> Tpm<T> {
             .u8(session_type)
             .bytes(&SYMMETRIC_AES_128_CFB)
             .u16(alg::SHA256);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
+        let written = w.finish();
         let opened = {
-            let mut resp = self.response(n, 1)?;
-            let handle = resp.handles.u32("sessionHandle")?;
-            let nonce_tpm = resp.params.tpm2b("nonceTPM");
+            let mut resp = self.run(written, None, 0, 1)?;
+            let handle = tri!(resp.handles.u32(&"sessionHandle"));
+            let nonce_tpm = resp.params.tpm2b(&"nonceTPM");
             (handle, nonce_tpm.map(<[u8; NONCE_SIZE]>::try_from))
         };
         let state = match opened {
@@ -454,7 +452,7 @@ impl<T: Transport> Tpm<T> {
                 sa::CONTINUE_SESSION,
             )
             .map_err(|e| (handle, Error::from(e))),
-            (handle, _) => Err((handle, Error::Parse("nonceTPM size"))),
+            (handle, _) => Err((handle, Error::Parse(&"nonceTPM size"))),
         };
         self.wipe_response();
         match state {

@@ -73,7 +73,7 @@ impl<S: SpiBus, C: OutputPin> SpiTis<S, C> {
             Data::Write(bytes) => bytes.len(),
         };
         if len == 0 || len > SPI_MAX_FRAME {
-            return Err(Error::InvalidArgument("SPI frame must be 1..=64 bytes"));
+            return Err(Error::InvalidArgument(&"SPI frame must be 1..=64 bytes"));
         }
         self.cs.set_low().map_err(cs_error)?;
         let result = self.frame(locality, offset, len, data);

@@ -177,7 +177,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// Uses `locality` (0..=4) instead of 0.
     pub fn with_locality(mut self, locality: u8) -> Result<Self> {
         if locality >= LOCALITIES {
-            return Err(Error::InvalidArgument("locality must be 0..=4"));
+            return Err(Error::InvalidArgument(&"locality must be 0..=4"));
         }
         self.locality = locality;
         self.active = false;
@@ -280,14 +280,14 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             Err(Error::Timeout(_)) if last[0] == FLOATING => return Err(Error::NoDevice),
             other => other?,
         }
-        self.request_locality()?;
-        let sts3 = self.read8(TPM_STS_3)?;
+        tri!(self.request_locality());
+        let sts3 = tri!(self.read8(TPM_STS_3));
         if sts3 == FLOATING || sts3 & STS3_FAMILY_MASK != STS3_FAMILY_TPM2 {
             return Err(Error::NotTpm2);
         }
-        let did_vid = self.read32(TPM_DID_VID)?;
-        let revision = self.read8(TPM_RID)?;
-        let interface_capability = self.read32(TPM_INTF_CAPABILITY)?;
+        let did_vid = tri!(self.read32(TPM_DID_VID));
+        let revision = tri!(self.read8(TPM_RID));
+        let interface_capability = tri!(self.read32(TPM_INTF_CAPABILITY));
         let info = TpmInfo {
             vendor_id: did_vid as u16,
             device_id: (did_vid >> 16) as u16,
@@ -359,7 +359,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// Aborts whatever the TPM is doing and waits (TIMEOUT_B) for
     /// commandReady.
     pub fn abort(&mut self) -> Result<()> {
-        self.write8(TPM_STS, STS_COMMAND_READY)?;
+        tri!(self.write8(TPM_STS, STS_COMMAND_READY));
         self.wait_status(STS_COMMAND_READY, self.timeouts.b_us, Wait::CommandReady)
             .map(|_| ())
     }
@@ -373,10 +373,10 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// clear.
     fn send(&mut self, cmd: &[u8]) -> Result<()> {
         if cmd.len() < HEADER_LEN {
-            return Err(Error::InvalidArgument("command shorter than its header"));
+            return Err(Error::InvalidArgument(&"command shorter than its header"));
         }
         let mut b = [0u8; 3];
-        self.regs.read(self.locality, TPM_STS, &mut b)?;
+        tri!(self.regs.read(self.locality, TPM_STS, &mut b));
         let [sts, lo, hi] = b;
         if sts == FLOATING || sts & STS_VALID != 0 && sts & STS_READ_ZERO != 0 {
             return Err(Error::BadStatus(sts));
@@ -388,7 +388,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
         if sts & STS_COMMAND_READY == 0 {
             // Not idle-and-ready (first command, or after an error):
             // abort, then the burst wait below reads burstCount afresh.
-            self.abort()?;
+            tri!(self.abort());
             burst = 0;
         }
         let mut rest = cmd;
@@ -397,7 +397,7 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
                 // Mid-command the TPM must still expect bytes (Linux checks
                 // Expect, once stsValid, after every burst).
                 let started = rest.len() < cmd.len();
-                let (sts, count) = self.burst(started)?;
+                let (sts, count) = tri!(self.burst(started));
                 if started && sts & STS_EXPECT == 0 {
                     return Err(Error::Expect);
                 }
@@ -405,11 +405,11 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
             }
             let n = burst.min(rest.len()).min(A::MAX_TRANSFER);
             let (chunk, tail) = rest.split_at(n);
-            self.regs.write(self.locality, TPM_DATA_FIFO, chunk)?;
+            tri!(self.regs.write(self.locality, TPM_DATA_FIFO, chunk));
             rest = tail;
             burst -= n;
         }
-        let sts = self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid)?;
+        let sts = tri!(self.wait_status(STS_VALID, self.timeouts.c_us, Wait::StsValid));
         if sts & STS_EXPECT != 0 {
             return Err(Error::Expect);
         }
@@ -483,11 +483,11 @@ impl<A: TisAccess, D: DelayNs> Tis<A, D> {
     /// On error `rsp` is zeroed and the TPM is put back to commandReady.
     pub fn transmit(&mut self, cmd: &[u8], rsp: &mut [u8]) -> Result<usize> {
         if !self.active {
-            self.request_locality()?;
+            tri!(self.request_locality());
         }
         let command_code = match cmd.get(6..10) {
             Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-            _ => return Err(Error::InvalidArgument("command shorter than its header")),
+            _ => return Err(Error::InvalidArgument(&"command shorter than its header")),
         };
         trace!("tpm tis: command {=u32:#x}", command_code);
         let result = match self.send(cmd) {

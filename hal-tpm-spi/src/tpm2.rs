@@ -169,8 +169,28 @@ impl<T: Transport> Tpm<T> {
         self.transport.probe()
     }
 
+    /// Starts a command that authorizes its one handle `handle` with
+    /// `auth` (prepared for `param_enc`, see [`Auth::prepare`]): header,
+    /// handle and authorization area. Returns the writer, at the start of
+    /// the parameters. Out of line: the commands that take an
+    /// authorization share it.
+    #[inline(never)]
+    pub(crate) fn begin(
+        &mut self,
+        code: u32,
+        handle: u32,
+        auth: &mut Auth<'_>,
+        param_enc: u8,
+    ) -> Writer<'_> {
+        auth.prepare(param_enc);
+        let mut w = self.command(st::SESSIONS, code);
+        w.u32(handle);
+        auth.marshal(&mut w);
+        w
+    }
+
     /// Starts a command in the command buffer: header with `tag` and
-    /// `code`; [`Writer::finish`] gives the length for [`Tpm::exchange`].
+    /// `code` (the size field is filled in by [`Tpm::run`]).
     pub(crate) fn command(&mut self, tag: u16, code: u32) -> Writer<'_> {
         let mut w = Writer::new(&mut self.cmd);
         w.header(tag, code);
@@ -204,6 +224,46 @@ impl<T: Transport> Tpm<T> {
         checked
     }
 
+    /// The rest of every command once its bytes are written: `written`
+    /// is [`Writer::finish`]'s answer; then [`Tpm::authorize`] (with
+    /// `auth`, whose parameters start at `params`), [`Tpm::exchange`] and
+    /// [`Tpm::response_for`] (or [`Tpm::response`] without `auth`) with
+    /// `handles` response handles. One out-of-line path, so no command
+    /// inlines the sequence and its error hops into its caller.
+    #[inline(never)]
+    pub(crate) fn run(
+        &mut self,
+        written: usize,
+        auth: Option<&mut Auth<'_>>,
+        params: usize,
+        handles: usize,
+    ) -> Result<Response<'_>> {
+        // Anything that does not fit is `Writer::finish`'s overflow mark.
+        if written > CMD_BUF {
+            return Err(Error::CommandTooLarge);
+        }
+        let len = written;
+        // The header `command` wrote: the size field is filled in here,
+        // the command code read back.
+        let code = match self.cmd.get_mut(2..HEADER_LEN) {
+            Some([s0, s1, s2, s3, c0, c1, c2, c3]) => {
+                [*s0, *s1, *s2, *s3] = (len as u32).to_be_bytes();
+                u32::from_be_bytes([*c0, *c1, *c2, *c3])
+            }
+            _ => 0,
+        };
+        let mut auth = auth;
+        let len = match auth.as_deref_mut() {
+            Some(auth) => tri!(self.authorize(auth, code, params, len)),
+            None => len,
+        };
+        let n = tri!(self.exchange(len));
+        match auth {
+            Some(auth) => self.response_for(auth, code, n, handles),
+            None => self.response(n, handles),
+        }
+    }
+
     /// Zeroes the response buffer (after a response that carried a secret).
     pub(crate) fn wipe_response(&mut self) {
         self.rsp.zeroize();
@@ -216,22 +276,22 @@ impl<T: Transport> Tpm<T> {
         let Some(&[t0, t1, s0, s1, s2, s3, c0, c1, c2, c3]) = rsp.first_chunk::<HEADER_LEN>()
         else {
             return Err(Error::Parse(match n {
-                0 | 1 => "response tag",
-                2..=5 => "response size",
-                _ => "response code",
+                0 | 1 => &"response tag",
+                2..=5 => &"response size",
+                _ => &"response code",
             }));
         };
         let tag = u16::from_be_bytes([t0, t1]);
         let size = u32::from_be_bytes([s0, s1, s2, s3]);
         let rc = ResponseCode(u32::from_be_bytes([c0, c1, c2, c3]));
         if size as usize != n {
-            return Err(Error::Parse("response size field"));
+            return Err(Error::Parse(&"response size field"));
         }
         if rc != ResponseCode::SUCCESS {
             return Err(Error::Rc(rc));
         }
         if tag != st::NO_SESSIONS && tag != st::SESSIONS {
-            return Err(Error::Parse("response tag"));
+            return Err(Error::Parse(&"response tag"));
         }
         Ok(n)
     }
@@ -291,13 +351,13 @@ impl<T: Transport> Tpm<T> {
         // tag is needed from it.
         let (&[t0, t1, ..], rest) = rsp
             .split_first_chunk::<HEADER_LEN>()
-            .ok_or(Error::Parse("response header"))?;
+            .ok_or(Error::Parse(&"response header"))?;
         let tag = u16::from_be_bytes([t0, t1]);
         let mut r = Reader::new(rest);
-        let h = r.bytes(4 * handles, "response handles")?;
+        let h = r.bytes(4 * handles, &"response handles")?;
         let params = if tag == st::SESSIONS {
-            let size = r.u32("parameterSize")? as usize;
-            r.bytes(size, "parameter area")?
+            let size = r.u32(&"parameterSize")? as usize;
+            r.bytes(size, &"parameter area")?
         } else {
             r.rest()
         };
@@ -325,8 +385,8 @@ impl<T: Transport> Tpm<T> {
     pub fn startup(&mut self) -> Result<()> {
         let mut w = self.command(st::NO_SESSIONS, cc::STARTUP);
         w.u16(su::CLEAR);
-        let len = w.finish()?;
-        match self.exchange(len) {
+        let written = w.finish();
+        match self.run(written, None, 0, 0) {
             Ok(_) | Err(Error::Rc(ResponseCode::INITIALIZE)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -336,8 +396,8 @@ impl<T: Transport> Tpm<T> {
     pub fn self_test(&mut self, full: bool) -> Result<()> {
         let mut w = self.command(st::NO_SESSIONS, cc::SELF_TEST);
         w.u8(u8::from(full));
-        let len = w.finish()?;
-        self.exchange(len).map(|_| ())
+        let written = w.finish();
+        self.run(written, None, 0, 0).map(|_| ())
     }
 
     /// TPM2_GetCapability(TPM_PROPERTIES, `property`, 1): the property's
@@ -345,22 +405,21 @@ impl<T: Transport> Tpm<T> {
     pub fn tpm_property(&mut self, property: u32) -> Result<u32> {
         let mut w = self.command(st::NO_SESSIONS, cc::GET_CAPABILITY);
         w.u32(cap::TPM_PROPERTIES).u32(property).u32(1);
-        let len = w.finish()?;
-        let n = self.exchange(len)?;
-        let mut p = self.response(n, 0)?.params;
-        let _more = p.u8("moreData")?;
-        if p.u32("capability")? != cap::TPM_PROPERTIES {
-            return Err(Error::Parse("capability"));
+        let written = w.finish();
+        let mut p = self.run(written, None, 0, 0)?.params;
+        let _more = p.u8(&"moreData")?;
+        if p.u32(&"capability")? != cap::TPM_PROPERTIES {
+            return Err(Error::Parse(&"capability"));
         }
-        let count = p.u32("property count")?;
+        let count = p.u32(&"property count")?;
         for _ in 0..count.min(64) {
-            let tag = p.u32("property")?;
-            let value = p.u32("property value")?;
+            let tag = p.u32(&"property")?;
+            let value = p.u32(&"property value")?;
             if tag == property {
                 return Ok(value);
             }
         }
-        Err(Error::Parse("property not returned"))
+        Err(Error::Parse(&"property not returned"))
     }
 }
 

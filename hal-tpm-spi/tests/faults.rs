@@ -181,7 +181,7 @@ fn corrupted_tag_size_and_body_are_errors() {
             index: 10,
             mask: 0x01,
         }],
-        Error::Parse("randomBytes"),
+        Error::Parse(&"randomBytes"),
     );
     // Response code byte.
     expect_error(

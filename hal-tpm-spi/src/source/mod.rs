@@ -11,6 +11,7 @@ use trusted_core::{Error, Key, MAX_BLOB_SIZE, SealedBlob, TrustSource};
 use zeroize::Zeroize;
 
 use crate::blob;
+use crate::object::SealedData;
 use crate::policy::PcrSelection;
 #[cfg(feature = "sessions")]
 use crate::salted::{SaltKey, SessionAuth};
@@ -341,15 +342,21 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         let result = self
             .create(keyhandle, &opts.keyauth, &sealed, &mut created)
             .map_err(Error::from)
-            .and_then(|n| {
+            .and_then(|(private_len, n)| {
                 let mut der = [0u8; MAX_BLOB_SIZE];
+                // TPM2B_PRIVATE ‖ TPM2B_PUBLIC, each already checked by
+                // create_split: `blob::encode` without its second parse.
                 let src = created.get(..n).ok_or(Error::BlobLength)?;
-                let len = blob::encode(keyhandle, opts.blobauth.is_empty(), src, &mut der)?;
+                let (private, public) =
+                    src.split_at_checked(private_len).ok_or(Error::BlobLength)?;
+                let empty_auth = opts.blobauth.is_empty();
+                let len = blob::encode_der(keyhandle, empty_auth, public, private, &mut der)
+                    .ok_or(Error::BlobLength)?;
                 SealedBlob::from_slice(der.get(..len).ok_or(Error::BlobLength)?)
             });
         created.zeroize();
-        let sealed = result?;
-        pcrlock(&mut self.tpm, opts.pcrlock)?;
+        let sealed = tri!(result);
+        tri!(pcrlock(&mut self.tpm, opts.pcrlock));
         Ok(sealed)
     }
 
@@ -370,18 +377,9 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         keyauth: &[u8],
         sealed: &SealedData<'_>,
         out: &mut [u8],
-    ) -> core::result::Result<usize, crate::Error> {
+    ) -> core::result::Result<(usize, usize), crate::Error> {
         let create = |tpm: &mut Tpm<T>, auth: Auth<'_>, out: &mut [u8]| {
-            tpm.create_sealed(
-                parent,
-                auth,
-                sealed.user_auth,
-                sealed.data,
-                sealed.name_alg,
-                sealed.attributes,
-                sealed.policy,
-                out,
-            )
+            tpm.create_split(parent, auth, sealed, out)
         };
         #[cfg(feature = "sessions")]
         if self.salted.on {
@@ -411,15 +409,6 @@ fn pcrlock<T: Transport>(tpm: &mut Tpm<T>, pcrlock: u32) -> Result<()> {
     tpm.pcr_extend(pcr, &[0; 32]).map_err(Error::from)
 }
 
-/// What TPM2_Create seals, besides the parent.
-struct SealedData<'a> {
-    user_auth: &'a [u8],
-    data: &'a [u8],
-    name_alg: u16,
-    attributes: u32,
-    policy: &'a [u8],
-}
-
 impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
     fn name(&self) -> &'static str {
         "tpm"
@@ -437,8 +426,10 @@ impl<T: Transport, R: TryCryptoRng> TrustSource for TpmSource<T, R> {
     /// Probes the chip (locality, TPM 2.0 family) and sends
     /// TPM2_Startup(CLEAR) (already started is fine).
     fn init(&mut self) -> Result<()> {
-        self.tpm.probe()?;
-        self.tpm.startup().map_err(Error::from)
+        match self.tpm.probe().and_then(|()| self.tpm.startup()) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// TPM2_GetRandom; with sessions its bytes come back encrypted (a

@@ -32,7 +32,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         opts: &UnsealOpts,
         pcrs: Option<&PcrSelection>,
     ) -> Result<Key> {
-        let (parent, to_load, old_format) = to_load(sealed, opts.keyhandle)?;
+        let (parent, to_load, old_format) = tri!(to_load(sealed, opts.keyhandle));
         let job = LoadJob {
             parent,
             opts,
@@ -65,7 +65,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
             // Linux sends blobauth in clear in the policy session's hmac
             // field (PolicyPassword); that is what sessions rule out.
             return Err(crate::Error::Unsupported(
-                "policyhandle= with blobauth= (blobauth would cross the bus in clear)",
+                &"policyhandle= with blobauth= (blobauth would cross the bus in clear)",
             )
             .into());
         }
@@ -211,10 +211,12 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         pcrs: Option<&PcrSelection>,
         data: &mut [u8],
     ) -> core::result::Result<usize, crate::Error> {
-        let handle = self
-            .tpm
-            .load_parts(job.parent, Auth::Password(&job.opts.keyauth), job.to_load)?
-            .0;
+        let handle = tri!(self.tpm.load_parts(
+            job.parent,
+            Auth::Password(&job.opts.keyauth),
+            job.to_load
+        ))
+        .0;
 
         let mut own_session = None;
         let session = match pcrs {
@@ -241,8 +243,8 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
                 let _ = self.tpm.flush_context(s);
             }
         }
-        let n = unsealed?;
-        flushed?;
+        let n = tri!(unsealed);
+        tri!(flushed);
         Ok(n)
     }
 }
@@ -320,8 +322,8 @@ fn into_key<T: Transport>(
         Key::from_slice(src)
     });
     data.zeroize();
-    let key = result?;
-    pcrlock(tpm, job.opts.pcrlock)?;
+    let key = tri!(result);
+    tri!(pcrlock(tpm, job.opts.pcrlock));
     Ok(key)
 }
 
