@@ -18,9 +18,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     /// job, and `block` on error.
     pub fn aes_encrypt_block(&mut self, key: &[u8], block: &mut [u8; 16]) -> Result<(), Error> {
         if !matches!(key.len(), 16 | 24 | 32) {
-            return Err(Error::InvalidArgument(
-                &"AES key must be 16, 24 or 32 bytes",
-            ));
+            return Err(Error::InvalidArgument("AES key must be 16, 24 or 32 bytes"));
         }
         self.scrubbed_into(block, |caam, out| {
             let mut input = [0u8; 16];

@@ -42,10 +42,10 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
     ) -> Result<usize, Error> {
         let out_len = data.len() + blobsz::OVERHEAD;
         if data.is_empty() || out_len > layout::DATA_LEN {
-            return Err(Error::InvalidArgument(&"blob data length"));
+            return Err(Error::InvalidArgument("blob data length"));
         }
         if blob.len() < out_len {
-            return Err(Error::InvalidArgument(&"blob buffer too small"));
+            return Err(Error::InvalidArgument("blob buffer too small"));
         }
         self.blob_job(BlobDirection::Encapsulate, keymod, data, blob, out_len)
     }
@@ -62,12 +62,12 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
             .len()
             .checked_sub(blobsz::OVERHEAD)
             .filter(|&n| n > 0)
-            .ok_or(Error::InvalidArgument(&"blob shorter than its overhead"))?;
+            .ok_or(Error::InvalidArgument("blob shorter than its overhead"))?;
         if blob.len() > layout::DATA_LEN {
-            return Err(Error::InvalidArgument(&"blob length"));
+            return Err(Error::InvalidArgument("blob length"));
         }
         if data.len() < out_len {
-            return Err(Error::InvalidArgument(&"data buffer too small"));
+            return Err(Error::InvalidArgument("data buffer too small"));
         }
         self.blob_job(BlobDirection::Decapsulate, keymod, blob, data, out_len)
     }

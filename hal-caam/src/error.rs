@@ -186,16 +186,16 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    fn what(self) -> &'static &'static str {
+    fn what(self) -> &'static str {
         match self {
-            ConfigError::JobRing(_) => &"CAAM job ring index must be 0..=3",
-            ConfigError::PageSize(_) => &"CAAM page size must be 4 KiB or 64 KiB",
-            ConfigError::RingSize(_) => &"CAAM ring size must be 1..=16",
-            ConfigError::Timeout => &"CAAM timeout must be above 0",
-            ConfigError::PollStep(_) => &"CAAM poll step must be 1..=timeout",
-            ConfigError::DmaTooSmall(_) => &"CAAM DMA region is too small",
-            ConfigError::DmaAlignment(_) => &"CAAM DMA region must be 64-byte aligned",
-            ConfigError::DmaRange(_) => &"CAAM DMA region does not fit the pointer size",
+            ConfigError::JobRing(_) => "CAAM job ring index must be 0..=3",
+            ConfigError::PageSize(_) => "CAAM page size must be 4 KiB or 64 KiB",
+            ConfigError::RingSize(_) => "CAAM ring size must be 1..=16",
+            ConfigError::Timeout => "CAAM timeout must be above 0",
+            ConfigError::PollStep(_) => "CAAM poll step must be 1..=timeout",
+            ConfigError::DmaTooSmall(_) => "CAAM DMA region is too small",
+            ConfigError::DmaAlignment(_) => "CAAM DMA region must be 64-byte aligned",
+            ConfigError::DmaRange(_) => "CAAM DMA region does not fit the pointer size",
         }
     }
 }
@@ -244,13 +244,13 @@ pub enum Error {
     /// pointer size.
     DmaRegion,
     /// An argument outside what the operation accepts.
-    InvalidArgument(&'static &'static str),
+    InvalidArgument(&'static str),
     /// The driver was used before [`crate::Caam::init`].
     NotInitialized,
     /// SCFGR.PRIBLOB is already at its last value (OP-TEE panics here).
     PriblobExhausted,
     /// The CAAM lacks a feature the configuration asks for.
-    Unsupported(&'static &'static str),
+    Unsupported(&'static str),
     /// [`crate::Caam::new`] refused a configuration value.
     Config(ConfigError),
 }
@@ -297,12 +297,12 @@ impl DriverError for Error {
             Error::Job(status) if status.is_icv_failure() => E::AuthFailed,
             Error::Job(status) => E::Hardware(status.raw()),
             Error::JobRing(jrintr) => E::Hardware(jrintr),
-            Error::OutputRingOverflow => E::Malformed(&"CAAM output ring overflow"),
+            Error::OutputRingOverflow => E::Malformed("CAAM output ring overflow"),
             Error::UnexpectedCompletion => {
-                E::Malformed(&"CAAM completed a descriptor that was not enqueued")
+                E::Malformed("CAAM completed a descriptor that was not enqueued")
             }
             Error::RingFull => E::Busy,
-            Error::Descriptor(_) => E::InvalidArgument(&"CAAM descriptor does not fit"),
+            Error::Descriptor(_) => E::InvalidArgument("CAAM descriptor does not fit"),
             Error::DmaRegion => E::BufferTooSmall,
             Error::InvalidArgument(what) => E::InvalidArgument(what),
             Error::NotInitialized => E::NoDevice,

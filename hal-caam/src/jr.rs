@@ -257,7 +257,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         let want_long = self.cfg.pointer_size == PointerSize::Bits64;
         if want_long && self.reg_read(ctrl::CTPR_MS) & ctrl::CTPR_MS_PS == 0 {
             return Err(Error::Unsupported(
-                &"this CAAM has no 64-bit pointer support (CTPR_MS.PS clear)",
+                "this CAAM has no 64-bit pointer support (CTPR_MS.PS clear)",
             ));
         }
         let is_long = mcfgr & ctrl::MCFGR_LONG_PTR != 0;
@@ -349,11 +349,11 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
             return Err(Error::NotInitialized);
         }
         if descriptor.pointer_size() != self.cfg.pointer_size {
-            return Err(Error::InvalidArgument(&"descriptor pointer size"));
+            return Err(Error::InvalidArgument("descriptor pointer size"));
         }
         if !descriptor.is_complete() {
             return Err(Error::InvalidArgument(
-                &"descriptor with an unchecked append",
+                "descriptor with an unchecked append",
             ));
         }
         let result = self.enqueue_and_wait(descriptor);

@@ -126,7 +126,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
         }
         if self.reg_read(ctrl::RDSTA) & missing != missing {
             return Err(Error::Unsupported(
-                &"RNG state handle still not instantiated after a successful job",
+                "RNG state handle still not instantiated after a successful job",
             ));
         }
         Ok(RngInit::Instantiated(missing.count_ones() as u8))

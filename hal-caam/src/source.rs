@@ -24,10 +24,10 @@ const LINUX_KEYMOD_BYTES: [u8; 10] = *b"SECURE_KEY";
 fn refusal(state: SecurityState) -> Error {
     match state {
         SecurityState::Fail => Error::InsecureState(
-            &"CAAM is in fail state (security violation); refusing to use the test key",
+            "CAAM is in fail state (security violation); refusing to use the test key",
         ),
         _ => Error::InsecureState(
-            &"CAAM is non-secure: blobs would use the common test key, not the OTPMK (close the device with HAB)",
+            "CAAM is non-secure: blobs would use the common test key, not the OTPMK (close the device with HAB)",
         ),
     }
 }
@@ -110,7 +110,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> CaamSource<M, D, T> {
     /// modifier do not open with another.
     pub fn with_key_modifier(mut self, keymod: &[u8]) -> Result<Self> {
         self.keymod = Vec::from_slice(keymod)
-            .map_err(|_| Error::InvalidArgument(&"CAAM key modifier is at most 16 bytes"))?;
+            .map_err(|_| Error::InvalidArgument("CAAM key modifier is at most 16 bytes"))?;
         Ok(self)
     }
 
@@ -168,7 +168,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> TrustSource for CaamSource<M, D, T> {
     fn random(&mut self, out: &mut [u8]) -> Result<()> {
         if !self.rng4 {
             return Err(Error::Unsupported(
-                &"CAAM source without with_rng4(): keys come from the caller's RNG",
+                "CAAM source without with_rng4(): keys come from the caller's RNG",
             ));
         }
         self.prepare()?;

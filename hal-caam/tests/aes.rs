@@ -69,7 +69,7 @@ fn key_lengths_other_than_16_24_32_are_refused_before_any_job() {
         assert_eq!(
             c.aes_encrypt_block(&vec![1; len], &mut b),
             Err(CaamError::InvalidArgument(
-                &"AES key must be 16, 24 or 32 bytes"
+                "AES key must be 16, 24 or 32 bytes"
             ))
         );
         assert_eq!(b, [0x5a; 16], "block untouched");

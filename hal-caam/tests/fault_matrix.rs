@@ -82,7 +82,7 @@ fn caam_fault_matrix() {
         nth: 0,
         bit: 31,
     });
-    let overflow = Error::Malformed(&"CAAM output ring overflow");
+    let overflow = Error::Malformed("CAAM output ring overflow");
     let faults = [
         ("ErrorStatus", Fault::ErrorStatus(deco_dma)),
         ("NoCompletion", Fault::NoCompletion),

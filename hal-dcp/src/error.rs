@@ -167,23 +167,23 @@ impl trusted_core::DriverError for Error {
         use trusted_core::Error as E;
         match *self {
             Error::NoDevice { .. } => E::NoDevice,
-            Error::NoAes128 { .. } => E::Unsupported(&"this DCP has no AES-128 engine"),
+            Error::NoAes128 { .. } => E::Unsupported("this DCP has no AES-128 engine"),
             Error::Timeout(_) => E::Timeout,
             Error::ChannelStatus(status) => E::Hardware(status),
-            Error::DmaTooSmall { .. } => E::InvalidArgument(&"DCP DMA region is too small"),
+            Error::DmaTooSmall { .. } => E::InvalidArgument("DCP DMA region is too small"),
             Error::DmaPlacement { .. } => {
-                E::InvalidArgument(&"DCP DMA region must be 4-byte aligned and below 4 GiB")
+                E::InvalidArgument("DCP DMA region must be 4-byte aligned and below 4 GiB")
             }
             Error::Dma(e) => e,
-            Error::KeySlot(_) => E::InvalidArgument(&"DCP key slot must be 0..=3"),
+            Error::KeySlot(_) => E::InvalidArgument("DCP key slot must be 0..=3"),
             Error::DataLength(_) => {
-                E::InvalidArgument(&"DCP AES data must be a multiple of 16 bytes")
+                E::InvalidArgument("DCP AES data must be a multiple of 16 bytes")
             }
-            Error::NotReady => E::InvalidArgument(&"DCP used before init"),
+            Error::NotReady => E::InvalidArgument("DCP used before init"),
             Error::Busy => E::Busy,
             Error::RngbNoDevice { .. } => E::NoDevice,
             Error::RngbSelfTest { .. } | Error::RngbSeed { .. } | Error::RngbFifo { .. } => E::Rng,
-            Error::RngbNotReady => E::InvalidArgument(&"RNGB used before init or after an error"),
+            Error::RngbNotReady => E::InvalidArgument("RNGB used before init or after an error"),
         }
     }
 }

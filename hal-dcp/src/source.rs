@@ -57,7 +57,7 @@ pub const ZERO_KEY_PROBE_ZEROS: [u8; 16] = [
 ];
 
 const ZERO_KEY_REFUSAL: Error = Error::InsecureState(
-    &"DCP hardware key is the all-zero test key (device neither in secure nor trusted mode)",
+    "DCP hardware key is the all-zero test key (device neither in secure nor trusted mode)",
 );
 
 /// The hardware key that wraps the blob key.
@@ -289,7 +289,7 @@ fn open_back<A: AeadInOut>(
     key: &[u8],
 ) -> Result<()> {
     const CORRUPTED: Error = Error::Malformed(
-        &"DCP blob payload does not decrypt back to the key (glitch or corrupted job)",
+        "DCP blob payload does not decrypt back to the key (glitch or corrupted job)",
     );
     let mut again = Zeroizing::new([0u8; MAX_KEY_SIZE]);
     let again = again.get_mut(..ct.len()).ok_or(Error::KeyLength)?;
@@ -306,14 +306,14 @@ pub fn parse_blob_header(blob: &[u8]) -> Result<usize> {
         return Err(Error::BlobLength);
     }
     if blob.first() != Some(&DCP_BLOB_VERSION) {
-        return Err(Error::BlobFormat(&"DCP blob version is not 1"));
+        return Err(Error::BlobFormat("DCP blob version is not 1"));
     }
     let mut len = [0u8; 4];
     len.copy_from_slice(blob.get(PAYLOAD_LEN).ok_or(Error::BlobLength)?);
     let n = u32::from_le_bytes(len) as usize;
     if n.checked_add(DCP_BLOB_OVERHEAD) != Some(blob.len()) {
         return Err(Error::BlobFormat(
-            &"DCP blob payload length does not match the blob length",
+            "DCP blob payload length does not match the blob length",
         ));
     }
     if !(MIN_KEY_SIZE..=MAX_KEY_SIZE).contains(&n) {
@@ -462,7 +462,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> DcpHuk<M, D, T> {
             .and_then(|()| self.derive_once(&mut again))
             .and_then(|()| {
                 fih::ct_eq(huk.as_ref(), again.as_ref()).ok_or(Error::Malformed(
-                    &"DCP HUK derivation gave two different results (glitch or corrupted job)",
+                    "DCP HUK derivation gave two different results (glitch or corrupted job)",
                 ))
             });
         // OP-TEE disables the key after the attempt, successful or not.

@@ -311,29 +311,29 @@ fn driver_errors_keep_the_core_error_they_were_before() {
         (Error::NoDevice { ctrl: 0 }, E::NoDevice),
         (
             Error::NoAes128 { capability1: 0 },
-            E::Unsupported(&"this DCP has no AES-128 engine"),
+            E::Unsupported("this DCP has no AES-128 engine"),
         ),
         (Error::Timeout(Wait::Reset), E::Timeout),
         (Error::Timeout(Wait::Channel), E::Timeout),
         (Error::ChannelStatus(0x20), E::Hardware(0x20)),
         (
             Error::DmaTooSmall { len: 1 },
-            E::InvalidArgument(&"DCP DMA region is too small"),
+            E::InvalidArgument("DCP DMA region is too small"),
         ),
         (
             Error::DmaPlacement { bus_address: 1 },
-            E::InvalidArgument(&"DCP DMA region must be 4-byte aligned and below 4 GiB"),
+            E::InvalidArgument("DCP DMA region must be 4-byte aligned and below 4 GiB"),
         ),
         (Error::Dma(E::BufferTooSmall), E::BufferTooSmall),
         (
             Error::KeySlot(4),
-            E::InvalidArgument(&"DCP key slot must be 0..=3"),
+            E::InvalidArgument("DCP key slot must be 0..=3"),
         ),
         (
             Error::DataLength(15),
-            E::InvalidArgument(&"DCP AES data must be a multiple of 16 bytes"),
+            E::InvalidArgument("DCP AES data must be a multiple of 16 bytes"),
         ),
-        (Error::NotReady, E::InvalidArgument(&"DCP used before init")),
+        (Error::NotReady, E::InvalidArgument("DCP used before init")),
         (Error::Busy, E::Busy),
     ];
     for (driver, core) in cases {

@@ -163,10 +163,9 @@ fn dcp_fault_matrix() {
         nth: 0,
         bit: 2,
     });
-    let no_rng = Error::Unsupported(&"this trust source has no RNG of its own");
-    let huk_mismatch = Error::Malformed(
-        &"DCP HUK derivation gave two different results (glitch or corrupted job)",
-    );
+    let no_rng = Error::Unsupported("this trust source has no RNG of its own");
+    let huk_mismatch =
+        Error::Malformed("DCP HUK derivation gave two different results (glitch or corrupted job)");
     let faults = [
         ("ErrorStatus", Fault::ErrorStatus(setup)),
         ("NoCompletion", Fault::NoCompletion),

@@ -125,7 +125,7 @@ fn corrupt_output_during_huk_is_caught_by_the_second_derivation() {
         assert_eq!(
             huk.hardware_unique_key().map(|h| *h),
             Err(Error::Malformed(
-                &"DCP HUK derivation gave two different results (glitch or corrupted job)"
+                "DCP HUK derivation gave two different results (glitch or corrupted job)"
             )),
             "bit {bit}"
         );

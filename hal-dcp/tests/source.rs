@@ -294,7 +294,7 @@ fn malformed_blobs_are_rejected_before_any_dcp_job() {
     assert_eq!(
         src.unseal(&blob[..84], ""),
         Err(Error::BlobFormat(
-            &"DCP blob payload length does not match the blob length"
+            "DCP blob payload length does not match the blob length"
         ))
     );
     let mut longer = blob.clone();

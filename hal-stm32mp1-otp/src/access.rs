@@ -169,13 +169,11 @@ impl<S: Smc> OtpAccess for SmcOtp<S> {
     }
     fn lock_state(&mut self, _word: u8) -> Result<LockState> {
         Err(Error::Unsupported(
-            &"STM32_SMC_BSEC has no lock query (the BSEC PTA has; not implemented)",
+            "STM32_SMC_BSEC has no lock query (the BSEC PTA has; not implemented)",
         ))
     }
     fn lock_shadow_write(&mut self, _word: u8) -> Result<()> {
-        Err(Error::Unsupported(
-            &"STM32_SMC_BSEC cannot set sticky locks",
-        ))
+        Err(Error::Unsupported("STM32_SMC_BSEC cannot set sticky locks"))
     }
 }
 

@@ -73,7 +73,7 @@ pub enum Error {
     /// `INVALID_PARAMS` for a word the normal world may not use, ...).
     Smc(u32),
     /// The access path cannot do this (for example lock queries over the SMC).
-    Unsupported(&'static &'static str),
+    Unsupported(&'static str),
     /// RNG seed error (`SR.SEIS`/`SECS`, or DR read 0) that the recovery
     /// sequence did not clear [`crate::regs::rng::RECOVER_TRIES`] times in
     /// a row, or one at init (Linux `stm32_rng_init` fails then too).
@@ -166,7 +166,7 @@ impl trusted_core::DriverError for Error {
         match *self {
             Error::NoDevice => Core::NoDevice,
             Error::BadWord(w) => hw(code::BAD_WORD, w),
-            Error::InvalidMode => Core::InsecureState(&"BSEC is in OTP-invalid mode"),
+            Error::InvalidMode => Core::InsecureState("BSEC is in OTP-invalid mode"),
             Error::Timeout(_) => Core::Timeout,
             Error::Disturbed(w) => hw(code::DISTURBED, w),
             Error::Ecc(w) => hw(code::ECC, w),
@@ -177,7 +177,7 @@ impl trusted_core::DriverError for Error {
             Error::Smc(a0) => Core::Hardware(a0),
             Error::Unsupported(what) => Core::Unsupported(what),
             Error::RngSeed | Error::RngClock => Core::Rng,
-            Error::RngNotReady => Core::InvalidArgument(&"RNG used before init"),
+            Error::RngNotReady => Core::InvalidArgument("RNG used before init"),
             Error::Saes(fault) => fault.kind(),
         }
     }
@@ -267,9 +267,7 @@ impl SaesFault {
             SaesFault::RngError => Core::Hardware(saes_code::RNG_ERROR),
             SaesFault::SelfTestFailed => Core::Hardware(saes_code::SELF_TEST),
             SaesFault::Unstable => Core::Hardware(saes_code::UNSTABLE),
-            SaesFault::BadLength => {
-                Core::InvalidArgument(&"SAES data must be whole 16-byte blocks")
-            }
+            SaesFault::BadLength => Core::InvalidArgument("SAES data must be whole 16-byte blocks"),
         }
     }
 }

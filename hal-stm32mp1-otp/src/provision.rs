@@ -171,7 +171,7 @@ pub fn provision_huk<A: OtpAccess>(
         return Err(fail(
             ProvisionStep::Precheck,
             None,
-            Error::Unsupported(&"the four HUK words must differ"),
+            Error::Unsupported("the four HUK words must differ"),
             report,
         ));
     }
@@ -179,7 +179,7 @@ pub fn provision_huk<A: OtpAccess>(
         return Err(fail(
             ProvisionStep::Precheck,
             None,
-            Error::Unsupported(&"an all-zero HUK is not a key"),
+            Error::Unsupported("an all-zero HUK is not a key"),
             report,
         ));
     }
@@ -251,10 +251,7 @@ pub fn provision_huk<A: OtpAccess>(
             .zip(readback.chunks_exact(4))
             .find(|((_, v), got)| v.to_le_bytes().as_slice() != *got)
             .map(|((w, _), _)| *w);
-        let error = word.map_or(
-            Error::Unsupported(&"read-back differs"),
-            Error::VerifyFailed,
-        );
+        let error = word.map_or(Error::Unsupported("read-back differs"), Error::VerifyFailed);
         return Err(fail(ProvisionStep::Verify, word, error, report));
     }
     report.verified = true;

@@ -610,7 +610,7 @@ impl<M: Mmio, D: DelayNs> SubkeyDerive for SaesKdf<M, D> {
         out.zeroize();
         if !(1..=HUK_SUBKEY_MAX_LEN).contains(&out.len()) {
             return Err(trusted_core::Error::InvalidArgument(
-                &"subkey length must be 1..=32",
+                "subkey length must be 1..=32",
             ));
         }
         let result = self.derive_checked(usage, const_data, out);

@@ -102,12 +102,12 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
         }
         let all = config.words.iter().chain(config.uid_words.iter());
         if all.clone().any(|&w| usize::from(w) >= regs::OTP_WORDS) {
-            return Err(Error::InvalidArgument(&"OTP word numbers are 0..=95"));
+            return Err(Error::InvalidArgument("OTP word numbers are 0..=95"));
         }
         let w = config.words;
         let distinct = (0..4).all(|i| (i + 1..4).all(|j| w.get(i) != w.get(j)));
         if !distinct {
-            return Err(Error::InvalidArgument(&"the four HUK words must differ"));
+            return Err(Error::InvalidArgument("the four HUK words must differ"));
         }
         Ok(Self {
             access,
@@ -164,18 +164,18 @@ impl<A: OtpAccess> Stm32mp15Huk<A> {
         };
         locked
             .or(not_required)
-            .ok_or(Error::InsecureState(&"HUK OTP words are not locked"))?;
+            .ok_or(Error::InsecureState("HUK OTP words are not locked"))?;
         let mut again = Zeroizing::new([0u8; HUK_LEN]);
         self.read_key_words(huk)?;
         self.read_key_words(&mut again)?;
         fih::ct_eq(huk.as_ref(), again.as_ref()).ok_or(Error::Malformed(
-            &"HUK OTP words read back differently (glitch or unstable fuses)",
+            "HUK OTP words read back differently (glitch or unstable fuses)",
         ))?;
         fih::ct_ne(huk.as_ref(), &[0; HUK_LEN])
             .and(fih::ct_ne(again.as_ref(), &[0; HUK_LEN]))
             .or(self.allow_blank)
             .ok_or(Error::InsecureState(
-                &"HUK OTP words are blank (device not provisioned)",
+                "HUK OTP words are blank (device not provisioned)",
             ))?;
         if self.config.mode == HukMode::DeriveUid {
             // `new` refuses the mode in a build without the feature, so

@@ -11,7 +11,7 @@ use trusted_core::{HUK_LEN, Result};
 
 /// [`crate::HukMode::DeriveUid`] in a build without the feature.
 pub(crate) const NOT_BUILT: Error =
-    Error::Unsupported(&"HukMode::DeriveUid: hal-stm32mp1-otp built without feature derive-uid");
+    Error::Unsupported("HukMode::DeriveUid: hal-stm32mp1-otp built without feature derive-uid");
 
 /// GCM's first counter block for OP-TEE's UID nonce `55 00 .. 00`:
 /// nonce ‖ BE32(2) (J0 = nonce ‖ BE32(1) is kept for the tag).

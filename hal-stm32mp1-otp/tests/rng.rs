@@ -112,7 +112,7 @@ fn read_before_init_is_refused_and_zeroed() {
     assert_eq!(fill_zeroed_on_error(&mut rng, 5), Err(Error::RngNotReady));
     assert_eq!(
         Error::RngNotReady.kind(),
-        trusted_core::Error::InvalidArgument(&"RNG used before init")
+        trusted_core::Error::InvalidArgument("RNG used before init")
     );
     assert!(!sim.is_enabled());
 }

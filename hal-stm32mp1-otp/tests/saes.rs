@@ -527,7 +527,7 @@ fn subkey_lengths_optee_does_not_accept_are_refused_before_the_saes_is_touched()
         assert_eq!(
             kdf(&mut sim, SizeT::Bytes4).derive_subkey(HukSubkeyUsage::UniqueTa, &[], &mut out),
             Err(trusted_core::Error::InvalidArgument(
-                &"subkey length must be 1..=32"
+                "subkey length must be 1..=32"
             ))
         );
         assert!(out.iter().all(|&b| b == 0));

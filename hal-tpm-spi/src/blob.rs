@@ -73,7 +73,7 @@ pub fn encode(
     out: &mut [u8],
 ) -> Result<usize, trusted_core::Error> {
     let bad =
-        trusted_core::Error::BlobFormat(&"TPM2_Create output is not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
+        trusted_core::Error::BlobFormat("TPM2_Create output is not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
     let mut r = TpmReader::new(private_public);
     let private = r.tpm2b_with_size(&"priv").map_err(|_| bad)?;
     let public = r.tpm2b_with_size(&"pub").map_err(|_| bad)?;
@@ -328,14 +328,14 @@ pub fn decode_public(tpm2b_public: &[u8]) -> Result<PublicArea<'_>, trusted_core
     let mut outer = TpmReader::new(tpm2b_public);
     let area = outer
         .tpm2b(&"")
-        .map_err(|_| BlobFormat(&"TPM2B_PUBLIC size exceeds the bytes present"))?;
+        .map_err(|_| BlobFormat("TPM2B_PUBLIC size exceeds the bytes present"))?;
     if !outer.rest().is_empty() {
-        return Err(BlobFormat(&"bytes after the TPM2B_PUBLIC"));
+        return Err(BlobFormat("bytes after the TPM2B_PUBLIC"));
     }
-    let short = |_| BlobFormat(&"TPMT_PUBLIC ends early");
+    let short = |_| BlobFormat("TPMT_PUBLIC ends early");
     let mut r = TpmReader::new(area);
     if r.u16(&"").map_err(short)? != crate::spec::alg::KEYEDHASH {
-        return Err(BlobFormat(&"TPMT_PUBLIC type is not keyedhash"));
+        return Err(BlobFormat("TPMT_PUBLIC type is not keyedhash"));
     }
     let name_alg = r.u16(&"").map_err(short)?;
     let object_attributes = r.u32(&"").map_err(short)?;
@@ -349,11 +349,11 @@ pub fn decode_public(tpm2b_public: &[u8]) -> Result<PublicArea<'_>, trusted_core
             hash_alg: r.u16(&"").map_err(short)?,
             kdf: r.u16(&"").map_err(short)?,
         },
-        _ => return Err(BlobFormat(&"keyedhash scheme is not NULL, HMAC or XOR")),
+        _ => return Err(BlobFormat("keyedhash scheme is not NULL, HMAC or XOR")),
     };
     let unique = r.tpm2b(&"").map_err(short)?;
     if !r.rest().is_empty() {
-        return Err(BlobFormat(&"bytes after the TPMT_PUBLIC inside its TPM2B"));
+        return Err(BlobFormat("bytes after the TPMT_PUBLIC inside its TPM2B"));
     }
     Ok(PublicArea {
         name_alg,

@@ -134,13 +134,13 @@ impl DriverError for Error {
             Error::Spi(_) | Error::ChipSelect(_) => E::Transport,
             Error::Timeout(_) => E::Timeout,
             Error::NoDevice => E::NoDevice,
-            Error::NotTpm2 => E::Unsupported(&"TPM 1.2 (only TPM 2.0 is implemented)"),
-            Error::Expect => E::Malformed(&"STS.Expect mismatch"),
-            Error::BadStatus(_) => E::Malformed(&"invalid STS value"),
-            Error::ResponseHeader => E::Malformed(&"invalid response header"),
-            Error::ResponseTooLarge => E::Malformed(&"response larger than the buffer"),
-            Error::ResponseShort => E::Malformed(&"response shorter than its size field"),
-            Error::ResponseTrailing => E::Malformed(&"response longer than its size field"),
+            Error::NotTpm2 => E::Unsupported("TPM 1.2 (only TPM 2.0 is implemented)"),
+            Error::Expect => E::Malformed("STS.Expect mismatch"),
+            Error::BadStatus(_) => E::Malformed("invalid STS value"),
+            Error::ResponseHeader => E::Malformed("invalid response header"),
+            Error::ResponseTooLarge => E::Malformed("response larger than the buffer"),
+            Error::ResponseShort => E::Malformed("response shorter than its size field"),
+            Error::ResponseTrailing => E::Malformed("response longer than its size field"),
             Error::CommandTooLarge => E::BlobLength,
             Error::Rc(rc) if rc.is_auth_failure() => E::AuthFailed,
             Error::Rc(rc) => E::Tpm(rc.0),
@@ -151,10 +151,10 @@ impl DriverError for Error {
             Error::Rng => E::Rng,
             // An integrity failure, never AuthFailed: a wrong password is
             // the TPM's AUTH_FAIL, this is the bus or the TPM lying.
-            Error::ResponseHmac => E::Malformed(&"response HMAC: bus or TPM tampered"),
-            Error::SrkMismatch => E::InsecureState(
-                &"SRK name differs from the pinned one: TPM replaced or interposer",
-            ),
+            Error::ResponseHmac => E::Malformed("response HMAC: bus or TPM tampered"),
+            Error::SrkMismatch => {
+                E::InsecureState("SRK name differs from the pinned one: TPM replaced or interposer")
+            }
         }
     }
 }

@@ -97,7 +97,7 @@ fn flipped_unseal_response_byte_is_rejected_as_tampering() {
         let got = src.unseal(blob.as_bytes(), "");
         assert_eq!(
             got,
-            Err(Error::Malformed(&"response HMAC: bus or TPM tampered")),
+            Err(Error::Malformed("response HMAC: bus or TPM tampered")),
             "offset {offset}"
         );
         assert!(src.driver_mut().buffers_zeroed(), "offset {offset}");
@@ -118,7 +118,7 @@ fn flipped_create_and_random_responses_are_rejected() {
     let (_p, dev) = common::swtpm_sim().unwrap();
     let mut src = provisioned(&dev).unwrap();
     let key = Key::from_slice(&[0x3c; 32]).unwrap();
-    let tampered = Err(Error::Malformed(&"response HMAC: bus or TPM tampered"));
+    let tampered = Err(Error::Malformed("response HMAC: bus or TPM tampered"));
     dev.borrow_mut().inject(Fault::CorruptResponse {
         command_code: cc::CREATE,
         offset: 40,
@@ -184,7 +184,7 @@ fn swapped_srk_is_refused_before_any_session() {
     let mut src = TpmSource::new(tis, ScriptRng::counting(0)).with_srk_name(pinned);
     src.init().unwrap();
     let refused = Err(Error::InsecureState(
-        &"SRK name differs from the pinned one: TPM replaced or interposer",
+        "SRK name differs from the pinned one: TPM replaced or interposer",
     ));
     assert_eq!(src.unseal(blob.as_bytes(), "").map(|_| ()), refused);
     assert_eq!(
@@ -333,7 +333,7 @@ fn srk_whose_reported_name_is_not_its_public_area_is_refused() {
     assert_eq!(
         got,
         Err(Error::InsecureState(
-            &"SRK name differs from the pinned one: TPM replaced or interposer"
+            "SRK name differs from the pinned one: TPM replaced or interposer"
         ))
     );
     let (got, _, _) = canned(
@@ -406,22 +406,22 @@ fn truncated_or_missing_response_session_area_is_rejected() {
         // Cut inside the hmac.
         (
             with_params(&full_auth[..full_auth.len() - 5], 0x8002),
-            Error::Malformed(&"response session area"),
+            Error::Malformed("response session area"),
         ),
         // Cut after the nonce.
         (
             with_params(&full_auth[..34], 0x8002),
-            Error::Malformed(&"response session area"),
+            Error::Malformed("response session area"),
         ),
         // No session area at all, tag says so: unauthenticated.
         (
             with_params(&[], 0x8001),
-            Error::Malformed(&"response HMAC: bus or TPM tampered"),
+            Error::Malformed("response HMAC: bus or TPM tampered"),
         ),
         // Complete but not the TPM's HMAC.
         (
             with_params(&full_auth, 0x8002),
-            Error::Malformed(&"response HMAC: bus or TPM tampered"),
+            Error::Malformed("response HMAC: bus or TPM tampered"),
         ),
     ] {
         let (got, codes, zeroed) = canned(

@@ -22,7 +22,7 @@ pub enum Error {
     /// A TPM answered with a non-zero response code.
     Tpm(u32),
     /// The device answered something that breaks its protocol.
-    Malformed(&'static &'static str),
+    Malformed(&'static str),
     /// Integrity check failed: tampered blob, wrong device key, wrong HUK,
     /// wrong key modifier or wrong authorization (Linux `-EBADMSG`).
     AuthFailed,
@@ -31,22 +31,22 @@ pub enum Error {
     /// A blob whose length does not fit its format or exceeds 512 bytes.
     BlobLength,
     /// A blob whose header fields are invalid (version, length field).
-    BlobFormat(&'static &'static str),
+    BlobFormat(&'static str),
     /// Text that should be hex is not.
     Hex,
     /// A keyctl payload that Linux would reject (`-EINVAL`), with the reason.
-    Payload(&'static &'static str),
+    Payload(&'static str),
     /// The random number source failed or returned too few bytes.
     Rng,
     /// The device runs with a test or all-zero key, or in a non-secure state,
     /// so a blob sealed now would not be bound to this device.
-    InsecureState(&'static &'static str),
+    InsecureState(&'static str),
     /// A fuse word or hardware key is locked against this operation.
     Locked,
     /// An argument outside what the operation accepts.
-    InvalidArgument(&'static &'static str),
+    InvalidArgument(&'static str),
     /// The operation is not implemented for this source; the text says which.
-    Unsupported(&'static &'static str),
+    Unsupported(&'static str),
     /// An output buffer is too small for the result.
     BufferTooSmall,
     /// The device or shared instance is in use by another context.

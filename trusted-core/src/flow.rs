@@ -113,8 +113,8 @@ impl DriverError for FlowError {
             FlowError::Source(e) => *e,
             FlowError::Rng => Error::Rng,
             FlowError::KeyLength(_) => Error::KeyLength,
-            FlowError::ProofFailed => Error::Malformed(&"sealed blob did not unseal to its key"),
-            FlowError::NothingStored => Error::InvalidArgument(&"reseal: the key store is empty"),
+            FlowError::ProofFailed => Error::Malformed("sealed blob did not unseal to its key"),
+            FlowError::NothingStored => Error::InvalidArgument("reseal: the key store is empty"),
         }
     }
 }

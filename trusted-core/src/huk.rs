@@ -78,7 +78,7 @@ impl Huk for StaticHuk {
 /// let mut ssk = [0u8; 32];
 /// huk.derive_subkey(HukSubkeyUsage::Ssk, &[], &mut ssk)?;
 /// assert_eq!(huk.derive_subkey(HukSubkeyUsage::Ssk, &[], &mut [0u8; 33]),
-///            Err(trusted_core::Error::InvalidArgument(&"subkey length must be 1..=32")));
+///            Err(trusted_core::Error::InvalidArgument("subkey length must be 1..=32")));
 /// # Ok::<(), trusted_core::Error>(())
 /// ```
 pub trait SubkeyDerive {
@@ -159,7 +159,7 @@ impl StaticSubkey {
     pub fn new(usage: HukSubkeyUsage, const_data: &[u8], subkey: &[u8]) -> Result<Self> {
         check_subkey_len(subkey.len())?;
         let const_data = heapless::Vec::from_slice(const_data)
-            .map_err(|_| Error::InvalidArgument(&"const_data exceeds 64 bytes"))?;
+            .map_err(|_| Error::InvalidArgument("const_data exceeds 64 bytes"))?;
         let mut stored = Zeroizing::new([0u8; HUK_SUBKEY_MAX_LEN]);
         stored
             .get_mut(..subkey.len())
@@ -198,12 +198,12 @@ impl SubkeyDerive for StaticSubkey {
         check_subkey_len(out.len())?;
         if usage != self.usage || const_data != self.const_data.as_slice() {
             return Err(Error::InvalidArgument(
-                &"static subkey asked for another usage or const_data",
+                "static subkey asked for another usage or const_data",
             ));
         }
         if out.len() != self.len {
             return Err(Error::InvalidArgument(
-                &"static subkey asked for another length",
+                "static subkey asked for another length",
             ));
         }
         out.copy_from_slice(self.subkey.get(..self.len).ok_or(Error::BufferTooSmall)?);
@@ -215,7 +215,7 @@ fn check_subkey_len(len: usize) -> Result<()> {
     if (1..=HUK_SUBKEY_MAX_LEN).contains(&len) {
         Ok(())
     } else {
-        Err(Error::InvalidArgument(&"subkey length must be 1..=32"))
+        Err(Error::InvalidArgument("subkey length must be 1..=32"))
     }
 }
 
@@ -301,11 +301,11 @@ pub fn ta_unique_key(
     out: &mut [u8],
 ) -> Result<()> {
     if !(16..=32).contains(&out.len()) {
-        return Err(Error::InvalidArgument(&"TA key length must be 16..=32"));
+        return Err(Error::InvalidArgument("TA key length must be 16..=32"));
     }
     if extra.len() > 1024 {
         return Err(Error::InvalidArgument(
-            &"TA key extra data exceeds 1024 bytes",
+            "TA key extra data exceeds 1024 bytes",
         ));
     }
     derive(huk, HukSubkeyUsage::UniqueTa, &[ta_uuid, extra], out)

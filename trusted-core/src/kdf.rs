@@ -66,12 +66,12 @@ pub fn kdf_counter_cmac<C: CmacCipher>(
             .checked_mul(8)
             .filter(|&l| l <= length_max)
             .ok_or(Error::InvalidArgument(
-                &"KDF output too long for its length field",
+                "KDF output too long for its length field",
             ))?;
         let length_field = bits.to_be_bytes();
         let length_field = length_field
             .get(8 - widths.length..)
-            .ok_or(Error::InvalidArgument(&"KDF length field width"))?;
+            .ok_or(Error::InvalidArgument("KDF length field width"))?;
 
         // `cmac` is built with its `zeroize` feature (this crate's Cargo.toml):
         // the CMAC state (the running block, which after the last update is the
@@ -82,7 +82,7 @@ pub fn kdf_counter_cmac<C: CmacCipher>(
             let counter = (i as u64) + 1;
             if counter > counter_max {
                 return Err(Error::InvalidArgument(
-                    &"KDF output too long for its counter field",
+                    "KDF output too long for its counter field",
                 ));
             }
             let counter_field = counter.to_be_bytes();
@@ -117,7 +117,7 @@ fn field_max(bytes: usize) -> Result<u64> {
     match bytes {
         1..=4 => Ok((1u64 << (8 * bytes)) - 1),
         _ => Err(Error::InvalidArgument(
-            &"KDF field width must be 1..=4 bytes",
+            "KDF field width must be 1..=4 bytes",
         )),
     }
 }

@@ -68,7 +68,7 @@ pub struct Payload<'a> {
     pub options: &'a str,
 }
 
-fn reject<T>(why: &'static &'static str) -> Result<T> {
+fn reject<T>(why: &'static str) -> Result<T> {
     Err(Error::Payload(why))
 }
 
@@ -86,20 +86,20 @@ impl<'a> Payload<'a> {
     /// kernel sees the payload as a C string, so text after a NUL is ignored.
     pub fn parse(text: &'a str) -> Result<Self> {
         if text.is_empty() || text.len() > MAX_PAYLOAD_LEN {
-            return reject(&"payload must be 1..=32767 bytes");
+            return reject("payload must be 1..=32767 bytes");
         }
         let text = text.split('\0').next().unwrap_or("");
         let (cmd, rest) = strsep(text);
         let (command, rest) = match cmd {
             "new" => {
                 let Some(rest) = rest else {
-                    return reject(&"new needs a key length");
+                    return reject("new needs a key length");
                 };
                 let (len, rest) = strsep(rest);
                 let key_len = kstrtol(len.as_bytes(), 10)
-                    .map_err(|_| Error::Payload(&"key length is not a decimal number"))?;
+                    .map_err(|_| Error::Payload("key length is not a decimal number"))?;
                 if key_len < MIN_KEY_SIZE as i64 || key_len > MAX_KEY_SIZE as i64 {
-                    return reject(&"key length must be 32..=128");
+                    return reject("key length must be 32..=128");
                 }
                 (
                     Command::New {
@@ -110,17 +110,17 @@ impl<'a> Payload<'a> {
             }
             "load" => {
                 let Some(rest) = rest else {
-                    return reject(&"load needs a hex blob");
+                    return reject("load needs a hex blob");
                 };
                 let (hex, rest) = strsep(rest);
                 let blob = SealedBlob::from_hex(hex).map_err(|e| match e {
-                    Error::BlobLength => Error::Payload(&"blob longer than 512 bytes"),
-                    _ => Error::Payload(&"blob is not hex"),
+                    Error::BlobLength => Error::Payload("blob longer than 512 bytes"),
+                    _ => Error::Payload("blob is not hex"),
                 })?;
                 (Command::Load { blob }, rest)
             }
             "update" => (Command::Update, rest),
-            _ => return reject(&"command must be new, load or update"),
+            _ => return reject("command must be new, load or update"),
         };
         Ok(Self {
             command,
@@ -364,11 +364,11 @@ impl TpmOptions {
                 .find_map(|(opt, prefix)| Some((*opt, token.strip_prefix(prefix.as_bytes())?)))
                 .filter(|(_, v)| !v.is_empty())
             else {
-                return reject(&"unknown TPM option");
+                return reject("unknown TPM option");
             };
             let bit = 1u16 << (opt as u16);
             if o.seen & bit != 0 {
-                return reject(&"TPM option given twice");
+                return reject("TPM option given twice");
             }
             o.seen |= bit;
             o.apply(opt, value)?;
@@ -381,22 +381,22 @@ impl TpmOptions {
             Opt::PcrInfo => {
                 let len = value.len() / 2;
                 if len > MAX_PCRINFO_SIZE {
-                    return reject(&"pcrinfo longer than 64 bytes");
+                    return reject("pcrinfo longer than 64 bytes");
                 }
-                self.pcrinfo = hex_vec(value, len).ok_or(Error::Payload(&"pcrinfo is not hex"))?;
+                self.pcrinfo = hex_vec(value, len).ok_or(Error::Payload("pcrinfo is not hex"))?;
             }
             Opt::KeyHandle => {
                 self.keyhandle = Some(
                     kstrtoul(value, 16)
-                        .map_err(|_| Error::Payload(&"keyhandle is not a hex number"))?,
+                        .map_err(|_| Error::Payload("keyhandle is not a hex number"))?,
                 );
             }
             Opt::KeyAuth => {
                 if value.len() != 2 * AUTH_SIZE {
-                    return reject(&"keyauth must be 40 hex digits");
+                    return reject("keyauth must be 40 hex digits");
                 }
                 hex_decode(value, &mut self.keyauth)
-                    .map_err(|_| Error::Payload(&"keyauth is not hex"))?;
+                    .map_err(|_| Error::Payload("keyauth is not hex"))?;
                 self.keyauth_set = true;
             }
             Opt::BlobAuth => {
@@ -404,11 +404,11 @@ impl TpmOptions {
                 // string of up to 20 characters is the password itself.
                 if value.len() == 2 * AUTH_SIZE {
                     self.blobauth =
-                        hex_vec(value, AUTH_SIZE).ok_or(Error::Payload(&"blobauth is not hex"))?;
+                        hex_vec(value, AUTH_SIZE).ok_or(Error::Payload("blobauth is not hex"))?;
                     self.blobauth_hex = true;
                 } else {
                     self.blobauth = Vec::from_slice(value).map_err(|_| {
-                        Error::Payload(&"blobauth password longer than 20 characters")
+                        Error::Payload("blobauth password longer than 20 characters")
                     })?;
                     self.blobauth_hex = false;
                 }
@@ -417,31 +417,31 @@ impl TpmOptions {
                 // Linux looks at the first character only.
                 Some(b'0') => self.migratable = false,
                 Some(b'1') => {}
-                _ => return reject(&"migratable must be 0 or 1"),
+                _ => return reject("migratable must be 0 or 1"),
             },
             Opt::PcrLock => {
                 self.pcrlock = kstrtoul(value, 10)
-                    .map_err(|_| Error::Payload(&"pcrlock is not a decimal number"))?;
+                    .map_err(|_| Error::Payload("pcrlock is not a decimal number"))?;
             }
             Opt::Hash => {
                 if self.seen & (1 << Opt::PolicyDigest as u16) != 0 {
-                    return reject(&"hash= must come before policydigest=");
+                    return reject("hash= must come before policydigest=");
                 }
                 self.hash =
-                    HashAlgo::from_name(value).ok_or(Error::Payload(&"unknown hash name"))?;
+                    HashAlgo::from_name(value).ok_or(Error::Payload("unknown hash name"))?;
             }
             Opt::PolicyDigest => {
                 let len = self.hash.digest_size();
                 if value.len() != 2 * len {
-                    return reject(&"policydigest length must be twice the digest size of hash=");
+                    return reject("policydigest length must be twice the digest size of hash=");
                 }
                 self.policydigest =
-                    hex_vec(value, len).ok_or(Error::Payload(&"policydigest is not hex"))?;
+                    hex_vec(value, len).ok_or(Error::Payload("policydigest is not hex"))?;
             }
             Opt::PolicyHandle => {
                 self.policyhandle = Some(
                     kstrtoul(value, 16)
-                        .map_err(|_| Error::Payload(&"policyhandle is not a hex number"))?,
+                        .map_err(|_| Error::Payload("policyhandle is not a hex number"))?,
                 );
             }
         }
@@ -548,18 +548,18 @@ fn parse_unsigned(s: &[u8], base: u32, max: u64) -> Result<u64> {
         _ => s,
     };
     if s.is_empty() {
-        return Err(Error::Payload(&"empty number"));
+        return Err(Error::Payload("empty number"));
     }
     let mut value: u64 = 0;
     for &c in s {
         let digit = char::from(c)
             .to_digit(base)
-            .ok_or(Error::Payload(&"bad digit"))?;
+            .ok_or(Error::Payload("bad digit"))?;
         value = value
             .checked_mul(u64::from(base))
             .and_then(|v| v.checked_add(u64::from(digit)))
             .filter(|&v| v <= max)
-            .ok_or(Error::Payload(&"number out of range"))?;
+            .ok_or(Error::Payload("number out of range"))?;
     }
     Ok(value)
 }

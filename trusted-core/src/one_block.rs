@@ -171,9 +171,7 @@ impl<E: AesEngine> EncryptBlock for EngineBlock<'_, E> {
                 result
             }
             // An earlier block failed: the engine was not put back.
-            None => Err(crate::Error::Unsupported(
-                &"AES engine after a failed block",
-            )),
+            None => Err(crate::Error::Unsupported("AES engine after a failed block")),
         };
         if let Err(e) = result {
             data.zeroize();

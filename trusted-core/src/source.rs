@@ -35,7 +35,7 @@ pub trait TrustSource {
     /// Fills `out` from the source's own RNG.
     fn random(&mut self, _out: &mut [u8]) -> Result<()> {
         Err(Error::Unsupported(
-            &"this trust source has no RNG of its own",
+            "this trust source has no RNG of its own",
         ))
     }
 
@@ -111,7 +111,7 @@ impl RngChoice {
             "default" | "kernel" => Ok(Self::Caller),
             name if name == source && source_has_rng => Ok(Self::Source),
             _ => Err(Error::InvalidArgument(
-                &"trusted.rng must be default, kernel, or the name of a source with its own RNG",
+                "trusted.rng must be default, kernel, or the name of a source with its own RNG",
             )),
         }
     }

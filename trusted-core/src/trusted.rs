@@ -73,7 +73,7 @@ pub fn instantiate<S: TrustSource, R: TryCryptoRng>(
                 migratable: source.migratable(),
             })
         }
-        Command::Update => Err(Error::Payload(&"update is only valid for an existing key")),
+        Command::Update => Err(Error::Payload("update is only valid for an existing key")),
     }
 }
 
@@ -89,7 +89,7 @@ pub fn update<S: TrustSource>(
     }
     let payload = Payload::parse(payload)?;
     if payload.command != Command::Update {
-        return Err(Error::Payload(&"keyctl update takes \"update [options]\""));
+        return Err(Error::Payload("keyctl update takes \"update [options]\""));
     }
     let blob = source.seal(&old.key, payload.options)?;
     Ok(TrustedKey {

@@ -230,15 +230,15 @@ fn both_slots_corrupt_is_an_error_and_nothing_is_erased() {
     assert!(matches!(
         store.status().unwrap(),
         [
-            SlotState::Corrupt(&"CRC mismatch"),
-            SlotState::Corrupt(&"CRC mismatch")
+            SlotState::Corrupt("CRC mismatch"),
+            SlotState::Corrupt("CRC mismatch")
         ]
     ));
     assert_eq!(store.flash_mut().bytes(), &before[..]);
     assert_eq!(store.flash_mut().erases(), 2);
     assert_eq!(
         StoreError::BothCorrupt.kind(),
-        Error::BlobFormat(&"key store: both slots corrupt")
+        Error::BlobFormat("key store: both slots corrupt")
     );
 }
 
@@ -285,8 +285,8 @@ fn corrupt_header_fields_are_reported_per_slot() {
     assert_eq!(
         store.status().unwrap(),
         [
-            SlotState::Corrupt(&"bad magic"),
-            SlotState::Corrupt(&"header fields out of range")
+            SlotState::Corrupt("bad magic"),
+            SlotState::Corrupt("header fields out of range")
         ]
     );
 }
@@ -308,7 +308,7 @@ fn a_blob_of_another_source_is_refused_by_name() {
     assert_eq!(err, FlowError::Store(StoreError::WrongSource { stored }));
     assert_eq!(
         Error::from(err),
-        Error::BlobFormat(&"key store: blob of another trust source")
+        Error::BlobFormat("key store: blob of another trust source")
     );
 }
 
@@ -334,13 +334,13 @@ fn a_header_from_a_future_format_version_is_refused_not_overwritten() {
     assert_eq!(store.flash_mut().bytes(), &before[..]);
     assert_eq!(
         StoreError::FutureVersion(2).kind(),
-        Error::Unsupported(&"key store slot format newer than this firmware")
+        Error::Unsupported("key store slot format newer than this firmware")
     );
     // A future header whose CRC fails is corruption, not a newer format.
     store.flash_mut().bytes_mut()[SLOT + image.len() - 1] ^= 1;
     assert_eq!(
         store.status().unwrap()[1],
-        SlotState::Corrupt(&"CRC mismatch")
+        SlotState::Corrupt("CRC mismatch")
     );
     assert_eq!(store.read("tee").unwrap().unwrap().seq, 1);
 }
@@ -394,7 +394,7 @@ fn a_flash_that_ignores_programs_fails_verification_and_commits_nothing() {
     assert_eq!(store.read("tee").unwrap().unwrap().seq, 2);
     assert_eq!(
         StoreError::VerifyFailed.kind(),
-        Error::Malformed(&"flash read back differs from what was programmed")
+        Error::Malformed("flash read back differs from what was programmed")
     );
 }
 
@@ -436,31 +436,28 @@ fn misaligned_or_too_small_layouts_are_refused() {
         ),
     ];
     for (offset, slot_size, why) in cases {
-        let err = layout(offset, slot_size).err();
-        assert!(
-            matches!(err, Some(StoreError::Layout(w)) if *w == why),
-            "offset {offset} slot {slot_size}: {err:?}"
+        assert_eq!(
+            layout(offset, slot_size).err(),
+            Some(StoreError::Layout(why)),
+            "offset {offset} slot {slot_size}"
         );
     }
     assert!(layout(2048, 1024).is_ok());
-    assert_eq!(
-        StoreError::Layout(&"x").kind(),
-        Error::InvalidArgument(&"x")
-    );
+    assert_eq!(StoreError::Layout("x").kind(), Error::InvalidArgument("x"));
     // Granularities the 256-byte staging buffer cannot take, or that do
     // not divide the sector.
     let big_read = BlobStore::new(RamNor::<512, 4, 1024>::new(4096), StoreLayout::new(0, 1024));
     assert_eq!(
         big_read.err(),
         Some(StoreError::Layout(
-            &"READ_SIZE or WRITE_SIZE above the 256-byte staging buffer"
+            "READ_SIZE or WRITE_SIZE above the 256-byte staging buffer"
         ))
     );
     let odd = BlobStore::new(RamNor::<3, 4, 1024>::new(4096), StoreLayout::new(0, 1024));
     assert_eq!(
         odd.err(),
         Some(StoreError::Layout(
-            &"ERASE_SIZE is not a multiple of READ_SIZE and WRITE_SIZE"
+            "ERASE_SIZE is not a multiple of READ_SIZE and WRITE_SIZE"
         ))
     );
 }

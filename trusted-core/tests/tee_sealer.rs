@@ -268,7 +268,7 @@ fn huk_providers_are_subkey_providers_with_the_hmac_derivation() {
 
 #[test]
 fn subkey_lengths_outside_1_to_32_are_refused_and_zeroed() {
-    let bad = Error::InvalidArgument(&"subkey length must be 1..=32");
+    let bad = Error::InvalidArgument("subkey length must be 1..=32");
     let mut huk = StaticHuk::new([3; 16]);
     let mut fixed = StaticSubkey::trusted_keys_ta([5; 32]);
     for len in [0usize, 33, 64] {

@@ -207,7 +207,7 @@ mod tests {
         assert_eq!(Code::from(E::AuthFailed), Code(TK_E_AUTH));
         assert_eq!(Code::from(E::BufferTooSmall), Code(TK_E_BUFFER_TOO_SMALL));
         assert_eq!(Code::from(E::Busy), Code(TK_E_BUSY));
-        assert_eq!(Code::from(E::Payload(&"x")), Code(TK_E_OPTIONS));
+        assert_eq!(Code::from(E::Payload("x")), Code(TK_E_OPTIONS));
         assert_eq!(Code::from(E::Tpm(0x18b)), Code(TK_E_TPM));
     }
 

@@ -211,7 +211,7 @@ extern "C" fn main() -> ! {
                 );
                 if !board::MAY_PROVISION {
                     return Err(Error::Unsupported(
-                        &"this example burns no fuses on a device; provision the HUK with provision_huk and RNG1",
+                        "this example burns no fuses on a device; provision the HUK with provision_huk and RNG1",
                     ));
                 }
                 let mut huk = [0u8; 16];

@@ -266,12 +266,12 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
         let opts = TpmOptions::parse(options)?;
         if !opts.policydigest.is_empty() {
             return Err(Error::InvalidArgument(
-                &"policydigest= and a PCR policy exclude each other",
+                "policydigest= and a PCR policy exclude each other",
             ));
         }
         if opts.hash != HashAlgo::Sha256 {
             return Err(Error::Unsupported(
-                &"PCR policies with a name hash other than sha256",
+                "PCR policies with a name hash other than sha256",
             ));
         }
         self.check_pcr_blobauth(&opts.blobauth)?;
@@ -301,7 +301,7 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     fn check_pcr_blobauth(&self, blobauth: &[u8]) -> Result<()> {
         if self.sessions_enabled() && !blobauth.is_empty() {
             return Err(Error::Unsupported(
-                &"blobauth= with a PCR policy (the policy would need PolicyAuthValue)",
+                "blobauth= with a PCR policy (the policy would need PolicyAuthValue)",
             ));
         }
         Ok(())
@@ -317,13 +317,13 @@ impl<T: Transport, R: TryCryptoRng> TpmSource<T, R> {
     fn seal_commands(&mut self, key: &Key, opts: &TpmOptions, policy: &[u8]) -> Result<SealedBlob> {
         let keyhandle = match opts.keyhandle {
             Some(handle) if handle != 0 => handle,
-            _ => return Err(Error::Payload(&"keyhandle= is required for TPM 2.0")),
+            _ => return Err(Error::Payload("keyhandle= is required for TPM 2.0")),
         };
         // Linux: tpm2_find_hash_alg fails with -EINVAL for hashes a TPM lacks.
         let name_alg = opts
             .hash
             .tpm_alg_id()
-            .ok_or(Error::InvalidArgument(&"hash= names no TPM 2.0 algorithm"))?;
+            .ok_or(Error::InvalidArgument("hash= names no TPM 2.0 algorithm"))?;
         let mut attributes = 0;
         if policy.is_empty() {
             attributes |= attr::USER_WITH_AUTH;
@@ -405,7 +405,7 @@ fn pcrlock<T: Transport>(tpm: &mut Tpm<T>, pcrlock: u32) -> Result<()> {
     if pcrlock == 0 {
         return Ok(());
     }
-    let pcr = u8::try_from(pcrlock).map_err(|_| Error::Payload(&"pcrlock out of range"))?;
+    let pcr = u8::try_from(pcrlock).map_err(|_| Error::Payload("pcrlock out of range"))?;
     tpm.pcr_extend(pcr, &[0; 32]).map_err(Error::from)
 }
 

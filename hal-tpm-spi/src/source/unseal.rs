@@ -337,7 +337,7 @@ fn to_load(sealed: &[u8], keyhandle: Option<u32>) -> Result<(u32, Joined<'_>, bo
     let parent = decoded.parent.or(keyhandle).unwrap_or(0);
     if parent == 0 {
         return Err(Error::Payload(
-            &"keyhandle= is required for an old-format blob",
+            "keyhandle= is required for an old-format blob",
         ));
     }
     let to_load = if decoded.old_format {
@@ -364,7 +364,7 @@ fn to_load(sealed: &[u8], keyhandle: Option<u32>) -> Result<(u32, Joined<'_>, bo
 /// Linux `tpm2_load_cmd` checks: two BE16-sized parts that fit the blob.
 /// Returns their length together.
 fn check_private_public(b: Joined<'_>) -> Result<usize> {
-    let bad = Error::BlobFormat(&"not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
+    let bad = Error::BlobFormat("not TPM2B_PRIVATE ‖ TPM2B_PUBLIC");
     let private_len = b.be16(0).ok_or(bad)?;
     let public_len = b.be16(2 + private_len).ok_or(bad)?;
     if private_len + public_len + 4 > b.len() || public_len < 8 {

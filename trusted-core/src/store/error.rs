@@ -10,7 +10,7 @@ use crate::key::MAX_BLOB_SIZE;
 
 /// A staging window that cannot be (`new` checked the sizes against it).
 pub(super) const STAGING: StoreError =
-    StoreError::Layout(&"READ_SIZE or WRITE_SIZE above 256 bytes");
+    StoreError::Layout("READ_SIZE or WRITE_SIZE above 256 bytes");
 
 /// What the store reports. Never holds key material (blobs are sealed).
 #[non_exhaustive]
@@ -20,7 +20,7 @@ pub enum StoreError {
     /// The flash refused an operation; its `NorFlashErrorKind` is kept.
     Flash(NorFlashErrorKind),
     /// The layout does not fit the flash; the text says why.
-    Layout(&'static &'static str),
+    Layout(&'static str),
     /// Both slots hold a committed blob and neither verifies. Nothing is
     /// erased: a repair tool may still read them.
     BothCorrupt,
@@ -89,25 +89,23 @@ impl DriverError for StoreError {
         match self {
             StoreError::Flash(_) => Error::Transport,
             StoreError::Layout(why) => Error::InvalidArgument(why),
-            StoreError::BothCorrupt => Error::BlobFormat(&"key store: both slots corrupt"),
+            StoreError::BothCorrupt => Error::BlobFormat("key store: both slots corrupt"),
             StoreError::OnlyCopyCorrupt => {
-                Error::BlobFormat(&"key store: the only stored blob is corrupt")
+                Error::BlobFormat("key store: the only stored blob is corrupt")
             }
             StoreError::WrongSource { .. } => {
-                Error::BlobFormat(&"key store: blob of another trust source")
+                Error::BlobFormat("key store: blob of another trust source")
             }
             StoreError::FutureVersion(_) => {
-                Error::Unsupported(&"key store slot format newer than this firmware")
+                Error::Unsupported("key store slot format newer than this firmware")
             }
             StoreError::VerifyFailed => {
-                Error::Malformed(&"flash read back differs from what was programmed")
+                Error::Malformed("flash read back differs from what was programmed")
             }
             StoreError::BlobLength(_) => Error::BlobLength,
-            StoreError::SourceName => Error::InvalidArgument(&"source name must be 1..=8 bytes"),
-            StoreError::SequenceExhausted => Error::Unsupported(&"key store sequence exhausted"),
-            StoreError::NotStaged => {
-                Error::InvalidArgument(&"slot no longer holds the staged blob")
-            }
+            StoreError::SourceName => Error::InvalidArgument("source name must be 1..=8 bytes"),
+            StoreError::SequenceExhausted => Error::Unsupported("key store sequence exhausted"),
+            StoreError::NotStaged => Error::InvalidArgument("slot no longer holds the staged blob"),
         }
     }
 }

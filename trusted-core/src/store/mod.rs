@@ -111,34 +111,32 @@ impl<F: NorFlash> BlobStore<F> {
     pub fn new(flash: F, layout: StoreLayout) -> Result<Self, StoreError> {
         let (read, write, erase) = (F::READ_SIZE, F::WRITE_SIZE, F::ERASE_SIZE);
         if read == 0 || write == 0 || erase == 0 {
-            return Err(StoreError::Layout(&"flash READ/WRITE/ERASE_SIZE of 0"));
+            return Err(StoreError::Layout("flash READ/WRITE/ERASE_SIZE of 0"));
         }
         if read > STAGE || write > STAGE {
             return Err(StoreError::Layout(
-                &"READ_SIZE or WRITE_SIZE above the 256-byte staging buffer",
+                "READ_SIZE or WRITE_SIZE above the 256-byte staging buffer",
             ));
         }
         if !erase.is_multiple_of(read) || !erase.is_multiple_of(write) {
             return Err(StoreError::Layout(
-                &"ERASE_SIZE is not a multiple of READ_SIZE and WRITE_SIZE",
+                "ERASE_SIZE is not a multiple of READ_SIZE and WRITE_SIZE",
             ));
         }
         let (offset, slot_size) = (layout.offset as usize, layout.slot_size as usize);
         if !offset.is_multiple_of(erase) || !slot_size.is_multiple_of(erase) {
             return Err(StoreError::Layout(
-                &"offset and slot size must be multiples of ERASE_SIZE",
+                "offset and slot size must be multiples of ERASE_SIZE",
             ));
         }
         if slot_size < StoreLayout::min_slot_size::<F>() {
             return Err(StoreError::Layout(
-                &"slot too small for commit unit, header and a 512-byte blob",
+                "slot too small for commit unit, header and a 512-byte blob",
             ));
         }
         let end = u64::from(layout.offset) + layout.flash_bytes();
         if end > flash.capacity() as u64 || end > u64::from(u32::MAX) {
-            return Err(StoreError::Layout(
-                &"slots extend past the end of the flash",
-            ));
+            return Err(StoreError::Layout("slots extend past the end of the flash"));
         }
         Ok(Self { flash, layout })
     }

@@ -108,7 +108,7 @@ impl<F: NorFlash> BlobStore<F> {
             Commit::Erased | Commit::Garbage => return Ok(SlotState::Uncommitted),
         }
         if header.get(..4) != Some(&MAGIC[..]) {
-            return Ok(SlotState::Corrupt(&"bad magic"));
+            return Ok(SlotState::Corrupt("bad magic"));
         }
         let version = u16::from_le_bytes(array(&header, OFF_VERSION));
         let header_len = usize::from(u16::from_le_bytes(array(&header, OFF_HEADER_LEN)));
@@ -119,7 +119,7 @@ impl<F: NorFlash> BlobStore<F> {
             && header_len.is_multiple_of(4)
             && blob_len <= room.saturating_sub(header_len);
         if version == 0 || !fits || (version == FORMAT_VERSION && header_len != HEADER_LEN) {
-            return Ok(SlotState::Corrupt(&"header fields out of range"));
+            return Ok(SlotState::Corrupt("header fields out of range"));
         }
         // CRC over everything but the header's last four bytes, from flash.
         let crc_at = header_len - 4;
@@ -136,13 +136,13 @@ impl<F: NorFlash> BlobStore<F> {
             }
         })?;
         if digest.finalize() != u32::from_le_bytes(stored) {
-            return Ok(SlotState::Corrupt(&"CRC mismatch"));
+            return Ok(SlotState::Corrupt("CRC mismatch"));
         }
         if version > FORMAT_VERSION {
             return Ok(SlotState::Future { version, seq });
         }
         if blob_len == 0 || blob_len > MAX_BLOB_SIZE {
-            return Ok(SlotState::Corrupt(&"blob length out of range"));
+            return Ok(SlotState::Corrupt("blob length out of range"));
         }
         Ok(SlotState::Valid(SlotInfo {
             seq,

@@ -122,7 +122,7 @@ pub enum SlotState {
         seq: u32,
     },
     /// Committed, but header or blob do not verify; the text says which.
-    Corrupt(&'static &'static str),
+    Corrupt(&'static str),
 }
 
 impl SlotState {
