@@ -253,6 +253,9 @@ pub enum Error {
     Unsupported(&'static str),
     /// [`crate::Caam::new`] refused a configuration value.
     Config(ConfigError),
+    /// The CAAM's AES gave a wrong FIPS-197 answer before its first block
+    /// ([`crate::Caam::aes_encrypt_block`]).
+    AesSelfTest,
 }
 
 impl From<DescError> for Error {
@@ -281,6 +284,7 @@ impl fmt::Display for Error {
             Error::PriblobExhausted => f.write_str("SCFGR.PRIBLOB is already 3"),
             Error::Unsupported(what) => write!(f, "not supported: {what}"),
             Error::Config(e) => write!(f, "invalid CAAM configuration: {e}"),
+            Error::AesSelfTest => f.write_str("CAAM AES failed its FIPS-197 known-answer test"),
         }
     }
 }
@@ -308,6 +312,7 @@ impl DriverError for Error {
             Error::NotInitialized => E::NoDevice,
             Error::PriblobExhausted => E::Locked,
             Error::Unsupported(what) => E::Unsupported(what),
+            Error::AesSelfTest => E::Malformed("CAAM AES failed its known-answer test"),
             Error::Config(e) => E::InvalidArgument(e.what()),
         }
     }

@@ -111,6 +111,8 @@ pub struct Caam<M, D, T> {
     /// Next output-ring slot to read.
     tail: u16,
     ready: bool,
+    /// [`Caam::aes_encrypt_block`]'s known-answer test has passed.
+    pub(crate) aes_tested: bool,
 }
 
 impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
@@ -164,6 +166,7 @@ impl<M: Mmio, D: DmaRegion, T: DelayNs> Caam<M, D, T> {
             head: 0,
             tail: 0,
             ready: false,
+            aes_tested: false,
         })
     }
 

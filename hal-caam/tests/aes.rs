@@ -131,9 +131,10 @@ fn tee_sealer_on_caam_aes_and_on_software_aes_open_each_others_blobs() {
     let soft_blob = soft.seal(&key, "").unwrap();
     assert_eq!(on_caam.unseal(soft_blob.as_bytes(), "").unwrap(), key);
     drop(on_caam);
-    // Seal: 1 RNG job for the IV, then H, J0 and 3 blocks of key; unseal:
-    // H, J0, 3 blocks to decrypt, then J0 and 3 again for the re-check.
-    assert_eq!(c.regs().jobs_completed() - before, 1 + 5 + 9);
+    // Seal: 1 RNG job for the IV, the FIPS-197 known answer on the first
+    // AES block, then H, J0 and 3 blocks of key; unseal: H, J0, 3 blocks to
+    // decrypt, then J0 and 3 again for the re-check.
+    assert_eq!(c.regs().jobs_completed() - before, 1 + 1 + 5 + 9);
     assert_dma_zeroed(&bus);
 }
 
@@ -204,4 +205,38 @@ fn a_caam_job_failing_mid_gcm_fails_seal_and_unseal_and_leaves_no_plaintext() {
         assert_eq!(out, [0; 32], "plaintext left after block {fail_at}");
         assert_dma_zeroed(&bus);
     }
+}
+
+/// The first block of a driver is preceded by FIPS-197 C.3: an AES block
+/// that comes back wrong with a good status (here the model's
+/// `CorruptAesOutput`) is `AesSelfTest`, not a wrong block; the test runs
+/// until it passes, and then only once.
+#[test]
+fn the_first_block_is_preceded_by_a_known_answer_test() {
+    let (mut c, bus) = ready();
+    c.regs_mut().inject(Fault::CorruptAesOutput);
+    let mut b = [0x11; 16];
+    assert_eq!(
+        c.aes_encrypt_block(&[5; 32], &mut b),
+        Err(CaamError::AesSelfTest)
+    );
+    assert_eq!(b, [0; 16]);
+    assert_dma_zeroed(&bus);
+    assert_eq!(
+        Error::from(CaamError::AesSelfTest),
+        Error::Malformed("CAAM AES failed its known-answer test")
+    );
+
+    let before = c.regs().jobs_completed();
+    let mut b = [0x11; 16];
+    c.aes_encrypt_block(&[5; 32], &mut b).unwrap();
+    assert_eq!(
+        c.regs().jobs_completed() - before,
+        2,
+        "the test, then the block"
+    );
+    let mut again = [0x11; 16];
+    c.aes_encrypt_block(&[5; 32], &mut again).unwrap();
+    assert_eq!(c.regs().jobs_completed() - before, 3, "no second test");
+    assert_eq!(b, again);
 }

@@ -332,6 +332,11 @@ impl CaamSim {
         if !crypto::aes_ecb_block(key, &mut block) {
             return Err(ccb(idx, st::CHAID_AES, st::ERRID_KEY_SIZE));
         }
+        if self.corrupt_aes
+            && let Some(first) = block.first_mut()
+        {
+            *first ^= 0x80;
+        }
         job.class1_out = Some(block);
         Ok(())
     }

@@ -198,6 +198,10 @@ pub enum Fault {
     /// One-shot: complete the next job, then report more full output slots
     /// than the ring has, with JRINTR.JRE set (invalid output-ring write).
     OutputRingOverflow,
+    /// One-shot: the next job completes with status 0, but the AES block
+    /// it encrypts comes out with its first bit flipped (a stuck data line,
+    /// or a descriptor the hardware reads otherwise than the driver means).
+    CorruptAesOutput,
     /// One-shot: one register read returns with a bit flipped (a glitch on
     /// the bus or in the CPU). [`CaamSim::reads`] counts reads, so a test can
     /// sweep every bit of every read an operation does.
@@ -215,6 +219,8 @@ pub struct CaamSim {
     jr: JobRing,
     drbg: [Option<Drbg>; 2],
     fault: Option<Fault>,
+    /// [`Fault::CorruptAesOutput`] applies to the job running now.
+    corrupt_aes: bool,
     flip: ReadFlip,
     config_error: Option<SimConfigError>,
     jobs_completed: u32,
@@ -257,6 +263,7 @@ impl CaamSim {
             jr: JobRing::default(),
             drbg: [None, None],
             fault: None,
+            corrupt_aes: false,
             flip: ReadFlip::default(),
             config_error,
             jobs_completed: 0,

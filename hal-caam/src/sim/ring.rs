@@ -142,7 +142,12 @@ impl CaamSim {
             self.jr.in_index = (self.jr.in_index + 1) % self.jr.irsr;
             let status = match fault {
                 Some(Fault::ErrorStatus(s)) => s,
-                _ => self.execute(desc_addr),
+                _ => {
+                    self.corrupt_aes = fault == Some(Fault::CorruptAesOutput);
+                    let status = self.execute(desc_addr);
+                    self.corrupt_aes = false;
+                    status
+                }
             };
             let out = self.jr.orbar + u64::from(self.jr.out_index) * (self.ptr_bytes() + 4);
             if self.write_completion(out, desc_addr, status).is_err() {
