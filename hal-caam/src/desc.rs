@@ -459,11 +459,14 @@ impl Descriptor {
         self.seq_ptr(cmd::SEQ_OUT_PTR, address, len, form)
     }
 
-    /// [`Self::fifo_store_rng`] without its check.
-    pub(crate) fn add_fifo_store_rng(&mut self, address: u64, len: u16) -> &mut Self {
+    /// `append_fifo_store(desc, address, len, fifo_type)`: `len` bytes of
+    /// output of type `fifo_type` (`cmd::FIFOST_TYPE_*`: RNG data, a
+    /// class-1 cipher's message data) to memory. [`Self::fifo_store_rng`]
+    /// without its check.
+    pub(crate) fn add_fifo_store(&mut self, fifo_type: u32, address: u64, len: u16) -> &mut Self {
         self.push(
             (cmd::FIFO_STORE << cmd::TYPE_SHIFT)
-                | (cmd::FIFOST_TYPE_RNGSTORE << cmd::FIFOST_TYPE_SHIFT)
+                | (fifo_type << cmd::FIFOST_TYPE_SHIFT)
                 | u32::from(len),
         )
         .push_ptr(address)
@@ -492,17 +495,6 @@ impl Descriptor {
                 self
             }
         }
-    }
-
-    /// `append_fifo_store(desc, address, len, FIFOST_TYPE_MESSAGE_DATA)`:
-    /// a class-1 cipher's output to memory.
-    pub(crate) fn add_fifo_store_message(&mut self, address: u64, len: u16) -> &mut Self {
-        self.push(
-            (cmd::FIFO_STORE << cmd::TYPE_SHIFT)
-                | (cmd::FIFOST_TYPE_MESSAGE_DATA << cmd::FIFOST_TYPE_SHIFT)
-                | u32::from(len),
-        )
-        .push_ptr(address)
     }
 
     /// [`Self::operation`] without its check.
@@ -544,7 +536,8 @@ impl Descriptor {
 
     /// `append_fifo_store(desc, address, len, FIFOST_TYPE_RNGSTORE)`.
     pub fn fifo_store_rng(&mut self, address: u64, len: u16) -> Built<'_> {
-        self.add_fifo_store_rng(address, len).finish()
+        self.add_fifo_store(cmd::FIFOST_TYPE_RNGSTORE, address, len)
+            .finish()
     }
 
     /// `append_operation(desc, op)`.

@@ -172,7 +172,7 @@ pub(crate) fn rng_generate_into(
         prediction_resistance,
         secure_keys: false,
     })
-    .add_fifo_store_rng(output, len)
+    .add_fifo_store(cmd::FIFOST_TYPE_RNGSTORE, output, len)
     .finish()?;
     Ok(())
 }
@@ -210,7 +210,7 @@ pub(crate) fn aes_ecb_encrypt_into(
         .add_key_immediate(Class::Class1, key)
         .add_operation(Operation::AesEcbEncrypt)
         .add_fifo_load_message(block)
-        .add_fifo_store_message(output, 16)
+        .add_fifo_store(cmd::FIFOST_TYPE_MESSAGE_DATA, output, 16)
         .finish()
         .map(|_| ());
     if built.is_err() {
