@@ -463,6 +463,7 @@ impl Descriptor {
     /// output of type `fifo_type` (`cmd::FIFOST_TYPE_*`: RNG data, a
     /// class-1 cipher's message data) to memory. [`Self::fifo_store_rng`]
     /// without its check.
+    #[inline(always)]
     pub(crate) fn add_fifo_store(&mut self, fifo_type: u32, address: u64, len: u16) -> &mut Self {
         self.push(
             (cmd::FIFO_STORE << cmd::TYPE_SHIFT)
