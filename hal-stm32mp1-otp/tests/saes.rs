@@ -4,7 +4,7 @@
 //! between the SAES provider and a provider holding the Python-derived TA
 //! key, every fault hook, every refused input, and the wipe.
 
-use hal_stm32mp1_otp::regs::saes::{self as regs, Layout};
+use hal_stm32mp1_otp::regs::saes as regs;
 use hal_stm32mp1_otp::saes::{SAES_TIMEOUT_US, SaesKdf, SizeT, Stm32Saes};
 use hal_stm32mp1_otp::sim::saes::{Fault, SaesSim};
 use hal_stm32mp1_otp::{Chaining, Error, SaesFault, Wait, error::saes_code};
@@ -17,24 +17,9 @@ use trusted_core::{Key, Mmio, StaticSubkey, SubkeyDerive, TrustSource};
 
 const VECTORS: &str = include_str!("vectors/saes_kdf.txt");
 
-type Driver<'a> = Stm32Saes<&'a mut SaesSim, CountingDelay>;
+mod common;
 
-fn driver(sim: &mut SaesSim, layout: Layout) -> Driver<'_> {
-    Stm32Saes::new(sim, CountingDelay::default(), layout)
-}
-
-fn kdf(sim: &mut SaesSim, size_t: SizeT) -> SaesKdf<&mut SaesSim, CountingDelay> {
-    SaesKdf::new(driver(sim, regs::MP13), size_t)
-}
-
-#[allow(clippy::panic, reason = "an unknown vector value fails the test")]
-fn size_t(v: &Section) -> SizeT {
-    match v.get("size_t") {
-        "4" => SizeT::Bytes4,
-        "8" => SizeT::Bytes8,
-        other => panic!("size_t {other}"),
-    }
-}
+use common::{saes_driver, saes_kdf, size_t};
 
 #[allow(clippy::panic, reason = "an unknown vector value fails the test")]
 fn usage(v: &Section) -> HukSubkeyUsage {
@@ -64,7 +49,11 @@ fn length(v: &Section) -> usize {
 
 fn ta_key(sim: &mut SaesSim, size_t: SizeT) -> Result<[u8; 32], trusted_core::Error> {
     let mut out = [0u8; 32];
-    kdf(sim, size_t).derive_subkey(HukSubkeyUsage::UniqueTa, &TRUSTED_KEYS_TA_UUID, &mut out)?;
+    saes_kdf(sim, size_t).derive_subkey(
+        HukSubkeyUsage::UniqueTa,
+        &TRUSTED_KEYS_TA_UUID,
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -94,7 +83,7 @@ fn kdf_matches_python_for_every_vector_in_both_size_t_layouts() {
     for v in cases {
         let mut sim = SaesSim::new(v.array("dhuk"));
         let mut out = vec![0xAA; length(v)];
-        kdf(&mut sim, size_t(v))
+        saes_kdf(&mut sim, size_t(v))
             .derive_subkey(usage(v), &const_data(v), &mut out)
             .unwrap();
         assert_eq!(hex(&out), v.get("subkey"), "[{}]", v.name);
@@ -119,7 +108,7 @@ fn cmac_under_the_dhuk_matches_python_around_block_boundaries() {
     for v in cases {
         let mut sim = SaesSim::new(v.array("dhuk"));
         let mut mac = [0xAA; 16];
-        driver(&mut sim, regs::MP13)
+        saes_driver(&mut sim, regs::MP13)
             .dhuk_cmac(&v.bytes("msg"), &mut mac)
             .unwrap();
         assert_eq!(hex(&mac), v.get("mac"), "[{}]", v.name);
@@ -136,7 +125,7 @@ fn optee_session_sequence_and_the_single_cbc_pass_agree() {
     let v = section(&all, "cmac-45");
     let msg = v.bytes("msg");
     let mut sim = SaesSim::new(v.array("dhuk"));
-    let mut saes = driver(&mut sim, regs::MP13);
+    let mut saes = saes_driver(&mut sim, regs::MP13);
     let mut l = [0u8; 16];
     saes.dhuk_encrypt(Chaining::Ecb, &mut l).unwrap();
     let dbl = |b: [u8; 16]| {
@@ -165,7 +154,7 @@ fn mp21_register_block_gives_the_same_subkeys() {
         let v = section(&all, name);
         let mut sim = SaesSim::new(v.array("dhuk")).with_layout(regs::MP21);
         let mut out = vec![0; length(v)];
-        SaesKdf::stm32mp2(driver(&mut sim, regs::MP21))
+        SaesKdf::stm32mp2(saes_driver(&mut sim, regs::MP21))
             .derive_subkey(usage(v), &const_data(v), &mut out)
             .unwrap();
         assert_eq!(hex(&out), v.get("subkey"), "[{name}]");
@@ -176,7 +165,7 @@ fn mp21_register_block_gives_the_same_subkeys() {
 fn a_driver_for_the_wrong_block_fails_instead_of_deriving() {
     let mut sim = SaesSim::new([7; 16]).with_layout(regs::MP21);
     let mut out = [0xAA; 32];
-    let result = SaesKdf::stm32mp2(driver(&mut sim, regs::MP13)).derive_subkey(
+    let result = SaesKdf::stm32mp2(saes_driver(&mut sim, regs::MP13)).derive_subkey(
         HukSubkeyUsage::UniqueTa,
         &TRUSTED_KEYS_TA_UUID,
         &mut out,
@@ -196,7 +185,7 @@ fn tee_blobs_through_the_saes_match_python_and_move_both_ways() {
         let python_ta_key = v.array::<32>("ta_key");
         let mut sim = SaesSim::new(v.array("dhuk"));
         let mut saes_tee = TeeSealer::new(
-            SaesKdf::new(driver(&mut sim, regs::MP13), size_t(v)),
+            saes_kdf(&mut sim, size_t(v)),
             ScriptRng::new(&v.bytes("iv")),
         );
         // Sealed through the SAES: the Python blob, byte for byte...
@@ -223,13 +212,13 @@ fn blobs_are_bound_to_the_dhuk_and_to_the_size_t_layout() {
     let blob = v.bytes("blob");
     let mut other_device = SaesSim::new(section(&all, "kdf-ta-dhuk2-32").array("dhuk"));
     let mut tee = TeeSealer::new(
-        SaesKdf::stm32mp13(driver(&mut other_device, regs::MP13)),
+        SaesKdf::stm32mp13(saes_driver(&mut other_device, regs::MP13)),
         ScriptRng::new(&[]),
     );
     assert_eq!(tee.unseal(&blob, ""), Err(trusted_core::Error::AuthFailed));
     let mut same_device_64 = SaesSim::new(v.array("dhuk"));
     let mut tee = TeeSealer::new(
-        SaesKdf::stm32mp2(driver(&mut same_device_64, regs::MP25)),
+        SaesKdf::stm32mp2(saes_driver(&mut same_device_64, regs::MP25)),
         ScriptRng::new(&[]),
     );
     assert_eq!(tee.unseal(&blob, ""), Err(trusted_core::Error::AuthFailed));
@@ -248,7 +237,7 @@ fn saes_operations_per_derived_ta_key() {
         (SizeT::Bytes8, (23, 9), (22, 8)),
     ] {
         let mut sim = SaesSim::new([0x42; 16]);
-        let mut kdf = kdf(&mut sim, size_t);
+        let mut kdf = saes_kdf(&mut sim, size_t);
         let mut out = [0u8; 32];
         kdf.derive_subkey(HukSubkeyUsage::UniqueTa, &TRUSTED_KEYS_TA_UUID, &mut out)
             .unwrap();
@@ -322,7 +311,7 @@ fn derive_after(setup: impl FnOnce(&mut SaesSim)) -> trusted_core::Error {
     let mut sim = SaesSim::new([0x42; 16]);
     setup(&mut sim);
     let mut out = [0xAA; 32];
-    let err = kdf(&mut sim, SizeT::Bytes4)
+    let err = saes_kdf(&mut sim, SizeT::Bytes4)
         .derive_subkey(HukSubkeyUsage::UniqueTa, &TRUSTED_KEYS_TA_UUID, &mut out)
         .unwrap_err();
     assert_eq!(out, [0; 32], "{err:?}: the output buffer must be zero");
@@ -343,7 +332,7 @@ fn derive_after(setup: impl FnOnce(&mut SaesSim)) -> trusted_core::Error {
 )]
 fn saes_fault(sim: &mut SaesSim) -> Error {
     let mut l = [0u8; 16];
-    driver(sim, regs::MP13)
+    saes_driver(sim, regs::MP13)
         .dhuk_encrypt(Chaining::Ecb, &mut l)
         .unwrap_err()
 }
@@ -412,7 +401,7 @@ fn every_fault_is_its_own_error_on_the_driver_and_the_provider() {
     for (what, setup, driver_error, core_error) in cases {
         let mut sim = SaesSim::new([1; 16]);
         setup(&mut sim);
-        let mut saes = driver(&mut sim, regs::MP13);
+        let mut saes = saes_driver(&mut sim, regs::MP13);
         // The self test is where a stuck bit shows; the rest show anywhere.
         let seen = saes.self_test().and_then(|()| {
             let mut l = [0u8; 16];
@@ -427,7 +416,7 @@ fn every_fault_is_its_own_error_on_the_driver_and_the_provider() {
 fn busy_stuck_is_bounded_by_the_saes_timeout() {
     let mut sim = SaesSim::new([1; 16]);
     sim.inject(Fault::BusyStuck);
-    let mut saes = driver(&mut sim, regs::MP13);
+    let mut saes = saes_driver(&mut sim, regs::MP13);
     let mut l = [0u8; 16];
     assert_eq!(
         saes.dhuk_encrypt(Chaining::Ecb, &mut l),
@@ -444,7 +433,7 @@ fn a_transient_key_error_passes_but_a_missing_dhuk_stays() {
     sim.inject(Fault::KeyError);
     assert_eq!(saes_fault(&mut sim), Error::Saes(SaesFault::KeyError));
     let mut l = [0u8; 16];
-    driver(&mut sim, regs::MP13)
+    saes_driver(&mut sim, regs::MP13)
         .dhuk_encrypt(Chaining::Ecb, &mut l)
         .unwrap();
     sim.set_dhuk_available(false);
@@ -455,7 +444,7 @@ fn a_transient_key_error_passes_but_a_missing_dhuk_stays() {
 #[test]
 fn a_glitched_output_block_is_caught_by_the_second_derivation() {
     let mut sim = SaesSim::new([1; 16]);
-    let mut kdf = kdf(&mut sim, SizeT::Bytes4);
+    let mut kdf = saes_kdf(&mut sim, SizeT::Bytes4);
     let mut good = [0u8; 32];
     kdf.derive_subkey(HukSubkeyUsage::UniqueTa, &TRUSTED_KEYS_TA_UUID, &mut good)
         .unwrap();
@@ -474,14 +463,14 @@ fn a_glitched_output_block_is_caught_by_the_second_derivation() {
 #[test]
 fn readiness_follows_the_clock_the_reset_line_and_the_firewall() {
     let mut sim = SaesSim::new([1; 16]);
-    assert!(driver(&mut sim, regs::MP13).is_ready());
+    assert!(saes_driver(&mut sim, regs::MP13).is_ready());
     sim.set_clock(false);
-    assert!(!driver(&mut sim, regs::MP13).is_ready());
+    assert!(!saes_driver(&mut sim, regs::MP13).is_ready());
     sim.set_clock(true);
     sim.hold_reset(true);
-    assert!(!driver(&mut sim, regs::MP13).is_ready());
+    assert!(!saes_driver(&mut sim, regs::MP13).is_ready());
     sim.hold_reset(false);
-    assert!(driver(&mut sim, regs::MP13).is_ready());
+    assert!(saes_driver(&mut sim, regs::MP13).is_ready());
     let mut l = [0u8; 16];
     let ns = Stm32Saes::new(sim.non_secure(), CountingDelay::default(), regs::MP13)
         .dhuk_encrypt(Chaining::Ecb, &mut l);
@@ -525,7 +514,11 @@ fn subkey_lengths_optee_does_not_accept_are_refused_before_the_saes_is_touched()
     for len in [0usize, 33, 48] {
         let mut out = vec![0xAA; len];
         assert_eq!(
-            kdf(&mut sim, SizeT::Bytes4).derive_subkey(HukSubkeyUsage::UniqueTa, &[], &mut out),
+            saes_kdf(&mut sim, SizeT::Bytes4).derive_subkey(
+                HukSubkeyUsage::UniqueTa,
+                &[],
+                &mut out
+            ),
             Err(trusted_core::Error::InvalidArgument(
                 "subkey length must be 1..=32"
             ))
@@ -538,7 +531,7 @@ fn subkey_lengths_optee_does_not_accept_are_refused_before_the_saes_is_touched()
 #[test]
 fn partial_or_empty_blocks_are_refused_and_zeroed() {
     let mut sim = SaesSim::new([1; 16]);
-    let mut saes = driver(&mut sim, regs::MP13);
+    let mut saes = saes_driver(&mut sim, regs::MP13);
     for len in [0usize, 15, 17, 31] {
         let mut data = vec![0xAA; len];
         assert_eq!(
@@ -552,7 +545,7 @@ fn partial_or_empty_blocks_are_refused_and_zeroed() {
 #[test]
 fn probe_self_test_and_readiness_on_a_healthy_saes() {
     let mut sim = SaesSim::new([1; 16]);
-    let mut saes = driver(&mut sim, regs::MP13);
+    let mut saes = saes_driver(&mut sim, regs::MP13);
     assert_eq!(saes.probe(), Ok(()));
     assert!(saes.is_ready());
     assert_eq!(saes.self_test(), Ok(()));

@@ -6,13 +6,17 @@
 //! vectors.
 
 use hal_stm32mp1_otp::regs::saes::{self as regs, Layout};
-use hal_stm32mp1_otp::saes::{SaesKdf, SizeT, Stm32Saes};
+use hal_stm32mp1_otp::saes::{SaesKdf, SizeT};
 use hal_stm32mp1_otp::sim::saes::{Fault, SaesSim};
 use hal_stm32mp1_otp::{Error, SaesFault};
 use trusted_core::one_block::AesEngine;
 use trusted_core::tee::TeeSealer;
 use trusted_core::test_util::{CountingDelay, ScriptRng, section, unhex, vectors};
 use trusted_core::{Key, SubkeyDerive, TrustSource};
+
+mod common;
+
+use common::{saes_driver, saes_kdf, size_t};
 
 const VECTORS: &str = include_str!("vectors/saes_kdf.txt");
 
@@ -28,7 +32,7 @@ fn block(hex: &str) -> [u8; 16] {
 fn fips_197_known_answers_for_128_and_256_bit_keys_on_every_layout() {
     for layout in [regs::MP13, regs::MP25, regs::MP21] {
         let mut sim = SaesSim::new([7; 16]).with_layout(layout);
-        let mut saes = Stm32Saes::new(&mut sim, CountingDelay::default(), layout);
+        let mut saes = saes_driver(&mut sim, layout);
         for (len, expected) in [
             (16u8, "69c4e0d86a7b0430d8cdb78070b4c55a"),
             (32, "8ea2b7ca516745bfeafc49904b496089"),
@@ -49,7 +53,7 @@ fn sim_layout(layout: Layout) -> SaesSim {
 #[test]
 fn other_key_lengths_are_refused_and_the_block_zeroed() {
     let mut sim = sim_layout(regs::MP13);
-    let mut saes = Stm32Saes::new(&mut sim, CountingDelay::default(), regs::MP13);
+    let mut saes = saes_driver(&mut sim, regs::MP13);
     for len in [0, 15, 24, 31, 33] {
         let mut b = [0x5a; 16];
         assert_eq!(
@@ -64,7 +68,7 @@ fn other_key_lengths_are_refused_and_the_block_zeroed() {
 fn a_read_error_fails_the_block_and_zeroes_it() {
     let mut sim = sim_layout(regs::MP13);
     sim.inject(Fault::ReadError);
-    let mut saes = Stm32Saes::new(&mut sim, CountingDelay::default(), regs::MP13);
+    let mut saes = saes_driver(&mut sim, regs::MP13);
     let mut b = [0x11; 16];
     assert!(saes.encrypt_block(&[3; 32], &mut b).is_err());
     assert_eq!(b, [0; 16]);
@@ -100,15 +104,8 @@ fn tee_sealer_on_the_saes_aes_seals_the_python_blobs() {
     for name in ["tee-32", "tee-64"] {
         let v = section(&all, name);
         let key = Key::from_slice(&v.bytes("key")).unwrap();
-        let size_t = match v.get("size_t") {
-            "4" => SizeT::Bytes4,
-            _ => SizeT::Bytes8,
-        };
         let mut sim = SaesSim::new(v.array("dhuk"));
-        let kdf = SaesKdf::new(
-            Stm32Saes::new(&mut sim, CountingDelay::default(), regs::MP13),
-            size_t,
-        );
+        let kdf = saes_kdf(&mut sim, size_t(v));
         let mut tee = TeeSealer::with_kdf_aes(kdf, ScriptRng::new(&v.bytes("iv")));
         let blob = tee.seal(&key, "").unwrap();
         assert_eq!(blob.to_string(), v.get("blob"), "[{name}]");
@@ -154,10 +151,7 @@ fn an_saes_block_failing_mid_gcm_fails_seal_and_unseal_and_leaves_no_plaintext()
     for fail_at in [0, 1, 2] {
         for sealing in [false, true] {
             let mut sim = SaesSim::new(v.array("dhuk"));
-            let kdf = SaesKdf::new(
-                Stm32Saes::new(&mut sim, CountingDelay::default(), regs::MP13),
-                SizeT::Bytes4,
-            );
+            let kdf = saes_kdf(&mut sim, SizeT::Bytes4);
             let engine = FailingAt { kdf, n: 0, fail_at };
             let mut tee = TeeSealer::with_kdf_aes(engine, ScriptRng::new(&[]));
             if sealing {
@@ -178,10 +172,7 @@ fn an_saes_block_failing_mid_gcm_fails_seal_and_unseal_and_leaves_no_plaintext()
 #[test]
 fn the_engine_runs_an_aes256_known_answer_test_before_its_first_block() {
     let mut sim = sim_layout(regs::MP13);
-    let mut kdf = SaesKdf::new(
-        Stm32Saes::new(&mut sim, CountingDelay::default(), regs::MP13),
-        SizeT::Bytes4,
-    );
+    let mut kdf = saes_kdf(&mut sim, SizeT::Bytes4);
     kdf.driver_mut().regs_mut().inject(Fault::CorruptOutputOnce);
     let mut b = [0x11; 16];
     let failed = AesEngine::encrypt_block(&mut kdf, &[4; 32], &mut b);
